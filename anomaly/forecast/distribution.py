@@ -1,0 +1,291 @@
+"""Predictive distributions of monthly trade values, one per series-month.
+
+Every forecaster returns a :class:`Forecast`: the expected value, the standard
+deviation, any quantile, and the predictive CDF at observed values, all as
+``(n_series, n_months)`` arrays. Detectors only use this interface, so a
+deviation means the same whichever model produced the forecast.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+
+#: z values are clipped here: beyond it the tail probability is below float precision
+#: of the models anyway, and infinities would poison sums and rankings.
+Z_LIMIT = 8.0
+
+
+class Forecast(ABC):
+    """Predictive distribution for each series (rows) and month (columns).
+
+    Attributes
+    ----------
+    periods : pandas.PeriodIndex
+        The months predicted.
+    """
+
+    periods: pd.PeriodIndex
+
+    @property
+    @abstractmethod
+    def mean(self) -> np.ndarray:
+        """Expected value (the optimal point forecast under squared error)."""
+
+    @property
+    @abstractmethod
+    def std(self) -> np.ndarray:
+        """Standard deviation of the predictive distribution."""
+
+    @abstractmethod
+    def quantile(self, q: float) -> np.ndarray:
+        """The ``q``-quantile, ``0 < q < 1``."""
+
+    @abstractmethod
+    def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(P(X < x), P(X <= x))``: they differ where ``x`` is an atom (zero trade)."""
+
+    def interval(self, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """Central prediction interval ``(lower, upper)`` with the given coverage.
+
+        Examples
+        --------
+        >>> f = HurdleLogForecast(pd.period_range("2022-01", periods=1, freq="M"),
+        ...     p_nonzero=np.ones((1, 1)), loc=np.zeros((1, 1)), scale=np.ones((1, 1)))
+        >>> [round(float(b[0, 0]), 3) for b in f.interval(0.9)]
+        [0.193, 5.18]
+        """
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage}")
+        tail = (1 - coverage) / 2
+        return self.quantile(tail), self.quantile(1 - tail)
+
+    def pit(self, actual: np.ndarray) -> np.ndarray:
+        """Probability integral transform of observed values (mid-point at atoms).
+
+        Under a calibrated forecast it is uniform on (0, 1); ``NaN`` where ``actual``
+        is ``NaN``.
+        """
+        below, at_or_below = self.cdf(actual)
+        return 0.5 * (below + at_or_below)
+
+    def z(self, actual: np.ndarray) -> np.ndarray:
+        """Standard-normal score of each observation under its predictive distribution.
+
+        ``z = Φ⁻¹(PIT)``: the same scale for every series whatever its size or model;
+        higher means the actual lies further above what was expected.
+        """
+        pit = np.clip(self.pit(actual), ndtr(-Z_LIMIT), ndtr(Z_LIMIT))
+        return ndtri(pit)
+
+
+class ErrorShape:
+    """A standardised error distribution given by its quantiles, with exponential tails.
+
+    Models fit on ``log(value)`` learn the *shape* of their standardised errors from
+    the data (monthly trade is left-skewed in logs: an odd tiny shipment is common, a
+    month ten times the usual is rare), rather than assume a normal. ``None`` in
+    :class:`HurdleLogForecast` means the standard normal.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        Increasing quantiles at levels ``(k + 0.5) / K``, ``k = 0..K-1``.
+
+    Examples
+    --------
+    >>> shape = ErrorShape.from_sample(np.random.default_rng(0).normal(size=100_000))
+    >>> round(float(shape.quantile(np.array(0.975))), 1)
+    2.0
+    """
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.table = np.asarray(table, dtype=np.float64)
+        k = len(self.table)
+        self.levels = (np.arange(k) + 0.5) / k
+        # Tail decay: spacing of the outer tenth of the table, as for an exponential.
+        tenth = max(k // 10, 1)
+        self._lower_decay = max((self.table[tenth] - self.table[0]) / np.log(2 * tenth + 1), 1e-3)
+        self._upper_decay = max(
+            (self.table[-1] - self.table[-1 - tenth]) / np.log(2 * tenth + 1), 1e-3
+        )
+
+    @classmethod
+    def from_sample(cls, sample: np.ndarray, n_levels: int = 100) -> ErrorShape:
+        """Shape from a sample of standardised errors (recentred to median zero)."""
+        sample = np.asarray(sample, dtype=np.float64)
+        sample = sample[np.isfinite(sample)]
+        levels = (np.arange(n_levels) + 0.5) / n_levels
+        table = np.quantile(sample, levels)
+        return cls(np.maximum.accumulate(table - np.median(sample)))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Quantile function, exponential beyond the outermost tabulated levels."""
+        u = np.clip(u, 1e-15, 1 - 1e-15)
+        inner = np.interp(u, self.levels, self.table)
+        with np.errstate(divide="ignore"):
+            low = self.table[0] + self._lower_decay * np.log(u / self.levels[0])
+            high = self.table[-1] - self._upper_decay * np.log((1 - u) / (1 - self.levels[-1]))
+        return np.where(u < self.levels[0], low, np.where(u > self.levels[-1], high, inner))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Distribution function, the inverse of :meth:`quantile`."""
+        inner = np.interp(x, self.table, self.levels)
+        low = self.levels[0] * np.exp(np.minimum(x - self.table[0], 0) / self._lower_decay)
+        high = 1 - (1 - self.levels[-1]) * np.exp(
+            -np.maximum(x - self.table[-1], 0) / self._upper_decay
+        )
+        return np.where(x < self.table[0], low, np.where(x > self.table[-1], high, inner))
+
+    def mean_exp(self, scale: np.ndarray) -> np.ndarray:
+        """``E[exp(scale · e)]`` for each scale: turns a log-space median into a mean."""
+        scale = np.asarray(scale, dtype=np.float64)
+        factors = np.exp(np.multiply.outer(scale, self.table))
+        return factors.mean(axis=-1)
+
+
+class HurdleLogForecast(Forecast):
+    """Zero with probability ``1 - p``, else ``exp(loc + scale · e)`` with ``e ~ shape``.
+
+    The hurdle puts a mass on "no trade declared" months, which most small bilateral
+    product flows have; the log part carries their multiplicative noise.
+
+    Parameters
+    ----------
+    periods : pandas.PeriodIndex
+    p_nonzero, loc, scale : numpy.ndarray
+        ``(n_series, n_months)`` arrays (broadcast views are fine).
+    shape : ErrorShape, optional
+        Distribution of the standardised log error; standard normal if ``None``.
+    mean_factor : numpy.ndarray, optional
+        ``E[value | trade] / exp(loc)`` when estimated apart from the shape (e.g. by
+        smearing each series' own residuals); by default implied by ``shape``.
+    """
+
+    def __init__(
+        self,
+        periods: pd.PeriodIndex,
+        *,
+        p_nonzero: np.ndarray,
+        loc: np.ndarray,
+        scale: np.ndarray,
+        shape: ErrorShape | None = None,
+        mean_factor: np.ndarray | None = None,
+    ) -> None:
+        self.periods = periods
+        self.p_nonzero = p_nonzero
+        self.loc = loc
+        self.scale = scale
+        self.shape = shape
+        self.mean_factor = mean_factor
+
+    def _error_quantile(self, u: np.ndarray) -> np.ndarray:
+        if self.shape is None:
+            return ndtri(np.clip(u, 1e-15, 1 - 1e-15))
+        return self.shape.quantile(u)
+
+    def _error_cdf(self, x: np.ndarray) -> np.ndarray:
+        return ndtr(x) if self.shape is None else self.shape.cdf(x)
+
+    def _mean_exp(self, scale: np.ndarray) -> np.ndarray:
+        if self.shape is None:
+            return np.exp(0.5 * scale**2)
+        return self.shape.mean_exp(scale)
+
+    @property
+    def mean(self) -> np.ndarray:
+        factor = self._mean_exp(self.scale) if self.mean_factor is None else self.mean_factor
+        return self.p_nonzero * np.exp(self.loc) * factor
+
+    @property
+    def std(self) -> np.ndarray:
+        second = np.exp(2 * self.loc) * self._mean_exp(2 * self.scale)
+        first = np.exp(self.loc) * self._mean_exp(self.scale)
+        variance = self.p_nonzero * second - (self.p_nonzero * first) ** 2
+        return np.sqrt(np.maximum(variance, 0.0))
+
+    def quantile(self, q: float) -> np.ndarray:
+        if not 0 < q < 1:
+            raise ValueError(f"quantile level must lie strictly between 0 and 1, got {q}")
+        inner = (q - (1 - self.p_nonzero)) / np.maximum(self.p_nonzero, 1e-12)
+        positive = np.exp(self.loc + self.scale * self._error_quantile(inner))
+        return np.where(inner > 0, positive, 0.0)
+
+    def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, dtype=np.float64)
+        zero_mass = 1 - self.p_nonzero
+        with np.errstate(divide="ignore", invalid="ignore"):
+            standard = (np.log(np.maximum(x, 0.0)) - self.loc) / self.scale
+        positive_cdf = np.where(x > 0, self._error_cdf(standard), 0.0)
+        at_or_below = np.where(x >= 0, zero_mass + self.p_nonzero * positive_cdf, 0.0)
+        below = np.where(x > 0, at_or_below, 0.0)
+        missing = np.isnan(x)
+        return np.where(missing, np.nan, below), np.where(missing, np.nan, at_or_below)
+
+
+class EmpiricalForecast(Forecast):
+    """A point forecast plus a sample of errors: ``max(point + error, 0)``.
+
+    The form of the baselines analysts use (a pre-war mean with the spread of the
+    pre-war months, a seasonal naive with the spread of its past errors).
+
+    Parameters
+    ----------
+    periods : pandas.PeriodIndex
+    point : numpy.ndarray
+        ``(n_series, n_months)`` point forecasts.
+    errors : numpy.ndarray
+        ``(n_series, n_errors)`` past errors of the point forecast, ``NaN`` padded; a
+        series with no errors gets a degenerate distribution at its point.
+    """
+
+    def __init__(self, periods: pd.PeriodIndex, *, point: np.ndarray, errors: np.ndarray) -> None:
+        self.periods = periods
+        self.point = point
+        self.errors = np.sort(errors, axis=1)  # NaN sort last
+        self._n_errors = (~np.isnan(errors)).sum(axis=1, keepdims=True)
+
+    def _samples(self) -> np.ndarray:
+        errors = np.where(np.isnan(self.errors), 0.0, self.errors)
+        return np.maximum(self.point[:, :, None] + errors[:, None, :], 0.0)
+
+    def _valid(self) -> np.ndarray:
+        columns = np.arange(self.errors.shape[1])
+        return (columns[None, :] < np.maximum(self._n_errors, 1))[:, None, :]
+
+    @property
+    def mean(self) -> np.ndarray:
+        samples, valid = self._samples(), self._valid()
+        return (samples * valid).sum(axis=2) / valid.sum(axis=2)
+
+    @property
+    def std(self) -> np.ndarray:
+        samples, valid = self._samples(), self._valid()
+        mean = (samples * valid).sum(axis=2, keepdims=True) / valid.sum(axis=2, keepdims=True)
+        return np.sqrt(((samples - mean) ** 2 * valid).sum(axis=2) / valid.sum(axis=2))
+
+    def quantile(self, q: float) -> np.ndarray:
+        if not 0 < q < 1:
+            raise ValueError(f"quantile level must lie strictly between 0 and 1, got {q}")
+        # Linear interpolation between order statistics (numpy's default method), per
+        # series over its own number of errors.
+        n = np.maximum(self._n_errors[:, 0], 1)
+        position = q * (n - 1)
+        lo = np.floor(position).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        errors = np.where(np.isnan(self.errors), 0.0, self.errors)
+        rows = np.arange(len(n))
+        error_q = errors[rows, lo] + (position - lo) * (errors[rows, hi] - errors[rows, lo])
+        return np.maximum(self.point + error_q[:, None], 0.0)
+
+    def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, dtype=np.float64)
+        samples, valid = self._samples(), self._valid()
+        count = valid.sum(axis=2)
+        below = ((samples < x[:, :, None]) & valid).sum(axis=2) / count
+        at_or_below = ((samples <= x[:, :, None]) & valid).sum(axis=2) / count
+        missing = np.isnan(x)
+        return np.where(missing, np.nan, below), np.where(missing, np.nan, at_or_below)

@@ -1,0 +1,150 @@
+"""The :class:`Panel`: a keys table beside a dense series-by-month value matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from anomaly.errors import DataError
+from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
+
+
+def as_month(period: str | pd.Period) -> pd.Period:
+    """Parse a month given as ``"2022-03"`` or a monthly :class:`pandas.Period`.
+
+    Examples
+    --------
+    >>> as_month("2022-03")
+    Period('2022-03', 'M')
+    """
+    try:
+        month = pd.Period(period, freq="M")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"cannot read {period!r} as a month", expected="YYYY-MM") from exc
+    return month
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """Monthly trade series as one matrix.
+
+    Row ``i`` of :attr:`values` is the series described by row ``i`` of :attr:`keys`;
+    column ``j`` is month :attr:`periods` ``[j]``. A month the reporter did not declare
+    is ``NaN``: the panel keeps absence distinct from a declared zero, and each model
+    decides what absence means.
+
+    Parameters
+    ----------
+    keys : pandas.DataFrame
+        One row per series with columns ``reporter, partner, flow, hs`` and a
+        ``RangeIndex``.
+    periods : pandas.PeriodIndex
+        Contiguous monthly periods.
+    values : numpy.ndarray
+        Shape ``(len(keys), len(periods))``.
+    currency : str, optional
+        Currency of the values.
+    extra : mapping of str to numpy.ndarray
+        Further matrices of the same shape (``quantity``, ``weight_kg``).
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"reporter": ["DEU"], "partner": ["KGZ"],
+    ...                      "flow": ["export"], "hs": ["854231"]})
+    >>> p = Panel(keys, pd.period_range("2021-01", periods=3, freq="M"),
+    ...           np.array([[1.0, np.nan, 3.0]]))
+    >>> p.n_series, p.n_periods
+    (1, 3)
+    """
+
+    keys: pd.DataFrame
+    periods: pd.PeriodIndex
+    values: np.ndarray
+    currency: str | None = None
+    extra: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = [c for c in SERIES_KEY_COLUMNS if c not in self.keys.columns]
+        if missing:
+            raise DataError(f"panel keys lack columns {missing}")
+        if not isinstance(self.periods, pd.PeriodIndex) or self.periods.freqstr != "M":
+            raise DataError("panel periods must be a monthly PeriodIndex")
+        n_periods = len(self.periods)
+        if n_periods > 1 and not (np.diff(self.periods.asi8) == 1).all():
+            raise DataError("panel periods must be contiguous months")
+        shape = (len(self.keys), n_periods)
+        for name, matrix in {VALUE_COLUMN: self.values, **self.extra}.items():
+            if matrix.shape != shape:
+                raise DataError(f"panel matrix {name!r} has shape {matrix.shape}, not {shape}")
+
+    @property
+    def n_series(self) -> int:
+        """Number of series (rows)."""
+        return self.values.shape[0]
+
+    @property
+    def n_periods(self) -> int:
+        """Number of months (columns)."""
+        return self.values.shape[1]
+
+    def month_index(self, period: str | pd.Period) -> int:
+        """Column of ``period``; may lie outside ``[0, n_periods)`` for other months."""
+        return int(as_month(period).ordinal - self.periods[0].ordinal)
+
+    def window(self, start: str | pd.Period | None, end: str | pd.Period | None) -> Panel:
+        """The same series restricted to months ``start..end`` (inclusive).
+
+        Months outside the panel's range are added as not reported (``NaN``), so a
+        scoring window may reach past the data.
+        """
+        first = as_month(start) if start is not None else self.periods[0]
+        last = as_month(end) if end is not None else self.periods[-1]
+        if last < first:
+            raise DataError(f"window end {last} is before its start {first}")
+        periods = pd.period_range(first, last, freq="M")
+        lo = first.ordinal - self.periods[0].ordinal
+        return Panel(
+            self.keys,
+            periods,
+            _take_columns(self.values, lo, len(periods)),
+            self.currency,
+            {k: _take_columns(v, lo, len(periods)) for k, v in self.extra.items()},
+        )
+
+    def select(self, rows: np.ndarray) -> Panel:
+        """A panel of the series at ``rows`` (integer positions or a boolean mask)."""
+        keys = self.keys.iloc[rows].reset_index(drop=True)
+        return Panel(
+            keys,
+            self.periods,
+            self.values[rows],
+            self.currency,
+            {k: v[rows] for k, v in self.extra.items()},
+        )
+
+    def to_flows(self) -> pd.DataFrame:
+        """The long canonical table of the reported (non-``NaN``) cells."""
+        rows, cols = np.nonzero(~np.isnan(self.values))
+        flows = self.keys.iloc[rows].reset_index(drop=True)
+        flows.insert(0, "period", self.periods[cols])
+        flows[VALUE_COLUMN] = self.values[rows, cols].astype(np.float64)
+        for name, matrix in self.extra.items():
+            flows[name] = matrix[rows, cols].astype(np.float64)
+        flows.attrs["currency"] = self.currency
+        return flows
+
+    def key_index(self) -> pd.MultiIndex:
+        """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
+        return pd.MultiIndex.from_frame(self.keys[list(SERIES_KEY_COLUMNS)])
+
+
+def _take_columns(matrix: np.ndarray, start: int, width: int) -> np.ndarray:
+    """Columns ``start .. start + width - 1`` of ``matrix``, ``NaN`` where out of range."""
+    out = np.full((matrix.shape[0], width), np.nan, dtype=matrix.dtype)
+    src_lo, src_hi = max(start, 0), min(start + width, matrix.shape[1])
+    if src_hi > src_lo:
+        out[:, src_lo - start : src_hi - start] = matrix[:, src_lo:src_hi]
+    return out
