@@ -1,0 +1,37 @@
+"""Versioned, safe-to-load model artifacts.
+
+A trained model is stored as a directory of non-executable files: ``manifest.json``
+(format version, package and dependency versions, config, metadata, sha256 of every
+file), ``arrays.npz`` (numeric arrays, loaded with ``allow_pickle=False``) and one
+Parquet file per table; :func:`pack_artifact` turns it into one zip. Reading verifies
+the manifest, format version and every file's digest before parsing anything. An
+isolation forest is stored as node arrays and scored by :class:`IsolationForestArrays`,
+so no artifact ever needs pickle. The format is specified in ``docs/artifact-format.md``.
+
+Examples
+--------
+>>> from anomaly.artifacts import read_artifact, write_artifact
+>>> artifact = read_artifact("models/default")  # doctest: +SKIP
+"""
+
+from anomaly.artifacts.archive import pack_artifact
+from anomaly.artifacts.iforest import (
+    ISOLATION_FOREST_ARRAYS,
+    IsolationForestArrays,
+    export_isolation_forest,
+)
+from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
+from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ISOLATION_FOREST_ARRAYS",
+    "SUPPORTED_FORMAT_VERSIONS",
+    "Artifact",
+    "IsolationForestArrays",
+    "export_isolation_forest",
+    "pack_artifact",
+    "read_artifact",
+    "verify_artifact",
+    "write_artifact",
+]

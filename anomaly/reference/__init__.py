@@ -1,0 +1,38 @@
+"""Reference data shipped with the package: countries, country groups, the CHP list and
+the HS revision concordance.
+
+Tables live in ``anomaly/reference/data`` (CSV, documented in ``data/PROVENANCE.md``),
+are read once and cached; every loader returns a copy or an immutable object, so callers
+cannot change what the next caller sees.
+
+Examples
+--------
+>>> from anomaly import reference
+>>> reference.to_alpha3(["Russian Federation (Russia)", "Kyrgyz Republic"]).tolist()
+['RUS', 'KGZ']
+>>> len(reference.country_group("EU27")), len(reference.chp_codes("2023-09"))
+(27, 45)
+"""
+
+from anomaly.reference.aggregates import aggregate_partners, is_aggregate_partner
+from anomaly.reference.chp import CHP_VERSIONS, chp_codes, chp_list
+from anomaly.reference.concordance import RELATIONS, harmonize_hs, hs_concordance
+from anomaly.reference.countries import SCHEMES, countries, to_alpha3
+from anomaly.reference.groups import country_group, country_groups, group_sources
+
+__all__ = [
+    "CHP_VERSIONS",
+    "RELATIONS",
+    "SCHEMES",
+    "aggregate_partners",
+    "chp_codes",
+    "chp_list",
+    "countries",
+    "country_group",
+    "country_groups",
+    "group_sources",
+    "harmonize_hs",
+    "hs_concordance",
+    "is_aggregate_partner",
+    "to_alpha3",
+]
