@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from typing import Self
 
@@ -96,6 +97,35 @@ class Forecaster(ABC):
             raise IndexError(f"series positions must lie in [-1, {self.n_series_})")
         return self._predict(periods, horizons, series)
 
+    def get_params(self) -> dict:
+        """Constructor parameters, as scikit-learn estimators expose them."""
+        signature = inspect.signature(type(self).__init__)
+        names = [
+            name
+            for name, parameter in signature.parameters.items()
+            if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    def clone(self) -> Self:
+        """An unfitted forecaster with the same parameters."""
+        return type(self)(**self.get_params())
+
+    def restore(self, state: dict[str, np.ndarray], series_info: pd.DataFrame, train_end: str) -> Self:
+        """Set fitted state read back from an artifact (the inverse of fitting)."""
+        months = int(state.pop("_train_months"))
+        end = as_month(train_end)
+        self.state_ = state
+        self.series_info_ = series_info
+        self.train_periods_ = pd.period_range(end=end, periods=months, freq="M")
+        return self
+
+    def fitted_state(self) -> dict[str, np.ndarray]:
+        """Fitted arrays (for artifacts), with the training window's length."""
+        if not hasattr(self, "state_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit() first")
+        return {**self.state_, "_train_months": np.array(len(self.train_periods_))}
+
     @property
     def n_series_(self) -> int:
         """Number of series fitted."""
@@ -113,3 +143,4 @@ class Forecaster(ABC):
 
     series_info_: pd.DataFrame
     train_periods_: pd.PeriodIndex
+    state_: dict[str, np.ndarray]

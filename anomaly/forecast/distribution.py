@@ -41,15 +41,20 @@ class Forecast(ABC):
         """Standard deviation of the predictive distribution."""
 
     @abstractmethod
-    def quantile(self, q: float) -> np.ndarray:
-        """The ``q``-quantile, ``0 < q < 1``."""
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        """The ``q``-quantile, ``0 < q < 1`` (a scalar, or an array per series)."""
 
     @abstractmethod
     def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(P(X < x), P(X <= x))``: they differ where ``x`` is an atom (zero trade)."""
 
     def interval(self, coverage: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central prediction interval ``(lower, upper)`` with the given coverage.
+        """Prediction interval ``(lower, upper)`` that holds the actual with ``coverage``.
+
+        Equal-tailed where the distribution is continuous there. Where "no trade" (an
+        atom at zero) holds more than the lower tail's share, the interval starts at
+        zero and ends at the ``coverage`` quantile: an equal-tailed interval would then
+        hold the actual more often than stated, since every zero month falls inside.
 
         Examples
         --------
@@ -61,7 +66,9 @@ class Forecast(ABC):
         if not 0 < coverage < 1:
             raise ValueError(f"coverage must lie strictly between 0 and 1, got {coverage}")
         tail = (1 - coverage) / 2
-        return self.quantile(tail), self.quantile(1 - tail)
+        lower = self.quantile(tail)
+        upper = np.where(lower <= 0, self.quantile(coverage), self.quantile(1 - tail))
+        return lower, upper
 
     def pit(self, actual: np.ndarray) -> np.ndarray:
         """Probability integral transform of observed values (mid-point at atoms).
@@ -147,11 +154,58 @@ class ErrorShape:
         return factors.mean(axis=-1)
 
 
+class StratifiedErrorShape:
+    """One :class:`ErrorShape` per stratum of series, bound to each row's stratum.
+
+    Sparse and regular flows err differently in logs (a level estimated from three
+    shipments is far less sure); one pooled shape would widen the regular flows' bands.
+
+    Parameters
+    ----------
+    shapes : sequence of ErrorShape
+    strata : numpy.ndarray
+        ``(n_series, 1)`` stratum of each row.
+    """
+
+    def __init__(self, shapes: list[ErrorShape], strata: np.ndarray) -> None:
+        self.shapes = shapes
+        self.strata = strata
+
+    def _apply(self, method: str, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        strata = np.broadcast_to(self.strata, values.shape)
+        out = np.empty_like(values)
+        for k, shape in enumerate(self.shapes):
+            mask = strata == k
+            out[mask] = getattr(shape, method)(values[mask])
+        return out
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Each row's own stratum's quantile function."""
+        return self._apply("quantile", u)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Each row's own stratum's distribution function."""
+        return self._apply("cdf", x)
+
+    def mean_exp(self, scale: np.ndarray) -> np.ndarray:
+        """Each row's ``E[exp(scale · e)]`` under its stratum's shape."""
+        return self._apply("mean_exp", scale)
+
+
+def _checked_level(q: float | np.ndarray) -> np.ndarray:
+    q = np.asarray(q, dtype=np.float64)
+    if np.any((q <= 0) | (q >= 1)):
+        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got {q}")
+    return q
+
+
 class HurdleLogForecast(Forecast):
-    """Zero with probability ``1 - p``, else ``exp(loc + scale · e)`` with ``e ~ shape``.
+    """Zero with probability ``1 - p``, else ``max(exp(loc + scale · e) - shift, 0)``.
 
     The hurdle puts a mass on "no trade declared" months, which most small bilateral
-    product flows have; the log part carries their multiplicative noise.
+    product flows have; the log part carries their multiplicative noise. ``shift`` lets
+    models fitted on ``log(1 + value)`` (``shift=1``) share the class.
 
     Parameters
     ----------
@@ -163,6 +217,8 @@ class HurdleLogForecast(Forecast):
     mean_factor : numpy.ndarray, optional
         ``E[value | trade] / exp(loc)`` when estimated apart from the shape (e.g. by
         smearing each series' own residuals); by default implied by ``shape``.
+    shift : float
+        Offset of the log transform the model was fitted on.
     """
 
     def __init__(
@@ -172,8 +228,9 @@ class HurdleLogForecast(Forecast):
         p_nonzero: np.ndarray,
         loc: np.ndarray,
         scale: np.ndarray,
-        shape: ErrorShape | None = None,
+        shape: ErrorShape | StratifiedErrorShape | None = None,
         mean_factor: np.ndarray | None = None,
+        shift: float = 0.0,
     ) -> None:
         self.periods = periods
         self.p_nonzero = p_nonzero
@@ -181,6 +238,7 @@ class HurdleLogForecast(Forecast):
         self.scale = scale
         self.shape = shape
         self.mean_factor = mean_factor
+        self.shift = shift
 
     def _error_quantile(self, u: np.ndarray) -> np.ndarray:
         if self.shape is None:
@@ -197,33 +255,154 @@ class HurdleLogForecast(Forecast):
 
     @property
     def mean(self) -> np.ndarray:
-        factor = self._mean_exp(self.scale) if self.mean_factor is None else self.mean_factor
-        return self.p_nonzero * np.exp(self.loc) * factor
+        if self.shift and self.shape is None:
+            positive = _normal_call_price(self.loc, self.scale, self.shift)
+        else:
+            factor = self._mean_exp(self.scale) if self.mean_factor is None else self.mean_factor
+            positive = np.maximum(np.exp(self.loc) * factor - self.shift, 0.0)
+        return self.p_nonzero * positive
 
     @property
     def std(self) -> np.ndarray:
+        # The shift moves the positive part but not its spread; the clip at zero is
+        # ignored (it only narrows the spread).
         second = np.exp(2 * self.loc) * self._mean_exp(2 * self.scale)
         first = np.exp(self.loc) * self._mean_exp(self.scale)
         variance = self.p_nonzero * second - (self.p_nonzero * first) ** 2
         return np.sqrt(np.maximum(variance, 0.0))
 
-    def quantile(self, q: float) -> np.ndarray:
-        if not 0 < q < 1:
-            raise ValueError(f"quantile level must lie strictly between 0 and 1, got {q}")
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        q = _checked_level(q)
         inner = (q - (1 - self.p_nonzero)) / np.maximum(self.p_nonzero, 1e-12)
-        positive = np.exp(self.loc + self.scale * self._error_quantile(inner))
-        return np.where(inner > 0, positive, 0.0)
+        positive = np.exp(self.loc + self.scale * self._error_quantile(inner)) - self.shift
+        return np.where(inner > 0, np.maximum(positive, 0.0), 0.0)
 
     def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x, dtype=np.float64)
         zero_mass = 1 - self.p_nonzero
         with np.errstate(divide="ignore", invalid="ignore"):
-            standard = (np.log(np.maximum(x, 0.0)) - self.loc) / self.scale
-        positive_cdf = np.where(x > 0, self._error_cdf(standard), 0.0)
+            standard = (np.log(np.maximum(x, 0.0) + self.shift) - self.loc) / self.scale
+        # With a shift, values below zero are clipped to it: part of the mass sits at 0.
+        positive_cdf = np.where((x > 0) | (self.shift > 0), self._error_cdf(standard), 0.0)
         at_or_below = np.where(x >= 0, zero_mass + self.p_nonzero * positive_cdf, 0.0)
         below = np.where(x > 0, at_or_below, 0.0)
         missing = np.isnan(x)
         return np.where(missing, np.nan, below), np.where(missing, np.nan, at_or_below)
+
+
+def _normal_call_price(loc: np.ndarray, scale: np.ndarray, shift: float) -> np.ndarray:
+    """``E[max(exp(Y) - shift, 0)]`` for ``Y ~ N(loc, scale²)`` (Black–Scholes form)."""
+    scale = np.maximum(scale, 1e-12)
+    d2 = (loc - np.log(shift)) / scale
+    return np.exp(loc + 0.5 * scale**2) * ndtr(d2 + scale) - shift * ndtr(d2)
+
+
+class ClippedNormalForecast(Forecast):
+    """``max(Y, 0)`` with ``Y ~ Normal(loc, scale²)``: a model fitted on raw values.
+
+    Trade cannot be negative, so the mass a normal forecast puts below zero is read
+    as "no trade" (an atom at zero).
+
+    Parameters
+    ----------
+    periods : pandas.PeriodIndex
+    loc, scale : numpy.ndarray
+        ``(n_series, n_months)``.
+    """
+
+    def __init__(self, periods: pd.PeriodIndex, *, loc: np.ndarray, scale: np.ndarray) -> None:
+        self.periods = periods
+        self.loc = loc
+        self.scale = np.maximum(scale, 1e-12)
+
+    @property
+    def mean(self) -> np.ndarray:
+        ratio = self.loc / self.scale
+        density = np.exp(-0.5 * ratio**2) / np.sqrt(2 * np.pi)
+        return self.loc * ndtr(ratio) + self.scale * density
+
+    @property
+    def std(self) -> np.ndarray:
+        ratio = self.loc / self.scale
+        density = np.exp(-0.5 * ratio**2) / np.sqrt(2 * np.pi)
+        second = (self.loc**2 + self.scale**2) * ndtr(ratio) + self.loc * self.scale * density
+        return np.sqrt(np.maximum(second - self.mean**2, 0.0))
+
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        q = _checked_level(q)
+        return np.maximum(self.loc + self.scale * ndtri(q), 0.0)
+
+    def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, dtype=np.float64)
+        at_or_below = np.where(x >= 0, ndtr((x - self.loc) / self.scale), 0.0)
+        below = np.where(x > 0, at_or_below, 0.0)
+        missing = np.isnan(x)
+        return np.where(missing, np.nan, below), np.where(missing, np.nan, at_or_below)
+
+
+class RecalibratedForecast(Forecast):
+    """A forecast whose quantiles and CDF are corrected by its out-of-sample PITs.
+
+    If a model's probability integral transforms on held-out months are not uniform,
+    the ``q``-quantile of those PITs, ``R(q)``, is the level the model must be asked
+    for to get a calibrated ``q``-quantile (Kuleshov et al., 2018). One map per
+    stratum of series (``strata``), each a table of ``R`` at :attr:`levels`.
+
+    The expected value and standard deviation are the base model's.
+
+    Parameters
+    ----------
+    base : Forecast
+    strata : numpy.ndarray
+        ``(n_series, 1)`` integer stratum of each series.
+    tables : numpy.ndarray
+        ``(n_strata, n_levels)`` increasing PIT quantiles at :data:`PIT_LEVELS`.
+    """
+
+    def __init__(self, base: Forecast, *, strata: np.ndarray, tables: np.ndarray) -> None:
+        self.base = base
+        self.periods = base.periods
+        self.strata = strata
+        self.tables = tables
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.base.mean
+
+    @property
+    def std(self) -> np.ndarray:
+        return self.base.std
+
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        q = _checked_level(q)
+        per_stratum = np.array([np.interp(q, PIT_LEVELS, table) for table in self.tables])
+        if q.ndim:  # levels per series: each row reads its own stratum's map
+            levels = np.take_along_axis(per_stratum, self.strata[None], axis=0)[0]
+        else:
+            levels = per_stratum[self.strata]
+        return self.base.quantile(np.clip(levels, 1e-9, 1 - 1e-9))
+
+    def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        below, at_or_below = self.base.cdf(x)
+        out_below, out_at = np.empty_like(below), np.empty_like(at_or_below)
+        rows = np.broadcast_to(self.strata, below.shape)
+        for k, table in enumerate(self.tables):
+            mask = rows == k
+            out_below[mask] = np.interp(below[mask], table, PIT_LEVELS)
+            out_at[mask] = np.interp(at_or_below[mask], table, PIT_LEVELS)
+        return out_below, out_at
+
+
+#: Levels at which PIT recalibration maps are tabulated (both ends included).
+PIT_LEVELS = np.concatenate([[0.0], np.linspace(0.005, 0.995, 199), [1.0]])
+
+
+def pit_recalibration_table(pit: np.ndarray) -> np.ndarray:
+    """``R`` at :data:`PIT_LEVELS` from a sample of out-of-sample PIT values."""
+    table = np.quantile(pit[np.isfinite(pit)], PIT_LEVELS)
+    table[0], table[-1] = 0.0, 1.0
+    # Strictly increasing so the map can be inverted by interpolation.
+    return np.maximum.accumulate(table + np.arange(len(table)) * 1e-12)
 
 
 class EmpiricalForecast(Forecast):
@@ -267,11 +446,12 @@ class EmpiricalForecast(Forecast):
         mean = (samples * valid).sum(axis=2, keepdims=True) / valid.sum(axis=2, keepdims=True)
         return np.sqrt(((samples - mean) ** 2 * valid).sum(axis=2) / valid.sum(axis=2))
 
-    def quantile(self, q: float) -> np.ndarray:
-        if not 0 < q < 1:
-            raise ValueError(f"quantile level must lie strictly between 0 and 1, got {q}")
+    def quantile(self, q: float | np.ndarray) -> np.ndarray:
+        q = _checked_level(q)
         # Linear interpolation between order statistics (numpy's default method), per
         # series over its own number of errors.
+        if q.ndim:
+            raise ValueError("empirical forecasts take one quantile level at a time")
         n = np.maximum(self._n_errors[:, 0], 1)
         position = q * (n - 1)
         lo = np.floor(position).astype(np.int64)

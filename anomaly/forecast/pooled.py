@@ -28,9 +28,11 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
   ``pool_by`` key columns), itself shrunk to the global profile.
 - ``σ²_i``: the series' residual variance combined with a prior that depends on the
   flow's size and group (small flows are noisier), ``scale_strength`` pseudo-months.
-- ``c``: one calibration factor set so that the ``calibration_coverage`` interval
-  covers that share of held-out months at the end of the training window (a
-  split-sample, conformal-style step). ``1 + 1/n_i`` adds the level's own uncertainty.
+- calibration: on held-out months at the end of the training window (a split-sample
+  step), the shape of the standardised log errors is tabulated (it is left-skewed, not
+  normal), and the probability integral transforms of the held-out months give a
+  recalibration map per occurrence stratum, so intervals of every coverage are
+  calibrated (Kuleshov et al., 2018). ``1 + 1/n_i`` adds the level's own uncertainty.
 
 A series with no trade at all in the training window gets the priors: ``p`` from its
 group, size and noise from flows that traded only sporadically, so its expected value
@@ -43,7 +45,20 @@ import numpy as np
 import pandas as pd
 
 from anomaly.forecast.base import UNSEEN, Forecaster
-from anomaly.forecast.distribution import ErrorShape, HurdleLogForecast
+from anomaly.forecast.distribution import (
+    ErrorShape,
+    HurdleLogForecast,
+    RecalibratedForecast,
+    StratifiedErrorShape,
+    pit_recalibration_table,
+)
+
+#: Half-lives (months) that ``half_life="auto"`` chooses from.
+HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
+
+#: Bounds of the occurrence-rate strata calibrated apart: intervals of sparse and of
+#: regular flows err in opposite directions, so one factor for all would leave both off.
+OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
 
 #: Per-series fitted numbers (``state_`` arrays of length ``n_series``).
 SERIES_STATE = ("p_nonzero", "level", "trend", "variance", "n_effective", "n_nonzero")
@@ -54,29 +69,28 @@ class PooledForecaster(Forecaster):
 
     Parameters
     ----------
-    half_life : float
-        Months after which a training month's weight halves (recency weighting).
+    half_life : float or "auto"
+        Months after which a training month's weight halves (recency weighting);
+        ``"auto"`` picks from :data:`HALF_LIVES` the one with the best point forecasts
+        on the held-out end of the training window (``inf``: all months weigh alike).
     damping : float
         Per-month damping ``φ`` of the trend, in [0, 1); 0 disables the trend.
     trend_threshold : float
         A slope is kept only in proportion to how far its t statistic exceeds this.
-    seasonal_strength : float
+    seasonal_strength : float or "auto"
         Pseudo-observations (per calendar month) of the pooled seasonal profile when
-        combined with a series' own monthly means.
+        combined with a series' own monthly means; ``"auto"`` estimates it from how
+        much monthly profiles differ across series (empirical Bayes).
     occurrence_strength : float or "auto"
         Pseudo-months of the group's occurrence rate in each series' rate; ``"auto"``
         estimates it from how much the rates differ across series (empirical Bayes).
     scale_strength : float
         Pseudo-months (degrees of freedom) of the pooled noise level.
-    smearing_strength : float
-        Pseudo-months of the pooled smearing factor (mean over median of a month's
-        trade) in each series' own factor.
     pool_by : tuple of str
         Key columns that define the groups sharing priors.
     calibrate : bool
-        Set the interval scale factor ``c`` on held-out months of the training window.
-    calibration_coverage : float
-        Interval coverage that calibration targets.
+        Learn the error shape and the PIT recalibration maps on held-out months at the
+        end of the training window (skipped for windows under 12 months).
     chunk_size : int
         Series per pass; bounds memory, results do not depend on it.
 
@@ -96,16 +110,14 @@ class PooledForecaster(Forecaster):
 
     def __init__(
         self,
-        half_life: float = 12.0,
+        half_life: float | str = "auto",
         damping: float = 0.9,
         trend_threshold: float = 2.0,
-        seasonal_strength: float = 4.0,
+        seasonal_strength: float | str = "auto",
         occurrence_strength: float | str = "auto",
         scale_strength: float = 4.0,
-        smearing_strength: float = 4.0,
         pool_by: tuple[str, ...] = ("reporter", "flow"),
         calibrate: bool = True,
-        calibration_coverage: float = 0.9,
         chunk_size: int = 100_000,
     ) -> None:
         self.half_life = half_life
@@ -114,10 +126,8 @@ class PooledForecaster(Forecaster):
         self.seasonal_strength = seasonal_strength
         self.occurrence_strength = occurrence_strength
         self.scale_strength = scale_strength
-        self.smearing_strength = smearing_strength
         self.pool_by = pool_by
         self.calibrate = calibrate
-        self.calibration_coverage = calibration_coverage
         self.chunk_size = chunk_size
 
     def fit(self, panel, train_start=None, train_end=None):
@@ -136,28 +146,39 @@ class PooledForecaster(Forecaster):
 
     def _fit(self, values: np.ndarray, periods: pd.PeriodIndex) -> None:
         groups = self._groups
-        n_groups = int(groups.max()) + 1 if len(groups) else 0
         holdout = _holdout_length(len(periods))
-        shape, scale_factor = None, 1.0
+        candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
+        half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
         if self.calibrate and holdout:
-            inner = _fit_state(self, values[:, :-holdout], periods[:-holdout], groups, n_groups)
-            held_out = _calibration_rows(len(values))
-            forecast = _forecast(inner, np.arange(1, holdout + 1), periods[-holdout:], held_out)
-            actual = values[held_out, -holdout:]
-            shape = _error_shape(forecast, actual)
-            forecast.shape = shape
-            scale_factor = _calibrated_scale(forecast, actual, self.calibration_coverage)
-        self.state_ = _fit_state(self, values, periods, groups, n_groups)
-        self.state_["scale_factor"] = np.array(scale_factor)
-        self.state_["error_shape"] = shape.table if shape is not None else np.array([])
+            rows = _calibration_rows(len(values))
+            train, actual = values[rows, :-holdout], values[rows, -holdout:]
+            horizons = np.arange(1, holdout + 1)
+            forecasts = {
+                candidate: _forecast(
+                    _fit_state(self, train, periods[:-holdout], groups[rows], candidate),
+                    horizons,
+                    periods[-holdout:],
+                    None,
+                )
+                for candidate in candidates
+            }
+            half_life = min(candidates, key=lambda c: _point_loss(forecasts[c], actual, train))
+            forecast = forecasts[half_life]
+            shapes = _error_shapes(forecast, actual)
+            tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
+        self.state_ = _fit_state(self, values, periods, groups, half_life)
+        self.state_["half_life"] = np.array(half_life)
+        self.state_["pit_tables"] = tables
+        self.state_["error_shapes"] = shapes
         self.series_info_ = _series_info(self.state_)
 
     def _predict(self, periods, horizons, series):
         forecast = _forecast(self.state_, horizons, periods, series)
-        table = self.state_["error_shape"]
-        forecast.shape = ErrorShape(table) if table.size else None
-        forecast.scale = forecast.scale * float(self.state_["scale_factor"])
-        return forecast
+        forecast = _with_shapes(forecast, self.state_["error_shapes"])
+        tables = self.state_["pit_tables"]
+        if not tables.size:
+            return forecast
+        return RecalibratedForecast(forecast, strata=_strata(forecast.p_nonzero), tables=tables)
 
 
 def _holdout_length(n_months: int) -> int:
@@ -172,19 +193,23 @@ def _fit_state(
     values: np.ndarray,
     periods: pd.PeriodIndex,
     groups: np.ndarray,
-    n_groups: int,
+    half_life: float,
 ) -> dict[str, np.ndarray]:
     """All fitted numbers for ``values``: per-series arrays and pooled tables."""
     n_series, n_months = values.shape
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
     months = periods.month.to_numpy() - 1
-    recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / params.half_life)
+    recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / half_life)
     chunks = [slice(lo, lo + params.chunk_size) for lo in range(0, n_series, params.chunk_size)]
 
     # Pass 1: each series' monthly deviations from its robust level, to pool seasonality.
     first = [_monthly_deviations(values[c], recency, months) for c in chunks]
     month_sum = np.concatenate([f[0] for f in first])
     month_count = np.concatenate([f[1] for f in first])
-    season = _pooled_seasonality(month_sum, month_count, groups, n_groups, params.seasonal_strength)
+    noise = np.concatenate([f[2] for f in first])
+    season = _pooled_seasonality(
+        month_sum, month_count, noise, groups, n_groups, params.seasonal_strength
+    )
 
     # Pass 2: deseasonalised level, trend and noise per series.
     per_series = [_level_trend_noise(values[c], recency, season[c], months, params) for c in chunks]
@@ -196,12 +221,16 @@ def _fit_state(
     if strength == "auto":
         strength = _beta_prior_strength(state["p_raw"], weight)
     state["occurrence_strength"] = np.array(strength)
-    state["p_nonzero"] = (
-        weight * state.pop("p_raw") + strength * occurrence_prior[groups]
-    ) / (weight + strength)
+    state["p_nonzero"] = (weight * state.pop("p_raw") + strength * occurrence_prior[groups]) / (
+        weight + strength
+    )
 
     _pool_sizes_and_noise(state, groups, n_groups, params.scale_strength)
-    _pool_smearing(state, params.smearing_strength)
+    # Duan's smearing with each series' own residuals: the mean of a month's trade
+    # needs no distributional assumption. Pooling it was tried; shrinking towards the
+    # typical factor inflated sparse flows' expectations and worsened point accuracy.
+    raw_smearing = state.pop("raw_smearing")
+    state["log_smearing"] = np.where(np.isfinite(raw_smearing), np.log(raw_smearing), 0.0)
     state["season"] = season.astype(np.float32)
     state["damping"] = np.array(params.damping)
     state["new_series"] = _new_series_prior(state, occurrence_prior)
@@ -210,8 +239,9 @@ def _fit_state(
 
 def _monthly_deviations(
     values: np.ndarray, recency: np.ndarray, months: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per calendar month, sums and counts of log values' deviations from a robust level."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per calendar month, sums and counts of log deviations from a robust level; and
+    the deviations' variance per series (``NaN`` under two months with trade)."""
     traded = values > 0
     logs = np.log(np.where(traded, values, 1.0))
     weights = traded * recency
@@ -222,7 +252,10 @@ def _monthly_deviations(
     residual = np.where(traded, logs - level[:, None], 0.0)
     kept = traded * huber
     indicator = np.eye(12)[months]  # (n_months, 12): calendar month of each column
-    return (residual * kept) @ indicator, kept @ indicator
+    n_traded = traded.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise = np.where(n_traded > 1, (residual**2).sum(axis=1) / (n_traded - 1), np.nan)
+    return (residual * kept) @ indicator, kept @ indicator, noise
 
 
 def _huber_weights(residual: np.ndarray, weights: np.ndarray, k: float = 2.0) -> np.ndarray:
@@ -243,22 +276,53 @@ def _weighted_mean(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def _pooled_seasonality(
     month_sum: np.ndarray,
     month_count: np.ndarray,
+    noise: np.ndarray,
     groups: np.ndarray,
     n_groups: int,
-    strength: float,
+    strength: float | str,
 ) -> np.ndarray:
-    """Per-series seasonal profile (``n_series x 12``, mean zero): own → group → global."""
+    """Per-series seasonal profile (``n_series x 12``, mean zero): own → group → global.
+
+    Each level is the posterior mean under a normal prior centred on the level above.
+    With ``strength="auto"`` the prior variances are estimated from the data (how much
+    monthly means differ between series, and between groups, beyond what noise
+    explains); a number fixes the pseudo-observations instead.
+    """
     group_sum = np.zeros((n_groups, 12))
     group_count = np.zeros((n_groups, 12))
     np.add.at(group_sum, groups, month_sum)
     np.add.at(group_count, groups, month_count)
     global_profile = _centred(group_sum.sum(axis=0) / np.maximum(group_count.sum(axis=0), 1))
-    # A group's profile counts as many series-months as it has, against 12 for the prior.
+    finite = np.isfinite(noise)
+    pooled_noise = float(np.median(noise[finite])) if finite.any() else 1.0
+    noise = np.maximum(np.where(finite, noise, pooled_noise), 1e-4)
+    if strength == "auto":
+        group_mean = group_sum / np.maximum(group_count, 1)
+        group_strength = pooled_noise / _between_variance(
+            group_mean, global_profile[None, :], group_count, pooled_noise
+        )
+    else:
+        group_strength = 12 * float(strength)
     group_profile = _centred(
-        (group_sum + 12 * strength * global_profile) / (group_count + 12 * strength)
+        (group_sum + group_strength * global_profile) / (group_count + group_strength)
     )
-    own = (month_sum + strength * group_profile[groups]) / (month_count + strength)
+    if strength == "auto":
+        own_mean = month_sum / np.maximum(month_count, 1e-12)
+        tau2 = _between_variance(own_mean, group_profile[groups], month_count, noise[:, None])
+        series_strength = (noise / tau2)[:, None]
+    else:
+        series_strength = float(strength)
+    own = (month_sum + series_strength * group_profile[groups]) / (month_count + series_strength)
     return _centred(own)
+
+
+def _between_variance(
+    means: np.ndarray, centre: np.ndarray, counts: np.ndarray, noise: np.ndarray | float
+) -> float:
+    """Variance of true means around ``centre``: observed spread less sampling noise."""
+    observed = counts > 0
+    spread = (means - centre) ** 2 - noise / np.maximum(counts, 1e-12)
+    return max(float(spread[observed].mean()), 1e-4) if observed.any() else 1e-4
 
 
 def _centred(profile: np.ndarray) -> np.ndarray:
@@ -376,17 +440,6 @@ def _pool_sizes_and_noise(
     state["prior_coef"] = coef
 
 
-def _pool_smearing(state: dict[str, np.ndarray], strength: float) -> None:
-    """Shrink each series' log smearing factor to the median of well-observed series."""
-    raw = state.pop("raw_smearing")
-    n = state["n_nonzero"].astype(np.float64)
-    informative = np.isfinite(raw) & (n >= 4)
-    prior = float(np.median(np.log(raw[informative]))) if informative.any() else 0.0
-    own = np.where(np.isfinite(raw), np.log(raw), 0.0)
-    state["log_smearing"] = (n * own + strength * prior) / (n + strength)
-    state["smearing_prior"] = np.array(prior)
-
-
 def _new_series_prior(state: dict[str, np.ndarray], occurrence_prior: np.ndarray) -> np.ndarray:
     """Level, variance and occurrence for a flow without pre-war trade.
 
@@ -441,7 +494,7 @@ def _rows(
         "trend": (state["trend"], 0.0),
         "variance": (np.where(empty, variance, state["variance"]), variance),
         "n_effective": (state["n_effective"], 0.0),
-        "log_smearing": (state["log_smearing"], float(state["smearing_prior"])),
+        "log_smearing": (state["log_smearing"], 0.0),
     }
     season = state["season"].astype(np.float64)
     if series is None:
@@ -449,8 +502,7 @@ def _rows(
     seen = series != UNSEEN
     rows = np.where(seen, series, 0)
     picked = {
-        name: np.where(seen, values[rows], fallback)
-        for name, (values, fallback) in columns.items()
+        name: np.where(seen, values[rows], fallback) for name, (values, fallback) in columns.items()
     }
     return picked, np.where(seen[:, None], season[rows], 0.0)
 
@@ -462,32 +514,64 @@ def _calibration_rows(n_series: int, limit: int = 50_000) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n_series, size=limit, replace=False))
 
 
-def _error_shape(forecast: HurdleLogForecast, actual: np.ndarray) -> ErrorShape | None:
-    """Shape of out-of-sample standardised log errors in months with trade."""
+def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarray) -> float:
+    """Median RMSSE of the forecast's expected values (the benchmark's point measure)."""
+    from anomaly.evaluate import rmsse
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.nanmedian(rmsse(actual, forecast.mean, train)))
+
+
+def _error_shapes(forecast: HurdleLogForecast, actual: np.ndarray) -> np.ndarray:
+    """Tables of out-of-sample standardised log errors per occurrence stratum.
+
+    Empty when there are too few months with trade to tabulate (normal errors are
+    then kept); a thin stratum borrows the pooled table.
+    """
     traded = actual > 0
-    if traded.sum() < 200:  # too few to tabulate a distribution: keep the normal
-        return None
+    if traded.sum() < 200:
+        return np.empty((0, 0))
     with np.errstate(divide="ignore"):
         errors = (np.log(np.where(traded, actual, 1.0)) - forecast.loc) / forecast.scale
-    return ErrorShape.from_sample(errors[traded])
+    strata = np.broadcast_to(_strata(forecast.p_nonzero), actual.shape)
+    pooled = ErrorShape.from_sample(errors[traded]).table
+    tables = []
+    for k in range(len(OCCURRENCE_STRATA) + 1):
+        in_stratum = traded & (strata == k)
+        enough = in_stratum.sum() >= 200
+        tables.append(ErrorShape.from_sample(errors[in_stratum]).table if enough else pooled)
+    return np.array(tables)
 
 
-def _calibrated_scale(forecast: HurdleLogForecast, actual: np.ndarray, coverage: float) -> float:
-    """The factor ``c`` on the log scale whose intervals cover ``coverage`` of ``actual``."""
-    base_scale = forecast.scale
+def _strata(p_nonzero: np.ndarray) -> np.ndarray:
+    """Occurrence stratum of each series (0 = sparsest)."""
+    return np.digitize(p_nonzero, OCCURRENCE_STRATA)
 
-    def covered(c: float) -> float:
-        forecast.scale = base_scale * c
-        lower, upper = forecast.interval(coverage)
-        return float(np.mean((actual >= lower) & (actual <= upper)))
 
-    lo, hi = 0.2, 10.0
-    if covered(hi) >= coverage:
-        for _ in range(30):
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if covered(mid) < coverage else (lo, mid)
-    forecast.scale = base_scale
-    return hi
+def _with_shapes(forecast: HurdleLogForecast, tables: np.ndarray) -> HurdleLogForecast:
+    """Attach the per-stratum error shapes (normal errors if ``tables`` is empty)."""
+    if tables.size:
+        shapes = [ErrorShape(table) for table in tables]
+        forecast.shape = StratifiedErrorShape(shapes, _strata(forecast.p_nonzero))
+    return forecast
+
+
+def _recalibration_tables(forecast: HurdleLogForecast, actual: np.ndarray) -> np.ndarray:
+    """PIT recalibration map per occurrence stratum (the pooled map where one is thin).
+
+    Months with no trade are atoms of the predictive distribution; their PIT is drawn
+    uniformly within the atom (seeded), as randomised PITs are defined.
+    """
+    below, at_or_below = forecast.cdf(actual)
+    draw = np.random.default_rng(0).random(actual.shape)
+    pit = below + draw * (at_or_below - below)
+    strata = np.broadcast_to(_strata(forecast.p_nonzero), pit.shape)
+    pooled = pit_recalibration_table(pit)
+    tables = []
+    for k in range(len(OCCURRENCE_STRATA) + 1):
+        in_stratum = pit[strata == k]
+        tables.append(pit_recalibration_table(in_stratum) if in_stratum.size >= 500 else pooled)
+    return np.array(tables)
 
 
 def _series_info(state: dict[str, np.ndarray]) -> pd.DataFrame:

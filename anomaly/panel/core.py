@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from anomaly.errors import DataError
 from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
@@ -135,6 +136,22 @@ class Panel:
             flows[name] = matrix[rows, cols].astype(np.float64)
         flows.attrs["currency"] = self.currency
         return flows
+
+    def published_mask(self) -> np.ndarray:
+        """Whether each series' reporter published anything in each month.
+
+        Statistics offices publish no row for a month without trade, so an absent
+        month of a series is zero trade *if* its reporter published that month; if the
+        reporter published nothing at all (Russia after 2021), it is missing data.
+        """
+        reporter = pd.factorize(self.keys["reporter"])[0]
+        n_reporters = int(reporter.max()) + 1 if len(reporter) else 0
+        membership = sparse.csr_matrix(
+            (np.ones(len(reporter), dtype=np.float32), (reporter, np.arange(len(reporter)))),
+            shape=(n_reporters, self.n_series),
+        )
+        published = (membership @ (~np.isnan(self.values)).astype(np.float32)) > 0
+        return published[reporter]
 
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""

@@ -1,0 +1,180 @@
+"""Mirror detector: goods declared shipped that the destination does not declare received.
+
+For each export declaration (A → B, HS code) its mirror is B's import declaration from
+A. Before the war each pair has a normal mirror ratio (imports are valued CIF, exports
+FOB, so about 6% more arrives than leaves, and each pair has its own reporting habits);
+the detector learns it per pair, shrunk to the pooled ratio, then scores how far the
+scoring window's ratio falls below it. A shipment declared in December may be declared
+received in January, so the window's ratio is also read with the imports one month
+later, and the reading nearer normal is kept.
+
+A partner that stopped publishing (Russia after 2021) is missing data, never "zero
+received": only months both reporters published count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from anomaly.panel.core import Panel
+from anomaly.schema import MIRROR_FLOW, SERIES_KEY_COLUMNS
+
+#: Default CIF/FOB margin: imports are declared at cost, insurance and freight, about
+#: 6% above the free-on-board export value (the IMF's and OECD's usual rule of thumb).
+CIF_FOB_MARGIN = 0.06
+#: Pseudo-months of the pooled mirror ratio in each pair's own ratio.
+RATIO_STRENGTH = 6.0
+
+
+@dataclass(frozen=True)
+class MirrorTargets:
+    """Row positions of declared export series and their mirror rows (-1: none filed)."""
+
+    declared: np.ndarray
+    mirror: np.ndarray
+
+
+def mirror_targets(panel: Panel, publishing: set[str]) -> MirrorTargets:
+    """Every export series whose partner publishes, with its mirror row if filed.
+
+    An export to a publishing partner that filed no import of the good at all has
+    mirror ``-1``: every month it published, it declared receiving nothing.
+    """
+    keys = panel.keys
+    exports = np.flatnonzero(
+        (keys["flow"] == "export").to_numpy() & keys["partner"].isin(publishing)
+    )
+    wanted = pd.DataFrame(
+        {
+            "reporter": keys["partner"].to_numpy()[exports],
+            "partner": keys["reporter"].to_numpy()[exports],
+            "flow": MIRROR_FLOW["export"],
+            "hs": keys["hs"].to_numpy()[exports],
+        }
+    )
+    lookup = panel.keys.reset_index(names="_row").set_index(list(SERIES_KEY_COLUMNS))["_row"]
+    mirror = lookup.reindex(pd.MultiIndex.from_frame(wanted)).fillna(-1).to_numpy(np.int64)
+    return MirrorTargets(exports, mirror)
+
+
+def mirror_values(panel: Panel, targets: MirrorTargets, published: np.ndarray) -> np.ndarray:
+    """Mirror declarations aligned with the declared rows; ``NaN`` where unpublished.
+
+    ``published`` is the panel's reporter-published mask; the mirror side's months
+    are those its own reporter published.
+    """
+    partner_rows = _any_row_of_reporter(panel, panel.keys["partner"].to_numpy()[targets.declared])
+    partner_published = published[partner_rows]
+    filed = targets.mirror >= 0
+    values = np.zeros((len(targets.declared), panel.n_periods))
+    values[filed] = np.nan_to_num(panel.values[targets.mirror[filed]], nan=0.0)
+    return np.where(partner_published, values, np.nan)
+
+
+def _any_row_of_reporter(panel: Panel, reporters: np.ndarray) -> np.ndarray:
+    """For each reporter code, one row of the panel that it reports (its publishing row)."""
+    first = panel.keys.reset_index(names="_row").drop_duplicates("reporter").set_index("reporter")
+    return first["_row"].reindex(reporters).to_numpy(np.int64)
+
+
+@dataclass(frozen=True)
+class MirrorRatios:
+    """Each pair's normal log mirror ratio ``log(imports / exports)`` before the war.
+
+    Attributes
+    ----------
+    keys : pandas.DataFrame
+        Declared export series keys (``reporter, partner, flow, hs``).
+    log_ratio : numpy.ndarray
+        Per pair, shrunk to ``pooled``.
+    pooled : float
+        The pooled log ratio (default ``log(1 + CIF_FOB_MARGIN)`` if too few pairs).
+    """
+
+    keys: pd.DataFrame
+    log_ratio: np.ndarray
+    pooled: float
+
+    @classmethod
+    def learn(cls, keys: pd.DataFrame, exports: np.ndarray, imports: np.ndarray) -> MirrorRatios:
+        """Learn ratios from aligned training matrices (``NaN`` imports: unpublished)."""
+        both = np.isfinite(imports) & np.isfinite(exports)
+        sent = np.where(both, exports, 0.0).sum(axis=1)
+        received = np.where(both, imports, 0.0).sum(axis=1)
+        months = (both & ((exports > 0) | (imports > 0))).sum(axis=1)
+        usable = (sent > 0) & (received > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.log(received / sent)
+        pooled = float(np.median(own[usable])) if usable.sum() >= 10 else np.log1p(CIF_FOB_MARGIN)
+        weight = np.where(usable, months / (months + RATIO_STRENGTH), 0.0)
+        log_ratio = weight * np.where(usable, own, 0.0) + (1 - weight) * pooled
+        return cls(keys.reset_index(drop=True), log_ratio, pooled)
+
+    def lookup(self, keys: pd.DataFrame) -> np.ndarray:
+        """Learned log ratio of each declared series in ``keys`` (pooled if unseen)."""
+        index = pd.MultiIndex.from_frame(self.keys[list(SERIES_KEY_COLUMNS)])
+        ratios = pd.Series(self.log_ratio, index=index)
+        found = ratios.reindex(pd.MultiIndex.from_frame(keys[list(SERIES_KEY_COLUMNS)]))
+        return found.fillna(self.pooled).to_numpy()
+
+
+def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarray) -> dict:
+    """Per declared series: received against expected-received over the window.
+
+    Parameters
+    ----------
+    exports, imports : numpy.ndarray
+        Aligned ``(n_pairs, n_months)`` declarations; ``NaN`` imports mark months the
+        partner did not publish. ``imports`` may hold one month more than
+        ``exports`` at the end (the month after the window) to read a shipping lag.
+    log_ratio : numpy.ndarray
+        Each pair's normal log mirror ratio.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``sent``, ``received``, ``expected_received``, ``not_received`` (value
+        declared shipped and not declared received, in the importer's valuation),
+        ``mirror_gap`` (share of the expected receipts missing; ``NaN`` where the
+        partner did not publish or nothing was sent) and ``log_departure`` (window log
+        ratio minus the pair's normal one; negative = less received than normal).
+
+    Examples
+    --------
+    >>> s = mirror_summary(np.array([[61.0]]), np.array([[6.6]]), np.array([0.0]))
+    >>> round(float(s["mirror_gap"][0]), 2)
+    0.89
+    """
+    n_months = exports.shape[1]
+    departures, summaries = [], []
+    for lag in (0, 1) if imports.shape[1] > n_months else (0,):
+        received_m = imports[:, lag : lag + n_months]
+        both = np.isfinite(received_m)
+        sent = np.where(both, exports, 0.0).sum(axis=1)
+        received = np.where(both, received_m, 0.0).sum(axis=1)
+        expected = sent * np.exp(log_ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            departure = np.log((received + 1e-9 * expected + 1.0) / (expected + 1.0))
+        departure = np.where(both.any(axis=1) & (sent > 0), departure, np.nan)
+        departures.append(departure)
+        summaries.append((sent, received, expected))
+    # Keep, per pair, the lag whose reading is nearer normal: a lag is not evasion.
+    choice = np.argmin(np.abs(np.nan_to_num(np.array(departures), nan=np.inf)), axis=0)
+    rows = np.arange(exports.shape[0])
+    sent, received, expected = (
+        np.array(parts)[choice, rows] for parts in zip(*summaries, strict=True)
+    )
+    departure = np.array(departures)[choice, rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(np.isfinite(departure), 1 - received / expected, np.nan)
+    return {
+        "sent": sent,
+        "received": received,
+        "expected_received": expected,
+        "not_received": np.where(np.isfinite(departure), expected - received, np.nan),
+        "mirror_gap": gap,
+        "log_departure": departure,
+    }

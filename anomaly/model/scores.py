@@ -1,0 +1,117 @@
+"""The result of scoring: leads, series-month detail, and how they are written."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anomaly.model.evidence import WindowEvidence, positions
+from anomaly.panel.core import Panel
+from anomaly.schema import SERIES_KEY_COLUMNS
+
+#: Leads whose earlier months are kept for charts, and how many months back.
+HISTORY_LEADS = 50
+HISTORY_MONTHS = 36
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Ranked leads and their monthly evidence.
+
+    Attributes
+    ----------
+    leads : pandas.DataFrame
+        One row per series scored, best first (see ``anomaly.model.leads.LEAD_COLUMNS``).
+    frame : pandas.DataFrame
+        One row per series-month of the scoring window: ``period, reporter, partner,
+        flow, hs, actual, expected, lower, upper, z`` (``actual`` ``NaN`` where the
+        reporter did not publish), plus the months before the window for the top leads
+        (``in_window`` False; forecast columns empty there), for charts.
+    run : dict
+        Window, currency, counts: what ``run.json`` records.
+    """
+
+    leads: pd.DataFrame
+    frame: pd.DataFrame
+    run: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_evidence(
+        cls, leads: pd.DataFrame, evidence: WindowEvidence, panel: Panel, *, currency: str | None
+    ) -> Scores:
+        """Assemble the frame from a window's evidence and the panel's history."""
+        summary, monthly, periods = evidence.summary, evidence.monthly, evidence.periods
+        n_series, n_months = monthly["actual"].shape
+        frame = pd.DataFrame(
+            {"period": np.tile(periods.astype(str), n_series)}
+            | {c: np.repeat(summary[c].to_numpy(), n_months) for c in SERIES_KEY_COLUMNS}
+            | {name: values.ravel() for name, values in monthly.items()}
+        )
+        frame["in_window"] = True
+        history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
+        frame = pd.concat([history, frame], ignore_index=True) if len(history) else frame
+        run = {
+            "scored_window": [str(periods[0]), str(periods[-1])],
+            "currency": currency,
+            "n_series": len(leads),
+            "n_alerts": int(leads["alert"].sum()),
+        }
+        return cls(leads, frame, run)
+
+    def write(self, out_dir: str | Path, *, extra: dict | None = None) -> Path:
+        """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` into ``out_dir``.
+
+        Each file is written to a temporary file beside it and renamed into place, so
+        a job killed midway leaves the previous outputs intact, never half a file.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic(out / "leads.csv", lambda p: self.leads.to_csv(p, index=False))
+        _atomic(out / "scores.parquet", lambda p: self.frame.to_parquet(p, index=False))
+        run = self.run | (extra or {})
+        _atomic(
+            out / "run.json",
+            lambda p: Path(p).write_text(json.dumps(run, indent=2, sort_keys=True)),
+        )
+        return out
+
+
+def _history(top: pd.DataFrame, panel: Panel, start: pd.Period) -> pd.DataFrame:
+    """Actual values of the ``top`` leads' series in the months before ``start``."""
+    if top.empty:
+        return pd.DataFrame()
+    before = panel.window(start - HISTORY_MONTHS, start - 1)
+    rows = positions(before.keys, top[list(SERIES_KEY_COLUMNS)])
+    rows = rows[rows >= 0]
+    if not len(rows):
+        return pd.DataFrame()
+    chosen = before.select(rows)
+    published = before.published_mask()[rows]
+    actual = np.where(published, np.nan_to_num(chosen.values), np.nan)
+    n_months = chosen.n_periods
+    frame = pd.DataFrame(
+        {"period": np.tile(chosen.periods.astype(str), len(rows))}
+        | {c: np.repeat(chosen.keys[c].to_numpy(), n_months) for c in SERIES_KEY_COLUMNS}
+        | {"actual": actual.ravel()}
+    )
+    for name in ("expected", "lower", "upper", "z"):
+        frame[name] = np.nan
+    frame["in_window"] = False
+    return frame
+
+
+def _atomic(path: Path, write) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
