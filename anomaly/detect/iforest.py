@@ -113,6 +113,16 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
         self.offset_ = float(np.quantile(self.training_scores_, 1 - self.false_alarm_rate))
         return self
 
+    def restore(
+        self, forest_arrays: dict[str, np.ndarray], training_scores: np.ndarray, offset: float
+    ) -> IsolationForestDetector:
+        """Set the fitted state read back from an artifact (the inverse of :meth:`fit`)."""
+        self.forest_arrays_ = forest_arrays
+        self.training_scores_ = training_scores
+        self.offset_ = offset
+        self.n_features_in_ = int(forest_arrays["n_features_in"])
+        return self
+
     def _raw_scores(self, X: np.ndarray) -> np.ndarray:
         return -IsolationForestArrays(self.forest_arrays_).score_samples(X)
 

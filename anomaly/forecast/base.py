@@ -111,7 +111,9 @@ class Forecaster(ABC):
         """An unfitted forecaster with the same parameters."""
         return type(self)(**self.get_params())
 
-    def restore(self, state: dict[str, np.ndarray], series_info: pd.DataFrame, train_end: str) -> Self:
+    def restore(
+        self, state: dict[str, np.ndarray], series_info: pd.DataFrame, train_end: str
+    ) -> Self:
         """Set fitted state read back from an artifact (the inverse of fitting)."""
         months = int(state.pop("_train_months"))
         end = as_month(train_end)

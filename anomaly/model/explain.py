@@ -50,14 +50,16 @@ def explain(row, *, currency: str | None, window: str) -> str:
     signals = row.signals.split(";") if row.signals else []
     if "compliance_drop" in signals:
         fall = 1 - row.actual / row.expected if row.expected > 0 else 0.0
-        return f"{head}: {amount}, down {fall:.0%}: direct trade with a sanctioned country fell (compliance, not a lead)"
+        return (
+            f"{head}: {amount}, down {fall:.0%}: direct trade with a sanctioned country fell "
+            "(compliance, not a lead)"
+        )
     parts = [f"{head}: {amount}, {_ratio(row.actual, row.expected)}"]
     if row.demand_factor != 1.0:
         parts.append(f"general demand ×{row.demand_factor:.2f} factored in")
     if math.isfinite(row.mirror_gap):
-        parts.append(
-            f"mirror gap {row.mirror_gap:.0%} ({money(row.not_received, currency)} declared shipped, not received)"
-        )
+        missing = money(row.not_received, currency)
+        parts.append(f"mirror gap {row.mirror_gap:.0%} ({missing} declared shipped, not received)")
     if isinstance(row.hub, str) and math.isfinite(row.onward_ratio):
         parts.append(f"{row.hub}→RUS exports of {row.hs} {_ratio_word(row.onward_ratio)}")
     if "rerouting" in signals and math.isfinite(row.direct_drop):

@@ -202,6 +202,28 @@ class TradeAnomalyModel:
             leads, evidence, panel, currency=panel.currency or self.currency_
         )
 
+    # -- persistence -------------------------------------------------------------
+
+    def save(self, path):
+        """Write the fitted model as a safe, versioned artifact directory.
+
+        See ``docs/artifact-format.md``; :func:`anomaly.load` reads it back.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from anomaly.model.persist import save_model
+
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path, *, strict: bool = True) -> TradeAnomalyModel:
+        """Read a model artifact (directory or ``.zip``), verified before use."""
+        from anomaly.model.persist import load_model
+
+        return load_model(path, strict=strict)
+
     # -- helpers -----------------------------------------------------------------
 
     def _panel(self, flows: pd.DataFrame | Panel) -> Panel:
@@ -211,7 +233,7 @@ class TradeAnomalyModel:
         if missing:
             raise DataError(
                 f"the flows table lacks columns {missing}",
-                expected=f"the canonical columns {list(CANONICAL_COLUMNS)} (see anomaly.read_flows)",
+                expected=f"the canonical columns {list(CANONICAL_COLUMNS)} (anomaly.read_flows)",
             )
         return build_panel(flows, hs_level=self.hs_level)
 

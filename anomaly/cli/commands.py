@@ -1,0 +1,158 @@
+"""What each ``anomaly`` subcommand does (the parser lives in :mod:`anomaly.cli.main`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from anomaly.cli.progress import step
+from anomaly.errors import DataError
+
+FORECASTER_CHOICES = {
+    "pooled": "PooledForecaster",
+    "ets": "ETSForecaster",
+    "unobserved-components": "UnobservedComponentsForecaster",
+    "prewar-mean": "PrewarMeanForecaster",
+    "seasonal-naive": "SeasonalNaiveForecaster",
+}
+TOP_PRINTED = 10
+
+
+def train(args: argparse.Namespace) -> None:
+    """``anomaly train``: read, fit, save (and optionally pack)."""
+    import anomaly.forecast as forecast
+    from anomaly.artifacts import pack_artifact
+    from anomaly.io import read_flows
+    from anomaly.model import TradeAnomalyModel
+
+    with step("reading input"):
+        flows = read_flows(args.data, format=args.format)
+    forecaster = getattr(forecast, FORECASTER_CHOICES[args.forecaster])()
+    with step("training"):
+        model = TradeAnomalyModel(forecaster, hs_level=args.hs_level).fit(
+            flows, args.train_start, args.train_end
+        )
+    with step("saving"):
+        path = model.save(args.out)
+        if args.archive:
+            pack_artifact(path, args.archive)
+    start, end = model.train_window_
+    print(f"model: {path} ({len(model.keys_)} series, trained {start}..{end})")
+
+
+def score(args: argparse.Namespace) -> None:
+    """``anomaly score``: load, read, score, write atomically."""
+    from anomaly import load
+    from anomaly.io import read_flows
+
+    with step("loading model"):
+        model = load(args.model, strict=args.strict)
+    with step("reading input"):
+        flows = read_flows(args.data, format=args.format)
+    with step("scoring"):
+        scores = model.score(flows, args.start, args.end)
+    with step("writing"):
+        scores.write(args.out, extra={"model": str(args.model)})
+    _print_summary(scores)
+
+
+def inspect(args: argparse.Namespace) -> None:
+    """``anomaly inspect``: verify integrity and print the manifest's essentials."""
+    from anomaly.artifacts import verify_artifact
+
+    manifest = verify_artifact(args.model)
+    metadata = manifest.get("metadata", {})
+    window = metadata.get("training_window", {})
+    lines = {
+        "artifact": str(args.model),
+        "integrity": "ok (every file's sha256 matches the manifest)",
+        "format version": manifest.get("format_version"),
+        "model class": manifest.get("model_class"),
+        "created": manifest.get("created"),
+        "training window": f"{window.get('start')}..{window.get('end')}",
+        "series": metadata.get("n_series"),
+        "currency": metadata.get("currency"),
+        "data fingerprint": metadata.get("data_fingerprint"),
+        "forecaster": manifest.get("config", {}).get("forecaster", {}).get("class"),
+        "written with": json.dumps(manifest.get("versions", {}), sort_keys=True),
+    }
+    width = max(len(k) for k in lines)
+    for key, value in lines.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def report(args: argparse.Namespace) -> None:
+    """``anomaly report``: render OUT_DIR/report.html."""
+    from anomaly.report import render_report
+
+    with step("rendering report"):
+        path = render_report(args.out_dir, top=args.top)
+    print(f"report: {path}")
+
+
+def demo(args: argparse.Namespace) -> None:
+    """``anomaly demo``: train on 2020–2021 of the built-in data, score 2022, report."""
+    from anomaly.demo import SCORE_WINDOW, TRAIN_WINDOW, demo_flows
+    from anomaly.model import TradeAnomalyModel
+    from anomaly.report import render_report
+
+    with step("reading the built-in Eurostat CHP exports"):
+        flows = demo_flows()
+    with step(f"training on {TRAIN_WINDOW[0]}..{TRAIN_WINDOW[1]}"):
+        model = TradeAnomalyModel().fit(flows, *TRAIN_WINDOW)
+    with step(f"scoring {SCORE_WINDOW[0]}..{SCORE_WINDOW[1]}"):
+        scores = model.score(flows, *SCORE_WINDOW)
+    out = Path(args.out)
+    with step("writing model, leads and report"):
+        model.save(out / "model")
+        scores.write(out, extra={"model": "built-in demo (PooledForecaster)"})
+        report_path = render_report(out)
+    _print_summary(scores)
+    print(f"\nleads: {out / 'leads.csv'}\nreport: {report_path}\nmodel: {out / 'model'}")
+
+
+def simulate(args: argparse.Namespace) -> None:
+    """``anomaly simulate``: write a synthetic world with planted schemes and labels."""
+    from anomaly.simulate import simulate_world, write_world
+
+    with step(f"simulating {args.series} series"):
+        world = simulate_world(args.series, seed=args.seed)
+    with step("writing"):
+        path = write_world(world, args.out)
+    print(f"world: {path} ({len(world.flows)} rows, {len(world.labels)} labelled series)")
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    """``anomaly evaluate``: detection metrics of a scoring output against labels."""
+    from anomaly.evaluate.leads import evaluate_leads
+
+    leads_path = Path(args.scores) / "leads.csv"
+    if not leads_path.exists():
+        raise DataError(
+            "no leads.csv here",
+            source=str(args.scores),
+            expected="a directory written by `anomaly score`",
+        )
+    leads = pd.read_csv(leads_path, dtype={"hs": str})
+    labels = pd.read_csv(args.labels, dtype={"hs": str})
+    report = evaluate_leads(leads, labels)
+    width = max(len(k) for k in report)
+    for key, value in report.items():
+        print(
+            f"{key:<{width}}  {value:.3f}"
+            if isinstance(value, float)
+            else f"{key:<{width}}  {value}"
+        )
+
+
+def _print_summary(scores) -> None:
+    leads = scores.leads
+    print(f"\n{len(leads)} series scored, {int(leads['alert'].sum())} alerts. Top {TOP_PRINTED}:")
+    top = leads.head(TOP_PRINTED)
+    for row in top.itertuples():
+        flag = "ALERT" if row.alert else "     "
+        print(f"{row.rank:>3}. {flag} score {row.score:6.2f}  {row.explanation}", file=sys.stdout)
