@@ -1,0 +1,142 @@
+"""Map a source's country names or codes to alpha-3, setting aggregates apart.
+
+The country table lives in :mod:`anomaly.reference`; this module only applies it to
+a column and turns what it does not know into an error that names the values and lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from anomaly.errors import UnknownCodeError, describe_items
+from anomaly.io.origin import Source, error_at
+from anomaly.io.parsed import Dropped
+from anomaly.io.text import distinct_text
+from anomaly.reference import is_aggregate_partner, to_alpha3
+
+_MISSING = ("", "NA", "N/A")
+_SCHEME_WORDS = {
+    "auto": "name or code",
+    "name": "name",
+    "alpha3": "ISO alpha-3 code",
+    "alpha2": "ISO alpha-2 code",
+    "numeric": "ISO numeric code",
+    "comtrade": "UN Comtrade (M49) code",
+    "eurostat_geo": "Eurostat GEO number",
+}
+
+
+def map_countries(
+    frame: pd.DataFrame,
+    candidates: Sequence[tuple[str, str]],
+    sources: Sequence[Source],
+    *,
+    label: str,
+) -> tuple[pd.Series, np.ndarray]:
+    """Map country names or codes to ISO alpha-3.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Holds the columns and the line column.
+    candidates : sequence of (column, scheme)
+        Columns to read, best first, each with its scheme for
+        :func:`anomaly.reference.to_alpha3` (``"name"``, ``"alpha2"``, ...). A row
+        blank in one column is read from the next (Comext bulk files leave the
+        alpha-2 column blank where the numeric GEO code is set).
+    sources : sequence of Source
+        For error messages.
+    label : str
+        The canonical column (``"reporter"`` or ``"partner"``), for messages.
+
+    Returns
+    -------
+    alpha3 : Series (categorical)
+        Alpha-3 codes; missing on aggregate rows.
+    aggregate : ndarray of bool
+        Rows naming a non-country aggregate (World, EU, "Areas, nes", ...).
+
+    Raises
+    ------
+    UnknownCodeError
+        Values that are neither a known country nor an aggregate, or no value at all;
+        the distinct values and their lines are named.
+    """
+    # Rows hold integer codes into ``categories``: a million rows name a few
+    # hundred countries, and a categorical column is cheap to filter, sort and key.
+    categories: list[str] = []
+    rows = np.full(len(frame), -1, dtype=np.int64)
+    aggregate = np.zeros(len(frame), dtype=bool)
+    decided = np.zeros(len(frame), dtype=bool)
+    present = [(column, scheme) for column, scheme in candidates if column in frame]
+    for column, scheme in present:
+        codes, text = distinct_text(frame[column])
+        given = ~text.isin(_MISSING).to_numpy()[codes] & ~decided
+        found = to_alpha3(text, scheme=scheme)
+        categories += [code for code in found.dropna().unique() if code not in categories]
+        found_index = pd.Index(categories).get_indexer(found.to_numpy(dtype=object, na_value=None))
+        is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
+        unknown = given & ((found_index < 0) & ~is_aggregate)[codes]
+        if unknown.any():
+            distinct = pd.unique(text.to_numpy()[codes[unknown]])
+            raise error_at(
+                UnknownCodeError,
+                f"unknown {label} name(s) or code(s): {describe_items(map(repr, distinct))}",
+                frame,
+                unknown,
+                sources,
+                column=label if column == present[0][0] else column,
+                expected=f"a country {_SCHEME_WORDS.get(scheme, scheme)} known to "
+                "anomaly.reference (or an aggregate such as World, which is left out)",
+            )
+        rows = np.where(given, found_index[codes], rows)
+        aggregate |= given & is_aggregate[codes]
+        decided |= given
+    if not decided.all():
+        raise error_at(
+            UnknownCodeError,
+            f"{(~decided).sum()} row(s) name no {label}",
+            frame,
+            ~decided,
+            sources,
+            column=label,
+            expected=f"a country in column(s) {', '.join(column for column, _ in present)}",
+        )
+    alpha3 = pd.Categorical.from_codes(rows, categories=pd.Index(categories, dtype=object))
+    return pd.Series(alpha3, index=frame.index), aggregate
+
+
+def aggregate_drops(
+    frame: pd.DataFrame,
+    reporter_aggregate: np.ndarray,
+    partner_aggregate: np.ndarray,
+    reporter_column: str,
+    partner_column: str,
+) -> list[Dropped]:
+    """Describe the rows left out because their reporter or partner is an aggregate."""
+    dropped = []
+    roles = (
+        ("reporter", reporter_aggregate, reporter_column),
+        ("partner", partner_aggregate & ~reporter_aggregate, partner_column),
+    )
+    for role, mask, column in roles:
+        if mask.any():
+            names = [_shorten(str(name)) for name in pd.unique(frame[column].to_numpy()[mask])]
+            dropped.append(
+                Dropped.of(
+                    f"{role} is not a country ({describe_items(map(repr, names))}): an "
+                    "aggregate, whose rows total country rows and would count them twice, "
+                    "or an unspecified area",
+                    frame,
+                    mask,
+                )
+            )
+    return dropped
+
+
+def _shorten(name: str, width: int = 60) -> str:
+    # Eurostat names of the EU carry the accession date of every member.
+    return name if len(name) <= width else name[: width - 3] + "..."

@@ -1,0 +1,323 @@
+"""Open a data file — CSV (plain or gzipped) or Parquet — as a table of raw columns.
+
+Only the layout is interpreted here: encoding, compression, blank lines, repeated
+header lines of stacked downloads, rows with the wrong number of fields, truncation.
+CSV columns are all read as strings (codes keep their leading zeros; numbers are
+parsed later, where a bad one can be named with its line). Each row keeps the line it
+started on, header = line 1, so later errors can point into the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from anomaly.errors import EmptyDataError, FormatError
+from anomaly.io.origin import LINE
+from anomaly.io.parsed import Dropped
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+_HEAD_BYTES = 1 << 16
+_DELIMITERS = (",", ";", "\t", "|")
+_EXPECTED_FILE = "a CSV text file (optionally gzipped) or a Parquet file"
+_FALLBACK_ERRORS = "anomaly.io.cp1252-fallback"
+
+#: Arrow strings become pandas strings backed by Arrow: no copy into Python objects.
+STRING_DTYPE = pd.StringDtype("pyarrow")
+
+
+def _decode_cp1252(error: UnicodeError) -> tuple[str, int]:
+    # Republished statistics mix encodings: a UTF-8 file (with BOM) can carry single
+    # Windows-1252 bytes such as 0xE7 for "ç" in "Curaçao". Decode just those bytes.
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    chunk = error.object[error.start : error.end]
+    return chunk.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error(_FALLBACK_ERRORS, _decode_cp1252)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """The columns of one file as found, with the line column added.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    frame : pandas.DataFrame
+        The file's columns (strings for CSV; Parquet keeps its types) plus the line
+        column.
+    kind : {"csv", "parquet"}
+        The layout the file was read as.
+    dropped : tuple of Dropped
+        Lines that were not data (repeated header lines of stacked downloads).
+    """
+
+    path: str
+    frame: pd.DataFrame
+    kind: Literal["csv", "parquet"]
+    dropped: tuple[Dropped, ...] = ()
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """The column names of a file, from its header line or Parquet schema."""
+    path = str(path)
+    head = _read_head(path)
+    if head.startswith(PARQUET_MAGIC):
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise _unreadable_parquet(path, exc) from exc
+    _reject_binary(head, path)
+    names, _ = _parse_header(head, path)
+    return names
+
+
+def read_raw(path: str | Path) -> RawTable:
+    """Read a whole file into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file (``.csv``, ``.csv.gz`` or any name: the content decides) or a
+        Parquet file.
+
+    Raises
+    ------
+    EmptyDataError
+        The file has no bytes or no data rows.
+    FormatError
+        Binary content, a truncated or corrupt file, or rows whose number of fields
+        differs from the header's.
+    """
+    path = str(path)
+    if _read_head(path).startswith(PARQUET_MAGIC):
+        return _read_parquet(path)
+    return _read_csv(path)
+
+
+def _read_head(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    if not head:
+        raise EmptyDataError(
+            "the file is empty (0 bytes)", source=path, expected="a header line and data rows"
+        )
+    if head.startswith(GZIP_MAGIC):
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(_HEAD_BYTES)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise _unreadable_gzip(path, exc) from exc
+        if not head:
+            raise EmptyDataError(
+                "the compressed file is empty", source=path, expected="a header line and data rows"
+            )
+    return head
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise _unreadable_gzip(path, exc) from exc
+    return data
+
+
+def _unreadable_gzip(path: str, exc: BaseException) -> FormatError:
+    return FormatError(
+        f"the gzip stream cannot be decompressed ({exc})",
+        source=path,
+        expected="a complete .csv.gz file; the file may be truncated",
+    )
+
+
+def _unreadable_parquet(path: str, exc: BaseException) -> FormatError:
+    return FormatError(
+        f"the file starts like Parquet but cannot be read ({exc})",
+        source=path,
+        expected="a complete Parquet file; the file may be truncated or corrupt",
+    )
+
+
+def _reject_binary(data: bytes, path: str) -> None:
+    if b"\x00" in data:
+        raise FormatError(
+            "the file holds binary data (NUL bytes), not CSV text",
+            source=path,
+            expected=f"{_EXPECTED_FILE}; a spreadsheet saved as UTF-16 must be saved as CSV UTF-8",
+        )
+
+
+def _decode(data: bytes) -> bytes:
+    """Return ``data`` as valid UTF-8, repairing stray Windows-1252 bytes."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors=_FALLBACK_ERRORS).encode("utf-8")
+    return data
+
+
+def _parse_header(data: bytes, path: str) -> tuple[list[str], str]:
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).rstrip(b"\r")
+    text = _decode(first).decode("utf-8").lstrip("\ufeff")
+    if not text.strip():
+        raise FormatError(
+            "line 1 is blank", source=path, lines=[1], expected="a header line naming the columns"
+        )
+    delimiter = max(_DELIMITERS, key=text.count)
+    names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
+    seen: set[str] = set()
+    repeated = [name for name in names if name in seen or seen.add(name)]
+    if repeated:
+        raise FormatError(
+            f"the header names column(s) {', '.join(map(repr, repeated))} more than once",
+            source=path,
+            lines=[1],
+            expected="distinct column names",
+        )
+    return names, delimiter
+
+
+def _read_csv(path: str) -> RawTable:
+    data = _read_bytes(path)
+    _reject_binary(data, path)
+    if not data.strip():
+        raise EmptyDataError(
+            "the file holds only blank space", source=path, expected="a header and data rows"
+        )
+    data = _decode(data)
+    _reject_open_quote(data, path)
+    names, delimiter = _parse_header(data, path)
+    invalid: list[tuple[int, int, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            # One thread, so that rows set aside by the handler carry their number.
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException as exc:
+        raise FormatError(f"cannot be parsed as CSV ({exc})", source=path) from exc
+    numbers = _record_numbers(table, invalid)
+    extra = np.cumsum(_record_newlines(table, invalid))
+    # A record starts after all the newlines held inside the records before it.
+    lines = numbers + extra[numbers - 1]
+    ragged = [(number, count) for number, count, text in invalid if text.strip()]
+    if ragged:
+        ragged_lines = [int(number + extra[number - 1]) for number, _ in ragged]
+        raise FormatError(
+            f"{len(ragged)} row(s) do not have one field per header column "
+            f"(line {ragged_lines[0]} has {ragged[0][1]})",
+            source=path,
+            lines=ragged_lines,
+            expected=f"{len(names)} fields per line like the header; "
+            "the file may be truncated, or a value holds an unquoted delimiter",
+        )
+    return _drop_non_data(table, lines, path)
+
+
+def _reject_open_quote(data: bytes, path: str) -> None:
+    # A quote inside a quoted value is doubled, so a complete file has an even number
+    # of quote characters; an odd count means the file ends inside a quoted value.
+    if data.count(b'"') % 2:
+        last = data.rindex(b'"')
+        raise FormatError(
+            "a quoted value is never closed",
+            source=path,
+            lines=[data.count(b"\n", 0, last) + 1],
+            expected="every opening quote closed; the file may be truncated",
+        )
+
+
+def _newline_counts(table: pa.Table) -> np.ndarray:
+    counts = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        if pc.any(pc.match_substring(column, "\n")).as_py():
+            counts += pc.count_substring(column, "\n").to_numpy(zero_copy_only=False)
+    return counts
+
+
+def _record_newlines(table: pa.Table, invalid: list[tuple[int, int, str]]) -> np.ndarray:
+    """Extra physical lines inside each record, indexed by record number."""
+    total = table.num_rows + len(invalid) + 2
+    extra = np.zeros(total, dtype=np.int64)
+    extra[_record_numbers(table, invalid)] = _newline_counts(table)
+    for number, _, text in invalid:
+        extra[number] = text.count("\n")
+    return extra
+
+
+def _record_numbers(table: pa.Table, invalid: list[tuple[int, int, str]]) -> np.ndarray:
+    """Record number of each parsed row (the header is record 1)."""
+    numbers = np.arange(2, table.num_rows + len(invalid) + 2, dtype=np.int64)
+    if invalid:
+        numbers = np.setdiff1d(numbers, [number for number, _, _ in invalid])
+    return numbers
+
+
+def _drop_non_data(table: pa.Table, lines: np.ndarray, path: str) -> RawTable:
+    """Drop blank lines and repeated header lines; refuse a table left without rows."""
+    blank = np.ones(table.num_rows, dtype=bool)
+    header = np.ones(table.num_rows, dtype=bool)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+        header &= pc.equal(pc.utf8_trim_whitespace(column), name).to_numpy(zero_copy_only=False)
+    frame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get)
+    frame[LINE] = lines
+    dropped = ()
+    if header.any():
+        dropped = (Dropped.of("repeated header line (stacked downloads)", frame, header),)
+    if (blank | header).any():
+        frame = frame.loc[~(blank | header)].reset_index(drop=True)
+    if frame.empty:
+        raise EmptyDataError(
+            "no data rows below the header", source=path, expected="at least one data row"
+        )
+    return RawTable(path, frame, "csv", dropped)
+
+
+def _read_parquet(path: str) -> RawTable:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable_parquet(path, exc) from exc
+    if table.num_rows == 0:
+        raise EmptyDataError("the Parquet file has no rows", source=path, expected="data rows")
+    frame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get).reset_index(drop=True)
+    frame[LINE] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return RawTable(path, frame, "parquet")

@@ -1,0 +1,207 @@
+"""``read_flows``: files in, one validated canonical flows table out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from anomaly.errors import CurrencyError, EmptyDataError, PeriodError
+from anomaly.io.canonical import read_canonical
+from anomaly.io.comext import read_comext, read_comext_relational
+from anomaly.io.comext_bulk import read_comext_bulk
+from anomaly.io.comtrade import read_comtrade, read_comtrade_api
+from anomaly.io.detect import check_format, detect_format
+from anomaly.io.origin import FILE
+from anomaly.io.parsed import ParsedFile
+from anomaly.io.rawtable import RawTable, read_columns, read_raw
+from anomaly.io.validate import check_flows
+from anomaly.schema import CURRENCIES
+
+MONTHLY = pd.PeriodDtype("M")
+READERS: dict[str, Callable[[RawTable], ParsedFile]] = {
+    "canonical": read_canonical,
+    "comext": read_comext,
+    "comext-relational": read_comext_relational,
+    "comext-bulk": read_comext_bulk,
+    "comtrade": read_comtrade,
+    "comtrade-api": read_comtrade_api,
+}
+#: File names a directory is searched for (case-insensitive).
+DIRECTORY_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
+
+PathLike = str | Path
+
+
+def read_flows(
+    path_or_paths: PathLike | Sequence[PathLike],
+    format: str = "auto",
+    *,
+    currency: str | None = None,
+) -> pd.DataFrame:
+    """Read trade statistics files into the canonical flows table, validated.
+
+    Parameters
+    ----------
+    path_or_paths : path, sequence of paths, or directory
+        CSV (plain or ``.gz``) or Parquet files. A directory stands for its
+        ``.csv``, ``.csv.gz`` and ``.parquet`` files, in sorted order. Several files
+        are read and validated together: a key found in two files is a duplicate.
+    format : {"auto", "canonical", "comext", "comext-relational", "comext-bulk", \
+"comtrade", "comtrade-api"}
+        The files' format; ``"auto"`` tells each file's format from its header.
+    currency : {"EUR", "USD"}, optional
+        The currency of canonical files without a ``currency`` column. Eurostat files
+        are EUR and Comtrade files USD; asking for another currency is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``(period, reporter, partner, flow, hs)``, sorted by that key:
+        ``period`` (``period[M]`` or ``period[Y-DEC]``, never mixed), ``reporter``,
+        ``partner`` (ISO alpha-3), ``flow`` (export, import, re-export, re-import),
+        ``hs`` (2-10 digits; ``"00"`` is the total over all products), ``value``
+        (float64 >= 0) and, where the source has them, ``quantity``, ``weight_kg``,
+        ``value_fob``, ``value_cif``. ``attrs`` holds:
+
+        - ``currency``: ``"EUR"``, ``"USD"`` or None (canonical files of unknown currency);
+        - ``sources``: the file paths read, and ``formats``: their formats;
+        - ``hs_overlaps``: HS codes published beside their own more detailed codes
+          (``count``, ``child_rows``, ``examples``). The rows are kept as published;
+          choose one level before summing;
+        - ``dropped``: rows left out on purpose (aggregate partners such as World,
+          statistical procedures beside their total, ...), each with ``source``,
+          ``reason``, ``rows`` and the first ``lines``.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path does not exist.
+    DataError
+        A subclass from :mod:`anomaly.errors` naming the file, lines and column:
+        EmptyDataError, FormatError (unknown header, binary or truncated file, rows
+        with a wrong number of fields), DuplicateKeyError, InvalidValueError,
+        ConfidentialValueError, UnknownCodeError, PeriodError, CurrencyError.
+
+    Examples
+    --------
+    >>> flows = read_flows("eurostat_chp_exports_2020_2022.csv")  # doctest: +SKIP
+    >>> flows.attrs["currency"], len(flows)  # doctest: +SKIP
+    ('EUR', 22809)
+    >>> flows.loc[0, ["period", "reporter", "partner", "hs"]].tolist()  # doctest: +SKIP
+    [Period('2020-01', 'M'), 'AUT', 'ARM', '84715000']
+    """
+    if currency is not None and currency not in CURRENCIES:
+        raise CurrencyError(
+            f"currency={currency!r} is not supported",
+            expected=f"one of {', '.join(CURRENCIES)}",
+        )
+    paths = _expand(path_or_paths)
+    parsed = [_read_file(path, format) for path in paths]
+    table_currency = _one_currency(parsed, currency)
+    _one_frequency(parsed)
+    sources = [item.source for item in parsed]
+    frame = pd.concat(
+        [item.frame.assign(**{FILE: index}) for index, item in enumerate(parsed)],
+        ignore_index=True,
+    )
+    dropped = [record.record(item.source.name) for item in parsed for record in item.dropped]
+    if frame.empty:
+        reasons = "; ".join(f"{d['rows']} rows: {d['reason']}" for d in dropped)
+        raise EmptyDataError(
+            f"no trade rows are left after leaving out {reasons}",
+            source=", ".join(paths),
+            expected="rows of country-to-country flows",
+        )
+    table, overlaps = check_flows(frame, sources)
+    table.attrs.update(
+        currency=table_currency,
+        sources=paths,
+        formats=[item.format for item in parsed],
+        hs_overlaps=overlaps,
+        dropped=dropped,
+    )
+    return table
+
+
+def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
+    items = [path_or_paths] if isinstance(path_or_paths, str | Path) else list(path_or_paths)
+    paths: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                str(child)
+                for child in path.iterdir()
+                if child.is_file() and child.name.lower().endswith(DIRECTORY_SUFFIXES)
+            )
+            if not found:
+                raise EmptyDataError(
+                    "the directory holds no data files",
+                    source=str(path),
+                    expected=f"files named *{', *'.join(DIRECTORY_SUFFIXES)}",
+                )
+            paths += found
+        elif path.exists():
+            paths.append(str(path))
+        else:
+            raise FileNotFoundError(f"no such file or directory: {str(path)!r}")
+    if not paths:
+        raise EmptyDataError(
+            "no files were given", expected="a path, a list of paths or a directory"
+        )
+    return paths
+
+
+def _read_file(path: str, format: str) -> ParsedFile:
+    columns = read_columns(path)
+    if format == "auto":
+        format = detect_format(columns, source=path)
+    else:
+        check_format(format, columns, source=path)
+    return READERS[format](read_raw(path))
+
+
+def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
+    found = {item.source.name: item.currency for item in parsed}
+    known = {name: code for name, code in found.items() if code}
+    if requested:
+        for name, code in known.items():
+            if code != requested:
+                raise CurrencyError(
+                    f"currency={requested!r} was asked for, but the file is in {code}",
+                    source=name,
+                    expected=f"files in {requested}, or no currency= argument",
+                )
+        return requested
+    if len(set(known.values())) > 1:
+        listing = ", ".join(f"{name}: {code}" for name, code in known.items())
+        raise CurrencyError(
+            f"the files are in different currencies ({listing})",
+            source=next(iter(known)),
+            expected="one currency: read the files apart, or convert them first",
+        )
+    unknown = [name for name, code in found.items() if not code]
+    if known and unknown:
+        raise CurrencyError(
+            f"the currency of this file is unknown (no currency column), while "
+            f"{next(iter(known))} is in {next(iter(known.values()))}",
+            source=unknown[0],
+            expected="a currency column, or currency= naming the currency of all files",
+        )
+    return next(iter(known.values()), None)
+
+
+def _one_frequency(parsed: list[ParsedFile]) -> None:
+    kinds = {item.source.name: item.frame["period"].dtype for item in parsed}
+    if len(set(kinds.values())) > 1:
+        listing = ", ".join(
+            f"{name}: {'monthly' if dtype == MONTHLY else 'annual'}"
+            for name, dtype in kinds.items()
+        )
+        raise PeriodError(
+            f"monthly and annual files are mixed ({listing})",
+            source=next(iter(kinds)),
+            expected="one frequency: read monthly and annual files apart",
+        )

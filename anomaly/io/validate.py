@@ -1,0 +1,291 @@
+"""Check a flows table against the canonical contract of :mod:`anomaly.schema`.
+
+Two stages: :func:`canonical_columns` types and checks the columns of a table that is
+already in canonical columns (a canonical file, a user's DataFrame); :func:`check_flows`
+runs the checks that span rows and files (negative values, duplicate keys), sorts by
+key and records HS overlaps. Readers of other formats type their own columns, then meet
+canonical input at :func:`check_flows`. :func:`validate_flows` is the public entry for a
+DataFrame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from anomaly.errors import (
+    CurrencyError,
+    EmptyDataError,
+    FormatError,
+    InvalidValueError,
+    PeriodError,
+    describe_items,
+)
+from anomaly.io.codes import hs_codes, map_codes
+from anomaly.io.countries import aggregate_drops, map_countries
+from anomaly.io.keys import combine_codes, duplicate_error, sorted_factorize
+from anomaly.io.origin import LINE, ORIGIN_COLUMNS, Source, error_at, with_lines
+from anomaly.io.overlaps import find_overlaps
+from anomaly.io.parsed import Dropped
+from anomaly.io.periods import periods_column
+from anomaly.io.text import distinct_text
+from anomaly.io.values import parse_numbers
+from anomaly.schema import (
+    CANONICAL_COLUMNS,
+    CURRENCIES,
+    FLOWS,
+    KEY_COLUMNS,
+    OPTIONAL_VALUE_COLUMNS,
+    VALUE_COLUMN,
+)
+
+#: Values of a Comtrade record on each valuation basis, kept beside ``value`` (which is
+#: FOB for exports and CIF for imports) when the source publishes them.
+VALUATION_COLUMNS: tuple[str, ...] = ("value_fob", "value_cif")
+NUMBER_COLUMNS: tuple[str, ...] = (VALUE_COLUMN, *OPTIONAL_VALUE_COLUMNS, *VALUATION_COLUMNS)
+CURRENCY_COLUMN = "currency"
+_PERIOD_DTYPES = (pd.PeriodDtype("M"), pd.PeriodDtype("Y"))
+
+
+def validate_flows(df: pd.DataFrame, source: str = "<DataFrame>") -> pd.DataFrame:
+    """Check a table in canonical columns and return it typed, sorted and annotated.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Columns ``period, reporter, partner, flow, hs, value`` and optionally
+        ``quantity, weight_kg, value_fob, value_cif, currency``; other columns are
+        left out of the result. ``df`` itself is not changed.
+    source : str
+        How to name the table in error messages.
+
+    Returns
+    -------
+    DataFrame
+        The canonical table (see :func:`anomaly.io.read_flows`), with
+        ``attrs["currency"]`` from the ``currency`` column or ``df.attrs``.
+
+    Raises
+    ------
+    DataError
+        A subclass naming the rows at fault. Rows are numbered like the lines of
+        ``df.to_csv(index=False)``: the header is line 1, the first row line 2.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"period": ["2022-02", "2022-01"], "reporter": "DEU",
+    ...     "partner": "KGZ", "flow": "export", "hs": "854231", "value": [2.0, 1.0]})
+    >>> validate_flows(df)["period"].astype(str).tolist()
+    ['2022-01', '2022-02']
+    >>> validate_flows(df.assign(value=[-1.0, 1.0]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    anomaly.errors.InvalidValueError: <DataFrame>, column 'value', line 2: 1 negative value(s)...
+    """
+    sources = [Source(source)]
+    frame = with_lines(df.reset_index(drop=True))
+    currency = currency_column(frame, sources)
+    known = df.attrs.get("currency")
+    if currency and known and currency != known:
+        raise CurrencyError(
+            f"the currency column says {currency} but attrs['currency'] says {known}",
+            source=source,
+            column=CURRENCY_COLUMN,
+            expected="one currency",
+        )
+    typed, dropped = canonical_columns(frame, sources)
+    if typed.empty:
+        raise EmptyDataError(
+            "the table has no rows" + (" of countries" if dropped else ""),
+            source=source,
+            expected="rows of country-to-country flows",
+        )
+    table, overlaps = check_flows(typed, sources)
+    table.attrs.update(
+        currency=currency or known,
+        sources=[source],
+        hs_overlaps=overlaps,
+        dropped=[item.record(source) for item in dropped],
+    )
+    return table
+
+
+def canonical_columns(
+    frame: pd.DataFrame, sources: Sequence[Source]
+) -> tuple[pd.DataFrame, list[Dropped]]:
+    """Type the canonical columns of ``frame`` (text or typed) and check their codes.
+
+    Rows whose reporter or partner is an aggregate (World, EU, ...) are left out and
+    described in the returned records.
+    """
+    missing = [column for column in CANONICAL_COLUMNS if column not in frame]
+    if missing:
+        raise FormatError(
+            f"column(s) {', '.join(map(repr, missing))} are missing; "
+            f"found {', '.join(map(repr, (c for c in frame.columns if c not in ORIGIN_COLUMNS)))}",
+            source=sources[0].name,
+            expected=f"the columns {', '.join(CANONICAL_COLUMNS)}",
+        )
+    reporter, reporter_aggregate = map_countries(
+        frame, [("reporter", "alpha3")], sources, label="reporter"
+    )
+    partner, partner_aggregate = map_countries(
+        frame, [("partner", "alpha3")], sources, label="partner"
+    )
+    flow, _ = map_codes(frame, "flow", {flow: flow for flow in FLOWS}, sources, what="flow")
+    typed = pd.DataFrame(
+        {
+            "period": period_column(frame, sources),
+            "reporter": reporter,
+            "partner": partner,
+            "flow": flow,
+            "hs": hs_codes(frame, "hs", sources),
+            VALUE_COLUMN: parse_numbers(frame, VALUE_COLUMN, sources, required=True),
+            **{
+                column: parse_numbers(frame, column, sources, required=False)
+                for column in NUMBER_COLUMNS[1:]
+                if column in frame
+            },
+            LINE: frame[LINE],
+        }
+    )
+    dropped = aggregate_drops(frame, reporter_aggregate, partner_aggregate, "reporter", "partner")
+    keep = ~(reporter_aggregate | partner_aggregate)
+    return typed.loc[keep], dropped
+
+
+def period_column(frame: pd.DataFrame, sources: Sequence[Source]) -> pd.Series:
+    """The ``period`` column as a monthly or annual Period dtype."""
+    values = frame["period"]
+    if isinstance(values.dtype, pd.PeriodDtype):
+        if values.dtype not in _PERIOD_DTYPES:
+            raise PeriodError(
+                f"periods of dtype {values.dtype}",
+                source=sources[0].name,
+                column=sources[0].column("period"),
+                expected="monthly (period[M]) or annual (period[Y]) periods",
+            )
+        periods = values
+    elif pd.api.types.is_datetime64_any_dtype(values):
+        # Timestamps are the first day of their month in every source we know.
+        periods = values.dt.to_period("M")
+    else:
+        text = values if pd.api.types.is_string_dtype(values) else values.astype(str)
+        return periods_column(text, frame, sources)
+    if periods.isna().any():
+        raise error_at(
+            PeriodError,
+            "missing period(s)",
+            frame,
+            periods.isna().to_numpy(),
+            sources,
+            column="period",
+            expected="a period in every row",
+        )
+    return periods
+
+
+def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | None:
+    """The one currency of a ``currency`` column, or None without the column.
+
+    Raises
+    ------
+    CurrencyError
+        Unknown or missing currencies, or more than one; the lines are named.
+    """
+    if CURRENCY_COLUMN not in frame:
+        return None
+    codes, text = distinct_text(frame[CURRENCY_COLUMN])
+    currency = text.str.upper().to_numpy(dtype=str)[codes]
+    unknown = ~np.isin(currency, CURRENCIES)
+    if unknown.any():
+        raise error_at(
+            CurrencyError,
+            f"unknown currency code(s) {describe_items(map(repr, pd.unique(currency[unknown])))}",
+            frame,
+            unknown,
+            sources,
+            column=CURRENCY_COLUMN,
+            expected=f"one of {', '.join(CURRENCIES)} in every row",
+        )
+    found, counts = np.unique(currency, return_counts=True)
+    if len(found) > 1:
+        rare = found[np.argmin(counts)]
+        listing = ", ".join(
+            f"{code}: {count} rows" for code, count in zip(found, counts, strict=True)
+        )
+        raise error_at(
+            CurrencyError,
+            f"values in {len(found)} currencies ({listing}); the {rare} rows are listed",
+            frame,
+            currency == rare,
+            sources,
+            column=CURRENCY_COLUMN,
+            expected="one currency per table: convert first, or read the files apart",
+        )
+    return str(found[0])
+
+
+def check_flows(
+    frame: pd.DataFrame, sources: Sequence[Source]
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Check rows of typed canonical columns together; sort them; record HS overlaps.
+
+    Returns
+    -------
+    table : DataFrame
+        The canonical columns sorted by key, without the origin columns.
+    overlaps : dict
+        See :func:`anomaly.io.overlaps.find_overlaps`.
+
+    Raises
+    ------
+    InvalidValueError
+        Negative values.
+    DuplicateKeyError
+        Rows sharing a key, within or across files.
+    """
+    check_negative(frame, sources)
+    numbers = [column for column in NUMBER_COLUMNS if column in frame]
+    codes, uniques = {}, {}
+    for column in KEY_COLUMNS:
+        codes[column], uniques[column] = sorted_factorize(frame[column])
+    key = combine_codes([codes[column] for column in KEY_COLUMNS])
+    duplicated = pd.Series(key).duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        raise duplicate_error(frame, key, duplicated, sources, KEY_COLUMNS)
+    order = np.lexsort([codes[column] for column in reversed(KEY_COLUMNS)])
+    table = pd.DataFrame(
+        {column: _take(uniques[column], codes[column][order]) for column in KEY_COLUMNS}
+    )
+    for column in numbers:
+        table[column] = frame[column].to_numpy(dtype=np.float64)[order]
+    group = combine_codes([codes[column][order] for column in KEY_COLUMNS[:-1]])
+    return table, find_overlaps(table, group, codes["hs"][order], uniques["hs"].astype(str))
+
+
+def check_negative(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
+    """Raise InvalidValueError for negative values in the number columns."""
+    for column in NUMBER_COLUMNS:
+        if column not in frame:
+            continue
+        negative = frame[column].to_numpy() < 0
+        if negative.any():
+            raise error_at(
+                InvalidValueError,
+                f"{negative.sum()} negative value(s)",
+                frame,
+                negative,
+                sources,
+                column=column,
+                expected="a value >= 0 (net corrections out before reading)",
+            )
+
+
+def _take(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
+    """Broadcast distinct values back to rows, as the default string dtype for text."""
+    if not isinstance(uniques.dtype, pd.PeriodDtype):
+        uniques = uniques.astype(str)
+    return pd.Series(uniques.take(codes), copy=False)
