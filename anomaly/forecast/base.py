@@ -53,8 +53,9 @@ class Forecaster(ABC):
         values = np.nan_to_num(train.values.astype(np.float64, copy=False), nan=0.0)
         if (values < 0).any():
             raise DataError("trade values must be >= 0 to fit a forecaster")
-        self.train_periods_ = train.periods
+        # Set only after a successful fit: a refused (re)fit leaves the model as it was.
         self._fit(values, train.periods)
+        self.train_periods_ = train.periods
         return self
 
     def predict(

@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+#: Levels over which :meth:`ErrorShape.mean_exp` integrates.
+MEAN_GRID = 1000
+
 #: z values are clipped here: beyond it the tail probability is below float precision
 #: of the models anyway, and infinities would poison sums and rankings.
 Z_LIMIT = 8.0
@@ -148,10 +151,21 @@ class ErrorShape:
         return np.where(x < self.table[0], low, np.where(x > self.table[-1], high, inner))
 
     def mean_exp(self, scale: np.ndarray) -> np.ndarray:
-        """``E[exp(scale · e)]`` for each scale: turns a log-space median into a mean."""
+        """``E[exp(scale · e)]`` for each scale: turns a log-space median into a mean.
+
+        Integrated over :data:`MEAN_GRID` levels, so the exponential tails count; the
+        far tails beyond the grid are left out (with exponential tails in log space the
+        full mean may not exist).
+        """
         scale = np.asarray(scale, dtype=np.float64)
-        factors = np.exp(np.multiply.outer(scale, self.table))
+        factors = np.exp(np.multiply.outer(scale, self._grid_values))
         return factors.mean(axis=-1)
+
+    @property
+    def _grid_values(self) -> np.ndarray:
+        if not hasattr(self, "_grid_cache"):
+            self._grid_cache = self.quantile((np.arange(MEAN_GRID) + 0.5) / MEAN_GRID)
+        return self._grid_cache
 
 
 class StratifiedErrorShape:
@@ -264,11 +278,15 @@ class HurdleLogForecast(Forecast):
 
     @property
     def std(self) -> np.ndarray:
-        # The shift moves the positive part but not its spread; the clip at zero is
-        # ignored (it only narrows the spread).
-        second = np.exp(2 * self.loc) * self._mean_exp(2 * self.scale)
-        first = np.exp(self.loc) * self._mean_exp(self.scale)
-        variance = self.p_nonzero * second - (self.p_nonzero * first) ** 2
+        # Moments of Y = exp(loc + scale·e) rescaled to the model's mean factor, then of
+        # X = Y - shift under the hurdle; the clip at zero is ignored (it only narrows).
+        implied = self._mean_exp(self.scale)
+        factor = implied if self.mean_factor is None else self.mean_factor
+        first = np.exp(self.loc) * factor
+        second = np.exp(2 * self.loc) * self._mean_exp(2 * self.scale) * (factor / implied) ** 2
+        shifted_first = first - self.shift
+        shifted_second = second - 2 * self.shift * first + self.shift**2
+        variance = self.p_nonzero * shifted_second - (self.p_nonzero * shifted_first) ** 2
         return np.sqrt(np.maximum(variance, 0.0))
 
     def quantile(self, q: float | np.ndarray) -> np.ndarray:
@@ -458,8 +476,11 @@ class EmpiricalForecast(Forecast):
         hi = np.minimum(lo + 1, n - 1)
         errors = np.where(np.isnan(self.errors), 0.0, self.errors)
         rows = np.arange(len(n))
-        error_q = errors[rows, lo] + (position - lo) * (errors[rows, hi] - errors[rows, lo])
-        return np.maximum(self.point + error_q[:, None], 0.0)
+        # Interpolate between the clipped order statistics: clipping is monotone, so
+        # they are the order statistics of the clipped sample.
+        below = np.maximum(self.point + errors[rows, lo][:, None], 0.0)
+        above = np.maximum(self.point + errors[rows, hi][:, None], 0.0)
+        return below + (position - lo)[:, None] * (above - below)
 
     def cdf(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x, dtype=np.float64)

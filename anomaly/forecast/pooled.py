@@ -41,6 +41,8 @@ is small and its band comes from similar series.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -162,7 +164,10 @@ class PooledForecaster(Forecaster):
                 )
                 for candidate in candidates
             }
-            half_life = min(candidates, key=lambda c: _point_loss(forecasts[c], actual, train))
+            losses = np.array([_point_loss(forecasts[c], actual, train) for c in candidates])
+            # No usable loss (e.g. every series constant): no recency weighting.
+            best = int(np.nanargmin(losses)) if np.isfinite(losses).any() else -1
+            half_life = candidates[best]
             forecast = forecasts[half_life]
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
@@ -200,6 +205,10 @@ def _fit_state(
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     months = periods.month.to_numpy() - 1
     recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / half_life)
+    # Months of a common shock (a COVID-like dip) weigh nothing: every pass below reads
+    # a month of zero weight as not observed.
+    shocks = _common_shocks(values, months)
+    recency = np.where(shocks, 0.0, recency)
     chunks = [slice(lo, lo + params.chunk_size) for lo in range(0, n_series, params.chunk_size)]
 
     # Pass 1: each series' monthly deviations from its robust level, to pool seasonality.
@@ -234,28 +243,71 @@ def _fit_state(
     state["season"] = season.astype(np.float32)
     state["damping"] = np.array(params.damping)
     state["new_series"] = _new_series_prior(state, occurrence_prior)
+    state["shock_months"] = shocks
     return state
+
+
+def _common_shocks(values: np.ndarray, months: np.ndarray, limit: int = 20_000) -> np.ndarray:
+    """Months in which most flows moved together far from their seasonal norm.
+
+    The cross-sectional median of each month's log deviation (from each series'
+    median) is compared with the same calendar month in other years; a month whose
+    departure is both material (over 15% in logs) and extreme among all months (robust
+    z over 4) is a common shock, such as the spring-2020 lockdowns. At most a quarter
+    of the months are flagged, and none without two years of history to compare with.
+    Computed on a fixed sample of series, so it costs little on large panels.
+    """
+    n_months = values.shape[1]
+    if n_months < 24:
+        return np.zeros(n_months, dtype=bool)
+    sample = values[_calibration_rows(len(values), limit)]
+    traded = sample > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # series or months without trade
+        logs = np.where(traded, np.log(np.where(traded, sample, 1.0)), np.nan)
+        deviation = logs - np.nanmedian(logs, axis=1, keepdims=True)
+        common = np.nanmedian(deviation, axis=0)
+        norm = np.array([np.nanmedian(common[months == m]) for m in range(12)])
+    departure = np.nan_to_num(common - norm[months])
+    spread = max(1.4826 * float(np.median(np.abs(departure))), 0.02)
+    extreme = (np.abs(departure) > 0.15) & (np.abs(departure) / spread > 4)
+    if extreme.sum() > n_months // 4:
+        return np.zeros(n_months, dtype=bool)
+    return extreme
 
 
 def _monthly_deviations(
     values: np.ndarray, recency: np.ndarray, months: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per calendar month, sums and counts of log deviations from a robust level; and
-    the deviations' variance per series (``NaN`` under two months with trade)."""
-    traded = values > 0
+    """Each series' seasonal deviations from its robust level, robust to one-off years.
+
+    For each calendar month, the deviation is the median over the years of that
+    month's log deviation, so a shock confined to one year (a COVID-like dip) does not
+    become "seasonality". Returned as ``(median × count, count)`` per calendar month
+    (the form of sums and counts), with the per-series noise variance of one such
+    observation (the variance of a median is about π/2 that of a mean).
+    """
+    traded = (values > 0) & (recency > 0)
     logs = np.log(np.where(traded, values, 1.0))
     weights = traded * recency
     level = _weighted_mean(logs, weights)
     residual = np.where(traded, logs - level[:, None], 0.0)
     huber = _huber_weights(residual, weights)
     level = _weighted_mean(logs, weights * huber)
-    residual = np.where(traded, logs - level[:, None], 0.0)
-    kept = traded * huber
-    indicator = np.eye(12)[months]  # (n_months, 12): calendar month of each column
+    residual = np.where(traded, logs - level[:, None], np.nan)
+    median = np.zeros((len(values), 12))
+    count = np.zeros((len(values), 12))
+    for month in range(12):  # twelve passes over columns, vectorised across series
+        columns = months == month
+        count[:, month] = traded[:, columns].sum(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # months never traded
+            median[:, month] = np.nan_to_num(np.nanmedian(residual[:, columns], axis=1))
     n_traded = traded.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        noise = np.where(n_traded > 1, (residual**2).sum(axis=1) / (n_traded - 1), np.nan)
-    return (residual * kept) @ indicator, kept @ indicator, noise
+        squares = np.nansum(residual**2, axis=1)
+        noise = np.where(n_traded > 1, squares / (n_traded - 1), np.nan) * np.pi / 2
+    return median * count, count, noise
 
 
 def _huber_weights(residual: np.ndarray, weights: np.ndarray, k: float = 2.0) -> np.ndarray:
@@ -338,7 +390,7 @@ def _level_trend_noise(
 ) -> dict[str, np.ndarray]:
     """Per-series level at the end of the window, damped trend and residual variance."""
     n_months = values.shape[1]
-    traded = values > 0
+    traded = (values > 0) & (recency > 0)
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
     level = _weighted_mean(logs, base)
@@ -436,7 +488,8 @@ def _pool_sizes_and_noise(
     prior = np.exp(line + group_offset[groups])
     dof = np.maximum(state["n_nonzero"] - 2, 0)
     own = np.where(np.isfinite(raw), raw, 0.0)
-    state["variance"] = (strength * prior + dof * own) / (strength + dof)
+    # Floor: a constant series has no spread, but its future is not certain either.
+    state["variance"] = np.maximum((strength * prior + dof * own) / (strength + dof), 1e-4)
     state["prior_coef"] = coef
 
 
@@ -488,8 +541,9 @@ def _rows(
     """Per-series parameters for ``series`` rows; unseen (-1) rows get the new prior."""
     occurrence, level, variance = state["new_series"]
     empty = state["n_nonzero"] == 0
+    # A series with no trade in the window is treated exactly like an unseen one.
     columns = {
-        "p_nonzero": (state["p_nonzero"], occurrence),
+        "p_nonzero": (np.where(empty, occurrence, state["p_nonzero"]), occurrence),
         "level": (np.where(empty, level, state["level"]), level),
         "trend": (state["trend"], 0.0),
         "variance": (np.where(empty, variance, state["variance"]), variance),
@@ -519,7 +573,8 @@ def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarr
     from anomaly.evaluate import rmsse
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmedian(rmsse(actual, forecast.mean, train)))
+        losses = rmsse(actual, forecast.mean, train)
+    return float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else np.nan
 
 
 def _error_shapes(forecast: HurdleLogForecast, actual: np.ndarray) -> np.ndarray:
@@ -529,10 +584,11 @@ def _error_shapes(forecast: HurdleLogForecast, actual: np.ndarray) -> np.ndarray
     then kept); a thin stratum borrows the pooled table.
     """
     traded = actual > 0
-    if traded.sum() < 200:
-        return np.empty((0, 0))
     with np.errstate(divide="ignore"):
         errors = (np.log(np.where(traded, actual, 1.0)) - forecast.loc) / forecast.scale
+    # Too few, or no spread at all (constant series): keep normal errors.
+    if traded.sum() < 200 or np.ptp(errors[traded]) < 1e-6:
+        return np.empty((0, 0))
     strata = np.broadcast_to(_strata(forecast.p_nonzero), actual.shape)
     pooled = ErrorShape.from_sample(errors[traded]).table
     tables = []
@@ -565,6 +621,8 @@ def _recalibration_tables(forecast: HurdleLogForecast, actual: np.ndarray) -> np
     below, at_or_below = forecast.cdf(actual)
     draw = np.random.default_rng(0).random(actual.shape)
     pit = below + draw * (at_or_below - below)
+    if np.subtract(*np.quantile(pit, [0.75, 0.25])) < 0.05:
+        return np.empty((0, 0))  # degenerate held-out months (e.g. constant): no map
     strata = np.broadcast_to(_strata(forecast.p_nonzero), pit.shape)
     pooled = pit_recalibration_table(pit)
     tables = []

@@ -28,7 +28,8 @@ def build_panel(
     """Pivot a canonical flows table into a dense monthly panel at one HS level.
 
     Codes are first harmonised to HS2022 (so a 2015–2021 history filed under HS2017
-    codes joins its HS2022 successor), then cut to ``hs_level`` digits and summed.
+    codes joins its HS2022 successor, and the codes of a 2022 split are filed together
+    under the family's primary successor), then cut to ``hs_level`` digits and summed.
     Published tables mix levels (an HS4 heading beside its CN8 children); to never
     count a flow twice, a row published exactly at ``hs_level`` is used *instead of*
     its more detailed children for that month, and rows coarser than ``hs_level``
@@ -41,7 +42,8 @@ def build_panel(
     hs_level : {2, 4, 6, 8, 10}
         Number of HS digits that define a series.
     harmonize : bool
-        Map HS2012/HS2017 codes to HS2022 before aggregating.
+        Map HS2012/HS2017 codes to HS2022 before aggregating (``hs_level`` <= 6 only:
+        the concordance is of 6-digit codes).
     start, end : str or pandas.Period, optional
         First and last month of the panel; default the data's range.
     dtype : numpy float type
@@ -68,12 +70,9 @@ def build_panel(
     if flows.empty:
         raise DataError("cannot build a panel from an empty flows table")
 
-    hs = flows["hs"].astype(str)
-    if harmonize:
-        from anomaly.reference import harmonize_hs
-
-        hs = harmonize_hs(hs, flows["period"])
-    table = _one_level(flows, hs, hs_level)
+    published = flows["hs"].astype(str)
+    hs = _harmonized(published, flows["period"], hs_level) if harmonize else published
+    table = _one_level(flows, hs, published.str.len(), hs_level)
 
     value_columns = [VALUE_COLUMN] + [c for c in OPTIONAL_VALUE_COLUMNS if c in table.columns]
     group = [*SERIES_KEY_COLUMNS, "period"]
@@ -114,9 +113,35 @@ def _check_monthly(flows: pd.DataFrame) -> None:
         )
 
 
-def _one_level(flows: pd.DataFrame, hs: pd.Series, hs_level: int) -> pd.DataFrame:
-    """Rows that describe each flow once at ``hs_level``, with ``hs`` cut to that level."""
-    length = hs.str.len()
+def _harmonized(published: pd.Series, periods: pd.Series, hs_level: int) -> pd.Series:
+    """HS2022 codes, with the codes of a split family merged into one series.
+
+    A code split in 2022 (854150 → 854151 + 854159) has one pre-2022 history for the
+    whole family, so the family's HS2022 codes are filed together under its primary
+    successor; otherwise the non-primary codes would look like flows from nothing.
+    """
+    from anomaly.reference import harmonize_hs, split_families
+
+    if hs_level > 6:
+        raise ValueError(
+            "the HS revision concordance maps 6-digit codes; national extensions of "
+            "changed codes cannot be mapped: build the panel with harmonize=False, "
+            f"or at hs_level <= 6 (got {hs_level})"
+        )
+    hs = harmonize_hs(published, periods)
+    family = hs.str[:6].map(split_families())
+    return family.where(family.notna(), hs)
+
+
+def _one_level(
+    flows: pd.DataFrame, hs: pd.Series, published_length: pd.Series, hs_level: int
+) -> pd.DataFrame:
+    """Rows that describe each flow once at ``hs_level``, with ``hs`` cut to that level.
+
+    Whether a row is a heading or a detail is read from the code *as published*
+    (harmonisation may shorten a CN8 code to its 6-digit successor).
+    """
+    length = published_length
     coarse = length < hs_level
     if coarse.any():
         logger.warning(

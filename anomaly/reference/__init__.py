@@ -16,7 +16,12 @@ Examples
 
 from anomaly.reference.aggregates import aggregate_partners, is_aggregate_partner
 from anomaly.reference.chp import CHP_VERSIONS, chp_codes, chp_list
-from anomaly.reference.concordance import RELATIONS, harmonize_hs, hs_concordance
+from anomaly.reference.concordance import (
+    RELATIONS,
+    harmonize_hs,
+    hs_concordance,
+    split_families,
+)
 from anomaly.reference.countries import SCHEMES, countries, to_alpha3
 from anomaly.reference.groups import country_group, country_groups, group_sources
 
@@ -33,6 +38,7 @@ __all__ = [
     "group_sources",
     "harmonize_hs",
     "hs_concordance",
+    "split_families",
     "is_aggregate_partner",
     "to_alpha3",
 ]

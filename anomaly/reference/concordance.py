@@ -17,7 +17,7 @@ import pandas as pd
 
 from anomaly.reference._resources import read_table
 
-__all__ = ["RELATIONS", "harmonize_hs", "hs_concordance"]
+__all__ = ["RELATIONS", "harmonize_hs", "hs_concordance", "split_families"]
 
 #: Relation labels, from "no change" to "least exact". A code that goes through two
 #: revision steps reports the less exact of the two.
@@ -56,6 +56,30 @@ def hs_concordance() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
+def split_families() -> dict[str, str]:
+    """HS2022 codes born of a split, each mapped to its family's primary successor.
+
+    A series filed under a split code cannot be matched to its own pre-2022 history
+    (the old code covered the whole family); merging the family into one series
+    keeps the history continuous at the cost of the split's detail.
+
+    Examples
+    --------
+    >>> families = split_families()
+    >>> families["854151"], families["854159"]
+    ('854159', '854159')
+    """
+    table = hs_concordance()
+    splits = table[(table["relation"] == "1:n") & (table["to_revision"] == "HS2022")]
+    primary = splits[splits["primary"].astype(str).str.lower() == "true"]
+    family_of = dict(zip(primary["from_code"], primary["to_code"], strict=True))
+    return {
+        code: family_of[origin]
+        for origin, code in zip(splits["from_code"], splits["to_code"], strict=True)
+        if origin in family_of
+    }
+
+
 def _steps() -> dict[str, dict[str, tuple[str, str]]]:
     """``{from_revision: {from_code: (to_code, relation)}}`` using the primary successor."""
     table = read_table("hs_concordance.csv")

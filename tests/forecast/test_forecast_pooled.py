@@ -1,0 +1,338 @@
+"""PooledForecaster: recovery of planted parameters, calibration and the ugly series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from anomaly.errors import DataError, NotFittedError
+from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster
+from anomaly.forecast.distribution import RecalibratedForecast
+
+TRAIN_END = "2021-12"
+TEST = ("2022-01", "2022-12")
+
+
+def fitted(sim, **params) -> PooledForecaster:
+    return PooledForecaster(**params).fit(sim.panel, None, TRAIN_END)
+
+
+def held_out(sim) -> np.ndarray:
+    """Actual values of the 12 test months, absent months as zero trade."""
+    return np.nan_to_num(sim.panel.window(*TEST).values, nan=0.0)
+
+
+def coverage(forecast, actual, level=0.9) -> float:
+    lower, upper = forecast.interval(level)
+    return float(((actual >= lower) & (actual <= upper)).mean())
+
+
+# -- recovery of planted parameters ------------------------------------------------------
+
+
+def test_expected_value_recovers_the_planted_mean_within_a_few_percent(simulated):
+    sim = simulated(400, seed=1)
+    mean = fitted(sim).predict(*TEST).mean
+    ratio = mean / sim.true_mean[:, -12:]
+    assert np.median(np.abs(ratio - 1)) < 0.07
+    assert abs(np.median(ratio) - 1) < 0.02  # no bias from the log transform
+
+
+def test_expected_value_of_intermittent_series_includes_the_no_trade_months(simulated):
+    sim = simulated(400, p_nonzero=0.4, seed=2)
+    ratio = fitted(sim).predict(*TEST).mean / sim.true_mean[:, -12:]
+    assert np.median(np.abs(ratio - 1)) < 0.12
+    assert abs(np.median(ratio) - 1) < 0.04
+
+
+def test_fitted_seasonal_profile_matches_the_planted_one(simulated):
+    sim = simulated(400, seed=3)
+    season = fitted(sim).state_["season"]
+    assert season.shape == (400, 12)
+    assert np.corrcoef(season.mean(axis=0), sim.profile)[0, 1] > 0.9
+    per_series = [np.corrcoef(row, sim.profile)[0, 1] for row in season]
+    assert np.median(per_series) > 0.9
+    amplitude = season.mean(axis=0).std() / sim.profile.std()
+    assert 0.8 < amplitude < 1.2
+
+
+def test_forecast_follows_the_seasonal_profile_month_by_month(simulated):
+    sim = simulated(400, seed=4)
+    mean = fitted(sim).predict(*TEST).mean
+    log_shape = np.log(mean).mean(axis=0)
+    assert np.corrcoef(log_shape, sim.profile)[0, 1] > 0.95
+
+
+# -- calibration -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p_nonzero", [1.0, 0.4, 0.2])
+def test_ninety_percent_intervals_cover_ninety_percent_of_held_out_months(simulated, p_nonzero):
+    sim = simulated(400, p_nonzero=p_nonzero, seed=5)
+    forecast = fitted(sim).predict(*TEST)
+    assert 0.87 <= coverage(forecast, held_out(sim)) <= 0.93
+
+
+def test_quantiles_of_every_level_are_calibrated_on_regular_series(simulated):
+    sim = simulated(400, seed=6)
+    forecast = fitted(sim).predict(*TEST)
+    actual = held_out(sim)
+    for level in (0.1, 0.25, 0.5, 0.75, 0.9, 0.95):
+        share = (actual <= forecast.quantile(level)).mean()
+        assert abs(share - level) < 0.04, level
+
+
+def test_pit_of_held_out_months_is_close_to_uniform(simulated):
+    sim = simulated(400, seed=7)
+    pit = fitted(sim).predict(*TEST).pit(held_out(sim))
+    shares = np.histogram(pit, bins=5, range=(0, 1))[0] / pit.size
+    assert np.all(np.abs(shares - 0.2) < 0.035), shares
+
+
+def test_intervals_of_intermittent_series_start_at_zero(simulated):
+    sim = simulated(200, p_nonzero=0.4, seed=8)
+    lower, upper = fitted(sim).predict(*TEST).interval(0.9)
+    assert np.all(lower == 0.0)
+    assert np.all(upper > 0.0)
+
+
+# -- trends and shocks -------------------------------------------------------------------
+
+
+def test_pre_war_growth_is_damped_and_does_not_explode(simulated, replace_values):
+    sim = simulated(200, seed=9)
+    growth = np.exp(0.03 * np.arange(sim.panel.n_periods))  # +3% a month
+    values = sim.panel.values.copy()
+    values[:20] *= growth[None, :]
+    model = PooledForecaster().fit(replace_values(sim.panel, values), None, TRAIN_END)
+    last_training_mean = sim.true_mean[:20, 83] * growth[83]
+    mean = model.predict("2022-01", "2023-12").mean[:20]
+    assert np.all(model.state_["trend"][:20] > 0.01)  # the growth is seen...
+    ratio = mean[:, -1] / last_training_mean
+    assert np.all(ratio < 3.0)  # ...but damped: 24 months of 3% would be ×2.0 on top
+    assert np.all(ratio > 0.8)
+    # Damped: a later year adds less growth than an earlier one (same calendar months).
+    early = np.log(mean[:, 12] / mean[:, 0])  # Jan 2023 over Jan 2022
+    late = np.log(mean[:, 23] / mean[:, 11])  # Dec 2023 over Dec 2022
+    assert np.all(late > 0) and np.all(late < early)
+
+
+def test_damping_zero_disables_the_trend(simulated, replace_values):
+    sim = simulated(100, seed=10)
+    values = sim.panel.values * np.exp(0.03 * np.arange(sim.panel.n_periods))[None, :]
+    model = PooledForecaster(damping=0.0).fit(replace_values(sim.panel, values), None, TRAIN_END)
+    assert np.all(model.state_["trend"] == 0.0)
+    mean = model.predict("2022-01", "2023-12").mean
+    np.testing.assert_allclose(mean[:, :12], mean[:, 12:], rtol=1e-12)
+
+
+def covid_pair(simulated, replace_values, seed=11):
+    """Fits with and without a common −60% dip in four months of 2020."""
+    sim = simulated(400, seed=seed)
+    values = sim.panel.values.copy()
+    dip = sim.panel.month_index("2020-03")
+    values[:, dip : dip + 4] *= 0.4
+    params = {"half_life": np.inf}  # the same recency weighting in both fits
+    clean = PooledForecaster(**params).fit(sim.panel, None, TRAIN_END).predict(*TEST)
+    shocked = PooledForecaster(**params).fit(replace_values(sim.panel, values), None, TRAIN_END)
+    return clean.mean, shocked.predict(*TEST).mean
+
+
+def test_covid_like_dip_moves_the_expected_level_by_less_than_ten_percent(
+    simulated, replace_values
+):
+    clean, shocked = covid_pair(simulated, replace_values)
+    annual = shocked.sum(axis=1) / clean.sum(axis=1)
+    assert abs(np.median(annual) - 1) < 0.05
+    assert np.quantile(np.abs(np.log(annual)), 0.9) < 0.10
+
+
+def test_covid_like_dip_is_not_learned_as_seasonality(simulated, replace_values):
+    clean, shocked = covid_pair(simulated, replace_values)
+    by_month = np.median(shocked / clean, axis=0)  # Jan..Dec 2022
+    dip_months, other_months = by_month[2:6], np.r_[by_month[:2], by_month[6:]]
+    assert np.all(np.abs(dip_months / other_months.mean() - 1) < 0.05), by_month
+
+
+# -- short, sparse, empty and unseen series ----------------------------------------------
+
+
+def test_short_history_of_24_months_gives_finite_reasonable_forecasts(simulated):
+    sim = simulated(300, seed=12)
+    short = sim.panel.window("2020-01", TRAIN_END)
+    forecast = PooledForecaster().fit(short).predict(*TEST)
+    assert np.isfinite(forecast.mean).all() and np.isfinite(forecast.std).all()
+    ratio = forecast.mean / sim.true_mean[:, -12:]
+    assert abs(np.median(ratio) - 1) < 0.1
+    lower, upper = forecast.interval(0.9)
+    assert np.isfinite(upper).all() and (upper > lower).all()
+
+
+def test_window_under_twelve_months_skips_calibration_but_forecasts(simulated):
+    sim = simulated(100, seed=13)
+    model = PooledForecaster().fit(sim.panel.window("2021-05", TRAIN_END))
+    assert model.state_["pit_tables"].size == 0
+    forecast = model.predict(*TEST)
+    assert isinstance(forecast, HurdleLogForecast)
+    assert np.isfinite(forecast.mean).all() and (forecast.mean > 0).all()
+
+
+def sparse_world(simulated, replace_values):
+    """80% empty months, plus 10 series with no trade and 5 with one month in training."""
+    sim = simulated(300, p_nonzero=0.2, seed=14)
+    values = sim.panel.values.copy()
+    train = slice(0, sim.panel.month_index(TRAIN_END) + 1)
+    values[:15, train] = np.nan
+    values[10:15, 40] = 5_000.0
+    return sim, replace_values(sim.panel, values)
+
+
+def test_intermittent_series_with_80_percent_empty_months_are_finite(simulated, replace_values):
+    sim, panel = sparse_world(simulated, replace_values)
+    forecast = PooledForecaster().fit(panel, None, TRAIN_END).predict(*TEST)
+    for array in (forecast.mean, forecast.std, *forecast.interval(0.9), forecast.quantile(0.5)):
+        assert np.isfinite(array).all()
+    ratio = forecast.mean[15:] / sim.true_mean[15:, -12:]
+    assert abs(np.median(ratio) - 1) < 0.1
+
+
+def test_series_without_trade_in_training_expects_little_but_finite(simulated, replace_values):
+    _, panel = sparse_world(simulated, replace_values)
+    forecast = PooledForecaster().fit(panel, None, TRAIN_END).predict(*TEST)
+    empty, typical = forecast.mean[:10], np.median(forecast.mean[15:])
+    assert np.isfinite(empty).all() and (empty > 0).all()
+    assert (empty < 0.5 * typical).all()
+    assert np.isfinite(forecast.z(np.full_like(forecast.mean, 1e4))).all()
+
+
+def test_series_without_trade_in_training_gets_a_band_from_similar_series(
+    simulated, replace_values
+):
+    sim = simulated(300, p_nonzero=0.7, seed=15)
+    values = sim.panel.values.copy()
+    values[:10, : sim.panel.month_index(TRAIN_END) + 1] = np.nan
+    model = PooledForecaster().fit(replace_values(sim.panel, values), None, TRAIN_END)
+    _, upper = model.predict(*TEST).interval(0.9)
+    assert (upper[:10] > 0).all()
+
+
+def test_unseen_rows_get_the_new_flow_prior(simulated, replace_values):
+    _, panel = sparse_world(simulated, replace_values)
+    model = PooledForecaster().fit(panel, None, TRAIN_END)
+    series = np.array([UNSEEN, 20, UNSEEN, 0])
+    forecast = model.predict(*TEST, series=series)
+    assert forecast.mean.shape == (4, 12)
+    for array in (forecast.mean, forecast.std, *forecast.interval(0.9)):
+        assert np.isfinite(array).all() and not np.isnan(array).any()
+    np.testing.assert_array_equal(forecast.mean[0], forecast.mean[2])
+    assert (forecast.mean[0] > 0).all()
+    assert (forecast.interval(0.9)[1][0] > 0).all()
+    assert np.isfinite(forecast.z(np.zeros((4, 12)))).all()
+
+
+def test_predicting_a_subset_of_rows_equals_those_rows_of_the_full_forecast(simulated):
+    sim = simulated(100, seed=16)
+    model = fitted(sim)
+    full, some = model.predict(*TEST), model.predict(*TEST, series=np.array([7, 3, 7]))
+    np.testing.assert_allclose(some.mean, full.mean[[7, 3, 7]], rtol=1e-12)
+    np.testing.assert_allclose(some.quantile(0.95), full.quantile(0.95)[[7, 3, 7]], rtol=1e-12)
+
+
+# -- chunking ----------------------------------------------------------------------------
+
+
+def test_chunked_fit_equals_unchunked_fit(simulated, replace_values):
+    sim, panel = sparse_world(simulated, replace_values)
+    small = PooledForecaster(chunk_size=7).fit(panel, None, TRAIN_END)
+    large = PooledForecaster(chunk_size=10_000).fit(panel, None, TRAIN_END)
+    assert small.state_.keys() == large.state_.keys()
+    for name, array in large.state_.items():
+        np.testing.assert_allclose(small.state_[name], array, rtol=0, atol=1e-10, err_msg=name)
+    series = np.array([UNSEEN, *range(panel.n_series)])
+    a, b = small.predict(*TEST, series=series), large.predict(*TEST, series=series)
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-10, atol=1e-10)
+    for x, y in zip(a.interval(0.9), b.interval(0.9), strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10)
+    actual = np.nan_to_num(sim.panel.window(*TEST).values)
+    np.testing.assert_allclose(a.pit(actual[series]), b.pit(actual[series]), atol=1e-10)
+    assert small.series_info_.equals(large.series_info_)
+
+
+# -- interface ---------------------------------------------------------------------------
+
+
+def test_fit_returns_self_and_keeps_parameters_unmodified(simulated):
+    sim = simulated(50, seed=17)
+    model = PooledForecaster(half_life=12, seasonal_strength=5.0, chunk_size=9)
+    assert model.fit(sim.panel, "2016-01", TRAIN_END) is model
+    assert (model.half_life, model.seasonal_strength, model.chunk_size) == (12, 5.0, 9)
+    assert str(model.train_periods_[0]) == "2016-01" and str(model.train_periods_[-1]) == "2021-12"
+    assert float(model.state_["half_life"]) == 12.0
+    assert model.n_series_ == 50
+
+
+def test_auto_half_life_picks_one_of_the_candidates(simulated):
+    model = fitted(simulated(100, seed=18))
+    assert float(model.state_["half_life"]) in (6.0, 12.0, 24.0, np.inf)
+
+
+def test_calibrated_forecast_is_recalibrated_and_uncalibrated_is_plain(simulated):
+    sim = simulated(400, seed=19)
+    assert isinstance(fitted(sim).predict(*TEST), RecalibratedForecast)
+    assert isinstance(fitted(sim, calibrate=False).predict(*TEST), HurdleLogForecast)
+
+
+def test_predict_before_fit_raises_not_fitted_error():
+    with pytest.raises(NotFittedError, match="fit"):
+        PooledForecaster().predict(*TEST)
+
+
+@pytest.mark.parametrize("start", ["2021-12", "2021-06", "2015-01"])
+def test_predicting_months_of_the_training_window_raises_data_error(simulated, start):
+    model = fitted(simulated(50, seed=20))
+    with pytest.raises(DataError, match="after the training window"):
+        model.predict(start, "2022-06")
+
+
+def test_reversed_forecast_window_and_bad_rows_are_refused(simulated):
+    model = fitted(simulated(50, seed=21))
+    with pytest.raises(DataError, match="before its start"):
+        model.predict("2022-06", "2022-01")
+    with pytest.raises(IndexError):
+        model.predict(*TEST, series=np.array([50]))
+    with pytest.raises(IndexError):
+        model.predict(*TEST, series=np.array([-2]))
+
+
+def test_negative_values_and_unknown_pool_columns_are_refused(simulated, replace_values):
+    sim = simulated(20, seed=22)
+    values = sim.panel.values.copy()
+    values[3, 5] = -1.0
+    with pytest.raises(DataError, match=">= 0"):
+        PooledForecaster().fit(replace_values(sim.panel, values))
+    with pytest.raises(ValueError, match="pool_by"):
+        PooledForecaster(pool_by=("product",)).fit(sim.panel)
+
+
+def test_series_info_has_one_row_per_series_with_a_reason(simulated, replace_values):
+    _, panel = sparse_world(simulated, replace_values)
+    info = PooledForecaster().fit(panel, None, TRAIN_END).series_info_
+    assert len(info) == panel.n_series
+    assert {"model", "reason", "n_nonzero"} <= set(info.columns)
+    assert info["reason"].str.len().gt(0).all()
+    empty = info["reason"].str.contains("no trade in the training window")
+    assert empty.to_numpy().nonzero()[0].tolist() == list(range(10))
+    assert (info.loc[empty, "n_nonzero"] == 0).all()
+    assert info["reason"].iloc[10:15].str.contains("short history").all()
+    assert info["reason"].iloc[15:].str.contains("intermittent").all()
+
+
+def test_regular_series_are_reported_as_own_history(simulated):
+    info = fitted(simulated(50, seed=23)).series_info_
+    assert (info["reason"] == "own history with pooled priors").all()
+
+
+def test_constant_series_interval_contains_the_constant(tiny_panel):
+    panel = tiny_panel(np.full((3, 36), 100.0), start="2015-01")
+    lower, upper = PooledForecaster().fit(panel).predict("2018-01", "2018-12").interval(0.9)
+    assert np.all(lower <= 100.0) and np.all(upper >= 100.0)
