@@ -38,7 +38,7 @@ __all__ = [
     "group_sources",
     "harmonize_hs",
     "hs_concordance",
-    "split_families",
     "is_aggregate_partner",
+    "split_families",
     "to_alpha3",
 ]
