@@ -9,7 +9,7 @@
 """
 
 from anomaly.detect.calibration import BinnedZCalibration, ZCalibration, empirical_upper_p
-from anomaly.detect.ensemble import cauchy_combination, score_from_p
+from anomaly.detect.ensemble import cauchy_combination, log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import FEATURES, IsolationForestDetector, series_features
 from anomaly.detect.mirror import MirrorRatios, mirror_summary
 from anomaly.detect.rerouting import demand_growth, onward_flows, substitution
@@ -24,10 +24,11 @@ __all__ = [
     "cauchy_combination",
     "demand_growth",
     "empirical_upper_p",
+    "log_cauchy_combination",
     "mirror_summary",
     "onward_flows",
     "residual_summary",
-    "score_from_p",
+    "score_from_log_p",
     "series_features",
     "substitution",
 ]

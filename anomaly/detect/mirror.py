@@ -84,12 +84,18 @@ def _any_row_of_reporter(panel: Panel, reporters: np.ndarray) -> np.ndarray:
 class MirrorRatios:
     """Each pair's normal log mirror ratio ``log(imports / exports)`` before the war.
 
+    A reading is only meaningful where the destination's statistics cover the trade:
+    a pair declared on both sides before the war has its own (shrunk) ratio; a good
+    not traded before the war, between two countries whose mirror statistics did
+    match for other goods, gets the pooled ratio; anything else (declared shipped
+    before the war and never declared received) has no mirror reading at all.
+
     Attributes
     ----------
     keys : pandas.DataFrame
         Declared export series keys (``reporter, partner, flow, hs``).
     log_ratio : numpy.ndarray
-        Per pair, shrunk to ``pooled``.
+        Per pair, shrunk to ``pooled``; ``NaN`` where the pair was never mirrored.
     pooled : float
         The pooled log ratio (default ``log(1 + CIF_FOB_MARGIN)`` if too few pairs).
     """
@@ -111,14 +117,22 @@ class MirrorRatios:
         pooled = float(np.median(own[usable])) if usable.sum() >= 10 else np.log1p(CIF_FOB_MARGIN)
         weight = np.where(usable, months / (months + RATIO_STRENGTH), 0.0)
         log_ratio = weight * np.where(usable, own, 0.0) + (1 - weight) * pooled
+        never_mirrored = (sent > 0) & (received == 0)
+        log_ratio = np.where(never_mirrored, np.nan, log_ratio)
         return cls(keys.reset_index(drop=True), log_ratio, pooled)
 
     def lookup(self, keys: pd.DataFrame) -> np.ndarray:
-        """Learned log ratio of each declared series in ``keys`` (pooled if unseen)."""
-        index = pd.MultiIndex.from_frame(self.keys[list(SERIES_KEY_COLUMNS)])
-        ratios = pd.Series(self.log_ratio, index=index)
-        found = ratios.reindex(pd.MultiIndex.from_frame(keys[list(SERIES_KEY_COLUMNS)]))
-        return found.fillna(self.pooled).to_numpy()
+        """Normal log ratio of each declared series in ``keys`` (``NaN``: no reading)."""
+        columns = list(SERIES_KEY_COLUMNS)
+        own = pd.Series(self.log_ratio, index=pd.MultiIndex.from_frame(self.keys[columns]))
+        wanted = pd.MultiIndex.from_frame(keys[columns])
+        found = own.reindex(wanted).to_numpy()
+        mirrored = self.keys.loc[np.isfinite(self.log_ratio), ["reporter", "partner"]]
+        covered = pd.MultiIndex.from_frame(mirrored).unique()
+        in_covered_pair = pd.MultiIndex.from_frame(keys[["reporter", "partner"]]).isin(covered)
+        seen = own.index.get_indexer(wanted) >= 0
+        new_in_covered = ~seen & in_covered_pair
+        return np.where(seen, found, np.where(new_in_covered, self.pooled, np.nan))
 
 
 def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarray) -> dict:

@@ -29,7 +29,7 @@ def label_leads(leads: pd.DataFrame, labels: pd.DataFrame) -> pd.Series:
     joined = leads[list(SERIES_KEY_COLUMNS)].merge(
         positive, how="left", on=list(SERIES_KEY_COLUMNS)
     )
-    return joined["_positive"].fillna(False).astype(bool).set_axis(leads.index)
+    return joined["_positive"].notna().set_axis(leads.index)
 
 
 def evaluate_leads(
@@ -39,7 +39,7 @@ def evaluate_leads(
 
     Examples
     --------
-    >>> leads = pd.DataFrame({"reporter": ["A", "B"], "partner": ["X", "X"],
+    >>> leads = pd.DataFrame({"rank": [1, 2], "reporter": ["A", "B"], "partner": ["X", "X"],
     ...     "flow": ["export"] * 2, "hs": ["1", "1"], "score": [3.0, 1.0],
     ...     "alert": [True, False], "excess_value": [5.0, 0.0]})
     >>> labels = pd.DataFrame({"reporter": ["A"], "partner": ["X"], "flow": ["export"],
@@ -51,9 +51,10 @@ def evaluate_leads(
     if not positive.any():
         raise DataError("none of the labelled evasion series is among the leads")
     values = np.where(positive, leads["excess_value"].clip(lower=0).to_numpy(), 0.0)
-    report = detection_report(
-        leads["score"].to_numpy(), positive, values=values if values.any() else None, k=k
-    )
+    # Evaluate the ranking users see (leads in rank order), not the raw score alone:
+    # out-of-scope series are ranked after every in-scope one whatever their score.
+    ranking = -leads["rank"].to_numpy(np.float64)
+    report = detection_report(ranking, positive, values=values if values.any() else None, k=k)
     report["alert_rate"] = alert_rate(leads["alert"].to_numpy())
     report["recall_of_alerts"] = float(leads["alert"].to_numpy()[positive].mean())
     report["precision_of_alerts"] = (

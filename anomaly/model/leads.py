@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import log_ndtr
 
 from anomaly.detect.calibration import BinnedZCalibration, ZCalibration
-from anomaly.detect.ensemble import cauchy_combination, score_from_p
+from anomaly.detect.ensemble import log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.rerouting import SANCTIONED, onward_flows, substitution
 from anomaly.model.explain import explain
@@ -51,6 +51,31 @@ class Calibration:
     threshold: float
 
 
+def mirror_statistic(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The mirror detector's raw statistic and the size it is calibrated by.
+
+    The statistic is the gap share (1 = nothing received), bounded to [-1, 1]: unlike
+    a log ratio it cannot explode when a small flow's receipts are zero, which a
+    classification difference or a confidential month can cause; the size is the
+    log of the expected receipts (small flows' gaps are noisier).
+    """
+    gap = summary["mirror_gap"].clip(-1.0, 1.0).to_numpy()
+    return gap, np.log1p(summary["mirror_expected"].to_numpy())
+
+
+def in_scope(summary: pd.DataFrame, transit: frozenset[str]) -> np.ndarray:
+    """Series on the routes of the evasion this package looks for.
+
+    A controlled (CHP) good exported to a transit country, Russia or Belarus, or
+    imported by a transit country. Other series are scored but never alert: a surge
+    of wine to France or of chips between two coalition members is not a lead.
+    """
+    destinations = transit | set(SANCTIONED)
+    exported = summary["flow"].isin(["export", "re-export"]) & summary["partner"].isin(destinations)
+    imported = summary["flow"].isin(["import", "re-import"]) & summary["reporter"].isin(transit)
+    return (summary["controlled"].astype(bool) & (exported | imported)).to_numpy()
+
+
 def calibrated_statistics(
     summary: pd.DataFrame,
     residual: ZCalibration,
@@ -60,39 +85,40 @@ def calibrated_statistics(
     """Add calibrated ``z``, ``mirror_z`` and the cross-series columns to a summary."""
     out = summary.copy()
     out["z"] = residual.z(out["stouffer_z"].to_numpy())
-    out["mirror_z"] = mirror.z(
-        -out["log_departure"].to_numpy(), np.log1p(out["mirror_expected"].to_numpy())
-    )
+    out["mirror_z"] = mirror.z(*mirror_statistic(out))
+    out["in_scope"] = in_scope(out, transit)
     out = out.join(substitution(out, transit))
     out = out.join(onward_flows(out, transit))
     return out
 
 
 def detector_pvalues(stats: pd.DataFrame, iforest: IsolationForestDetector) -> pd.DataFrame:
-    """One-sided p-value per detector (``NaN`` where a detector does not apply).
+    """Natural log of each detector's one-sided p-value (``NaN`` where it does not apply).
 
     Direction matters: only a flow that rose above its counterfactual can be a lead
     through the isolation forest or through onward flows; a collapse is reported, not
     ranked. A mirror gap counts on its own: declared exports that never arrive are
-    the phantom-export signature even without a surge.
+    the phantom-export signature even without a surge. Logs keep strong evidence
+    ordered where p-values underflow.
     """
     rising = stats["z"].to_numpy() > 0
-    p_iforest = iforest.pvalues(series_features(stats))
+    log_p_iforest = np.log(iforest.pvalues(series_features(stats)))
     onward = stats["onward_z"].to_numpy()
+    mirror = stats["mirror_z"].to_numpy()
     return pd.DataFrame(
         {
-            "p_residual": ndtr(-stats["z"].to_numpy()),
-            "p_mirror": ndtr(-stats["mirror_z"].to_numpy()),
-            "p_isolation": np.where(rising, p_iforest, np.nan),
-            "p_onward": np.where(rising & np.isfinite(onward), ndtr(-onward), np.nan),
+            "p_residual": log_ndtr(-stats["z"].to_numpy()),
+            "p_mirror": np.where(np.isfinite(mirror), log_ndtr(-mirror), np.nan),
+            "p_isolation": np.where(rising, log_p_iforest, np.nan),
+            "p_onward": np.where(rising & np.isfinite(onward), log_ndtr(-onward), np.nan),
         },
         index=stats.index,
     )
 
 
-def ensemble_scores(pvalues: pd.DataFrame) -> np.ndarray:
+def ensemble_scores(log_pvalues: pd.DataFrame) -> np.ndarray:
     """The combined score (``-log10`` of the Cauchy-combined p-value)."""
-    return score_from_p(cauchy_combination(pvalues.to_numpy()))
+    return score_from_log_p(log_cauchy_combination(log_pvalues.to_numpy()))
 
 
 def build_leads(
@@ -106,11 +132,11 @@ def build_leads(
     """The leads table: one row per series, best first, with signals and explanations."""
     leads = stats.copy()
     leads["score"] = ensemble_scores(pvalues)
-    leads = leads.join(pvalues)
-    leads["alert"] = leads["score"] >= threshold
+    leads = leads.join(np.exp(pvalues))
+    leads["alert"] = (leads["score"] >= threshold) & leads["in_scope"]
     leads["signals"] = _signals(leads)
     leads = leads.sort_values(
-        ["score", "excess_value"], ascending=[False, False], kind="stable"
+        ["in_scope", "score", "excess_value"], ascending=[False, False, False], kind="stable"
     ).reset_index(drop=True)
     leads.insert(0, "rank", np.arange(1, len(leads) + 1))
     leads["explanation"] = [

@@ -21,6 +21,7 @@ from anomaly.model.leads import (
     calibrated_statistics,
     detector_pvalues,
     ensemble_scores,
+    mirror_statistic,
 )
 from anomaly.model.scores import Scores
 from anomaly.panel.build import build_panel
@@ -28,6 +29,9 @@ from anomaly.panel.core import Panel, as_month
 from anomaly.schema import CANONICAL_COLUMNS
 
 logger = logging.getLogger(__name__)
+
+#: In-scope placebo series needed to calibrate the alert threshold among them alone.
+MIN_SCOPE_SERIES = 100
 
 
 class TradeAnomalyModel:
@@ -136,15 +140,17 @@ class TradeAnomalyModel:
     def _calibrate(self, evidence: WindowEvidence) -> Calibration:
         summary = evidence.summary
         residual = ZCalibration.from_placebo(summary["stouffer_z"].to_numpy())
-        mirror = BinnedZCalibration.from_placebo(
-            -summary["log_departure"].to_numpy(), np.log1p(summary["mirror_expected"].to_numpy())
-        )
+        mirror = BinnedZCalibration.from_placebo(*mirror_statistic(summary))
         stats = calibrated_statistics(summary, residual, mirror, self._transit())
         iforest = IsolationForestDetector(
             n_estimators=self.n_estimators, random_state=self.random_state
         ).fit(series_features(stats))
         scores = ensemble_scores(detector_pvalues(stats, iforest))
-        threshold = float(np.quantile(scores, 1 - self.false_alarm_rate))
+        # Alerts are raised on in-scope series only, so their false-alarm rate is
+        # calibrated among them (all series when the placebo has too few).
+        scope = stats["in_scope"].to_numpy()
+        reference = scores[scope] if scope.sum() >= MIN_SCOPE_SERIES else scores
+        threshold = float(np.quantile(reference, 1 - self.false_alarm_rate))
         logger.info("placebo calibration on %d series: alert threshold %.2f", len(stats), threshold)
         return Calibration(residual, mirror, iforest, threshold)
 
