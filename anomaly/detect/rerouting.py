@@ -26,38 +26,37 @@ MIN_CONTROL_SERIES = 5
 SANCTIONED = ("RUS", "BLR")
 
 
-def demand_growth(summary: pd.DataFrame, controlled: pd.Series) -> pd.Series:
-    """Growth factor of each destination's uncontrolled goods, per series.
+def demand_growth(totals: pd.DataFrame) -> pd.Series:
+    """Growth factor of each destination's uncontrolled goods.
 
     Parameters
     ----------
-    summary : pandas.DataFrame
-        Per-series window totals with ``partner, flow, actual, expected``.
-    controlled : pandas.Series of bool
-        Whether each series' good is on the control (CHP) list.
+    totals : pandas.DataFrame
+        Per ``(partner, flow)``: ``actual`` and ``expected`` sums over the scoring
+        window of the series of goods *not* on the control list, and ``n`` (how many
+        such series).
 
     Returns
     -------
     pandas.Series
-        ``Σ actual / Σ expected`` over the destination's (partner and flow) series of
-        uncontrolled goods, for each row; 1 where fewer than
-        :data:`MIN_CONTROL_SERIES` such series exist (no control is then applied).
+        ``Σ actual / Σ expected`` indexed by ``(partner, flow)``, for destinations with
+        at least :data:`MIN_CONTROL_SERIES` uncontrolled series (elsewhere no control
+        is applied: the factor is 1).
 
     Examples
     --------
-    >>> s = pd.DataFrame({"partner": ["KGZ"] * 6, "flow": ["export"] * 6,
-    ...                   "actual": [30.0] * 6, "expected": [10.0] * 6})
-    >>> demand_growth(s, pd.Series([True] + [False] * 5)).tolist()
-    [3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    >>> totals = pd.DataFrame({"partner": ["KGZ"], "flow": ["export"],
+    ...                        "actual": [30.0], "expected": [10.0], "n": [6]})
+    >>> demand_growth(totals).to_dict()
+    {('KGZ', 'export'): 3.0}
     """
-    control = summary.loc[~controlled.to_numpy() & (summary["expected"] > 0).to_numpy()]
-    totals = control.groupby(["partner", "flow"], observed=True).agg(
-        actual=("actual", "sum"), expected=("expected", "sum"), n=("actual", "size")
+    usable = totals[(totals["n"] >= MIN_CONTROL_SERIES) & (totals["expected"] > 0)]
+    growth = (usable["actual"] / usable["expected"]).clip(lower=1e-3)
+    return pd.Series(
+        growth.to_numpy(),
+        index=pd.MultiIndex.from_frame(usable[["partner", "flow"]]),
+        name="growth",
     )
-    totals = totals[totals["n"] >= MIN_CONTROL_SERIES]
-    growth = (totals["actual"] / totals["expected"]).rename("growth")
-    joined = summary[["partner", "flow"]].join(growth, on=["partner", "flow"])
-    return joined["growth"].fillna(1.0).clip(lower=1e-3)
 
 
 def substitution(summary: pd.DataFrame, transit: frozenset[str]) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 
 This is the heavy, per-series part of scoring; everything after it works on the
 one-row-per-series summary it returns. It needs each export beside its mirror import,
-so a batch engine must partition by unordered country pair and HS code, and read one
-month beyond the window (for shipping lags).
+so a chunked or distributed run partitions series by unordered country pair and HS
+code, and reads one month beyond the window (for shipping lags). What spans chunks —
+who published when, general demand — comes in a :class:`ScoringContext`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.detect.mirror import MirrorRatios, mirror_summary, mirror_targets, mirror_values
-from anomaly.detect.rerouting import demand_growth
+from anomaly.detect.mirror import MirrorRatios, mirror_summary, mirror_targets
 from anomaly.detect.residual import residual_summary
 from anomaly.forecast.base import UNSEEN, Forecaster
+from anomaly.model.context import ScoringContext, build_context
 from anomaly.panel.core import Panel
 from anomaly.schema import SERIES_KEY_COLUMNS
+
+MIRROR_COLUMNS = {
+    "sent": "mirror_sent",
+    "received": "mirror_received",
+    "expected_received": "mirror_expected",
+    "not_received": "not_received",
+    "mirror_gap": "mirror_gap",
+    "log_departure": "log_departure",
+}
 
 
 @dataclass(frozen=True)
@@ -29,129 +39,144 @@ class WindowEvidence:
     monthly: dict[str, np.ndarray]
     periods: pd.PeriodIndex
 
+    @classmethod
+    def concat(cls, parts: list[WindowEvidence]) -> WindowEvidence:
+        """Evidence of several chunks of series, as one."""
+        if not parts:
+            raise ValueError("no evidence to concatenate")
+        summary = pd.concat([p.summary for p in parts], ignore_index=True)
+        monthly = {k: np.vstack([p.monthly[k] for p in parts]) for k in parts[0].monthly}
+        return cls(summary, monthly, parts[0].periods)
+
 
 def positions(trained: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     """Row of each ``keys`` series among the ``trained`` series (``UNSEEN`` if absent)."""
-    lookup = pd.Series(
-        np.arange(len(trained)), index=pd.MultiIndex.from_frame(trained[list(SERIES_KEY_COLUMNS)])
-    )
-    found = lookup.reindex(pd.MultiIndex.from_frame(keys[list(SERIES_KEY_COLUMNS)]))
+    columns = list(SERIES_KEY_COLUMNS)
+    lookup = pd.Series(np.arange(len(trained)), index=pd.MultiIndex.from_frame(trained[columns]))
+    found = lookup.reindex(pd.MultiIndex.from_frame(keys[columns]))
     return found.fillna(UNSEEN).to_numpy(np.int64)
 
 
-def window_evidence(
-    forecaster: Forecaster,
-    trained_keys: pd.DataFrame,
-    ratios: MirrorRatios,
-    panel: Panel,
-    start: pd.Period,
-    end: pd.Period,
-    controlled: np.ndarray,
-) -> WindowEvidence:
-    """Evidence for months ``start..end`` of ``panel``.
+@dataclass(frozen=True)
+class WindowScorer:
+    """A fitted forecaster with what it was fitted on: scores windows of panels.
 
-    Parameters
+    Attributes
     ----------
     forecaster : Forecaster
-        Fitted on a window that ends before ``start``.
-    trained_keys : pandas.DataFrame
-        Keys of the series the forecaster was fitted on, in its row order.
+    keys : pandas.DataFrame
+        The series the forecaster was fitted on, in its row order.
     ratios : MirrorRatios
-        Normal mirror ratios learned on the same training window.
-    panel : Panel
-        Holds at least the window (and the month after it, if available).
-    start, end : pandas.Period
-    controlled : numpy.ndarray of bool
-        Per panel series, whether its good is on the control list (the
-        uncontrolled goods give the general-demand control).
+        Normal mirror ratios of the same training window.
+    controlled_codes : frozenset of str
+        HS6 codes on the control list.
     """
-    window = panel.window(start, end)
-    published = window.published_mask()
-    has_data = published.any(axis=1)
-    window = window.select(has_data)
-    published = published[has_data]
-    controlled = controlled[has_data]
-    actual = np.nan_to_num(window.values.astype(np.float64), nan=0.0)
-    rows = positions(trained_keys, window.keys)
-    forecast = forecaster.predict(start, end, series=rows)
 
-    summary = window.keys.copy()
-    summary["actual"] = np.where(published, actual, 0.0).sum(axis=1)
-    summary["expected"] = np.where(published, forecast.mean, 0.0).sum(axis=1)
-    growth = demand_growth(summary, pd.Series(controlled)).to_numpy()
-    factor = np.where(controlled, growth, 1.0)
-    residual = residual_summary(forecast, actual, published, demand_factor=factor)
-    for name in ("n_months", "actual", "expected", "lower", "upper", "excess_value"):
-        summary[name] = residual[name]
-    summary["stouffer_z"] = residual["stouffer_z"]
-    summary["persistence"] = residual["persistence"]
-    summary["onset"] = [str(window.periods[i]) if i >= 0 else None for i in residual["onset"]]
-    summary["demand_factor"] = factor
-    summary["controlled"] = controlled
-    info = forecaster.series_info_["n_nonzero"].to_numpy()
-    summary["trained_nonzero"] = np.where(rows >= 0, info[np.maximum(rows, 0)], 0)
-    summary = summary.join(_mirror_columns(panel, window, published, ratios, start, end))
+    forecaster: Forecaster
+    keys: pd.DataFrame
+    ratios: MirrorRatios
+    controlled_codes: frozenset[str]
 
-    lower, upper = forecast.interval(0.9)
-    monthly = {
-        "actual": np.where(published, actual, np.nan),
-        "expected": forecast.mean * factor[:, None],
-        "lower": lower * factor[:, None],
-        "upper": upper * factor[:, None],
-        "z": residual["z_months"],
-    }
-    return WindowEvidence(summary, monthly, window.periods)
+    def controlled(self, keys: pd.DataFrame) -> np.ndarray:
+        """Whether each series' good is on the control list."""
+        return keys["hs"].str[:6].isin(self.controlled_codes).to_numpy()
 
+    def with_trained_series(self, panel: Panel) -> Panel:
+        """``panel`` plus an empty row for each trained series it lacks.
 
-def _mirror_columns(
-    panel: Panel,
-    window: Panel,
-    published: np.ndarray,
-    ratios: MirrorRatios,
-    start: pd.Period,
-    end: pd.Period,
-) -> pd.DataFrame:
-    """Mirror evidence for each export series of ``window`` whose partner publishes."""
-    columns = [
-        "mirror_sent",
-        "mirror_received",
-        "mirror_expected",
-        "not_received",
-        "mirror_gap",
-        "log_departure",
-    ]
-    out = pd.DataFrame(np.nan, index=window.keys.index, columns=columns)
-    publishing = set(window.keys["reporter"][published.any(axis=1)])
-    targets = mirror_targets(window, publishing)
-    if not len(targets.declared):
-        return out
-    # One month more on the import side, to read a shipping lag at the window's end.
-    extended = panel.window(start, end + 1).select(_rows_of(panel, window.keys))
-    extended_published = extended.published_mask()
-    imports = mirror_values(extended, targets, extended_published)
-    exports = np.where(
-        published[targets.declared], np.nan_to_num(window.values[targets.declared]), 0.0
-    )
-    summary = mirror_summary(exports, imports, ratios.lookup(window.keys.iloc[targets.declared]))
-    names = dict(
-        zip(
-            [
-                "sent",
-                "received",
-                "expected_received",
-                "not_received",
-                "mirror_gap",
-                "log_departure",
-            ],
-            columns,
-            strict=True,
+        A flow that stopped entirely has no rows in new data; it must still be scored
+        (as zero where its reporter published) for a collapse to be seen.
+        """
+        missing = positions(panel.keys, self.keys) == UNSEEN
+        if not missing.any():
+            return panel
+        keys = pd.concat([panel.keys, self.keys[missing]], ignore_index=True)
+        blank = np.full((int(missing.sum()), panel.n_periods), np.nan, dtype=panel.values.dtype)
+        extra = {k: np.vstack([v, blank]) for k, v in panel.extra.items()}
+        return Panel(keys, panel.periods, np.vstack([panel.values, blank]), panel.currency, extra)
+
+    def context(self, panel: Panel, start: pd.Period, end: pd.Period) -> ScoringContext:
+        """This panel's share of the scoring context (merge the shares of all chunks)."""
+        extended = panel.window(start, end + 1)
+        uncontrolled = ~self.controlled(extended.keys)
+        expected = np.zeros((extended.n_series, extended.n_periods - 1))
+        if uncontrolled.any():
+            rows = positions(self.keys, extended.keys.loc[uncontrolled])
+            expected[uncontrolled] = self.forecaster.predict(start, end, series=rows).mean
+        return build_context(
+            extended.keys, extended.values, extended.periods, expected, uncontrolled
         )
-    )
-    for source, target in names.items():
-        out.iloc[targets.declared, out.columns.get_loc(target)] = summary[source]
-    return out
 
+    def evidence(
+        self, panel: Panel, start: pd.Period, end: pd.Period, context: ScoringContext
+    ) -> WindowEvidence:
+        """Evidence for months ``start..end`` of the series of ``panel``."""
+        window = panel.window(start, end)
+        n_months = window.n_periods
+        published = context.published_mask(window.keys["reporter"], n_months)
+        has_data = published.any(axis=1)
+        window = window.select(has_data)
+        published = published[has_data]
+        controlled = self.controlled(window.keys)
+        actual = np.nan_to_num(window.values.astype(np.float64), nan=0.0)
+        rows = positions(self.keys, window.keys)
+        forecast = self.forecaster.predict(start, end, series=rows)
 
-def _rows_of(panel: Panel, keys: pd.DataFrame) -> np.ndarray:
-    """Rows of ``panel`` holding the series ``keys`` (all present by construction)."""
-    return positions(panel.keys, keys)
+        growth = context.growth()
+        route = pd.MultiIndex.from_frame(window.keys[["partner", "flow"]])
+        factor = np.where(controlled, growth.reindex(route).fillna(1.0).to_numpy(), 1.0)
+        residual = residual_summary(forecast, actual, published, demand_factor=factor)
+
+        summary = window.keys.copy()
+        for name in ("n_months", "actual", "expected", "lower", "upper", "excess_value"):
+            summary[name] = residual[name]
+        summary["stouffer_z"] = residual["stouffer_z"]
+        summary["persistence"] = residual["persistence"]
+        summary["onset"] = [str(window.periods[i]) if i >= 0 else None for i in residual["onset"]]
+        summary["demand_factor"] = factor
+        summary["controlled"] = controlled
+        info = self.forecaster.series_info_["n_nonzero"].to_numpy()
+        summary["trained_nonzero"] = np.where(rows >= 0, info[np.maximum(rows, 0)], 0)
+        summary = summary.join(self._mirror(panel, window, published, context, start, end))
+
+        lower, upper = forecast.interval(0.9)
+        monthly = {
+            "actual": np.where(published, actual, np.nan),
+            "expected": forecast.mean * factor[:, None],
+            "lower": lower * factor[:, None],
+            "upper": upper * factor[:, None],
+            "z": residual["z_months"],
+        }
+        return WindowEvidence(summary, monthly, window.periods)
+
+    def _mirror(
+        self,
+        panel: Panel,
+        window: Panel,
+        published: np.ndarray,
+        context: ScoringContext,
+        start: pd.Period,
+        end: pd.Period,
+    ) -> pd.DataFrame:
+        """Mirror evidence for each export series of ``window`` whose partner publishes."""
+        out = pd.DataFrame(np.nan, index=window.keys.index, columns=list(MIRROR_COLUMNS.values()))
+        publishing = set(context.published.index[context.published.any(axis=1)])
+        targets = mirror_targets(window, publishing)
+        if not len(targets.declared):
+            return out
+        # One month more on the import side, to read a shipping lag at the window's end.
+        extended = panel.window(start, end + 1).select(positions(panel.keys, window.keys))
+        partner = window.keys["partner"].to_numpy()[targets.declared]
+        partner_published = context.published_mask(partner)
+        filed = targets.mirror >= 0
+        imports = np.zeros((len(targets.declared), extended.n_periods))
+        imports[filed] = np.nan_to_num(extended.values[targets.mirror[filed]], nan=0.0)
+        imports = np.where(partner_published, imports, np.nan)
+        exports = np.where(
+            published[targets.declared], np.nan_to_num(window.values[targets.declared]), 0.0
+        )
+        ratio = self.ratios.lookup(window.keys.iloc[targets.declared])
+        summary = mirror_summary(exports, imports, ratio)
+        for source, target in MIRROR_COLUMNS.items():
+            out.iloc[targets.declared, out.columns.get_loc(target)] = summary[source]
+        return out

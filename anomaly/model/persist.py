@@ -27,6 +27,7 @@ from anomaly.forecast import (
     SeasonalNaiveForecaster,
     UnobservedComponentsForecaster,
 )
+from anomaly.model.evidence import WindowScorer
 from anomaly.model.leads import Calibration
 from anomaly.model.trade_model import TradeAnomalyModel
 from anomaly.schema import SERIES_KEY_COLUMNS
@@ -154,12 +155,11 @@ def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
     )
 
     model = TradeAnomalyModel(forecaster.clone(), **_python_params(config["model"]))
-    model.forecaster_ = forecaster
-    model.calibration_ = calibration
-    model.mirror_ratios_ = MirrorRatios(
+    ratios = MirrorRatios(
         artifact.tables["mirror_pairs"], arrays["mirror.log_ratio"], float(arrays["mirror.pooled"])
     )
-    model.keys_ = keys
+    model.scorer_ = WindowScorer(forecaster, keys, ratios, model._controlled_codes())
+    model.calibration_ = calibration
     model.currency_ = artifact.metadata.get("currency")
     model.train_window_ = (window["start"], window["end"])
     model.data_fingerprint_ = artifact.metadata["data_fingerprint"]

@@ -43,9 +43,14 @@ class Scores:
 
     @classmethod
     def from_evidence(
-        cls, leads: pd.DataFrame, evidence: WindowEvidence, panel: Panel, *, currency: str | None
+        cls,
+        leads: pd.DataFrame,
+        evidence: WindowEvidence,
+        panel: Panel | None,
+        *,
+        currency: str | None,
     ) -> Scores:
-        """Assemble the frame from a window's evidence and the panel's history."""
+        """Assemble the frame from a window's evidence (and the panel's history, if given)."""
         summary, monthly, periods = evidence.summary, evidence.monthly, evidence.periods
         n_series, n_months = monthly["actual"].shape
         frame = pd.DataFrame(
@@ -54,8 +59,9 @@ class Scores:
             | {name: values.ravel() for name, values in monthly.items()}
         )
         frame["in_window"] = True
-        history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
-        frame = pd.concat([history, frame], ignore_index=True) if len(history) else frame
+        if panel is not None:
+            history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
+            frame = pd.concat([history, frame], ignore_index=True) if len(history) else frame
         run = {
             "scored_window": [str(periods[0]), str(periods[-1])],
             "currency": currency,

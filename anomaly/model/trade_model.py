@@ -14,7 +14,7 @@ from anomaly.detect.mirror import MirrorRatios, mirror_targets, mirror_values
 from anomaly.errors import DataError, NotFittedError
 from anomaly.forecast.base import Forecaster
 from anomaly.forecast.pooled import PooledForecaster
-from anomaly.model.evidence import WindowEvidence, window_evidence
+from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import (
     Calibration,
     build_leads,
@@ -119,19 +119,21 @@ class TradeAnomalyModel:
                 expected="at least 9 months (to calibrate the detectors on a placebo window)",
             )
         base = self.forecaster if self.forecaster is not None else PooledForecaster()
-        controlled = self._controlled(train.keys)
+        controlled = self._controlled_codes()
 
         placebo_start = end - placebo + 1
-        inner = base.clone().fit(train, start, placebo_start - 1)
-        inner_ratios = _learn_ratios(train.window(start, placebo_start - 1))
-        evidence = window_evidence(
-            inner, train.keys, inner_ratios, train, placebo_start, end, controlled
+        inner = WindowScorer(
+            base.clone().fit(train, start, placebo_start - 1),
+            train.keys,
+            _learn_ratios(train.window(start, placebo_start - 1)),
+            controlled,
         )
-        self.calibration_ = self._calibrate(evidence)
+        context = inner.context(train, placebo_start, end)
+        self.calibration_ = self._calibrate(inner.evidence(train, placebo_start, end, context))
 
-        self.forecaster_ = base.clone().fit(train, start, end)
-        self.mirror_ratios_ = _learn_ratios(train)
-        self.keys_ = train.keys
+        self.scorer_ = WindowScorer(
+            base.clone().fit(train, start, end), train.keys, _learn_ratios(train), controlled
+        )
         self.currency_ = train.currency
         self.train_window_ = (str(start), str(end))
         self.data_fingerprint_ = fingerprint(train)
@@ -170,9 +172,17 @@ class TradeAnomalyModel:
             ``.leads`` (one row per series, best first) and ``.frame`` (one row per
             series-month).
         """
-        if not hasattr(self, "forecaster_"):
-            raise NotFittedError("TradeAnomalyModel is not fitted; call fit() first")
-        panel = self._panel(flows)
+        self._check_fitted()
+        panel = self.scorer_.with_trained_series(self._panel(flows))
+        first, last = self.scoring_window(start, end, panel)
+        context = self.scorer_.context(panel, first, last)
+        evidence = self.scorer_.evidence(panel, first, last, context)
+        return self.scores_from_evidence(evidence, panel)
+
+    def scoring_window(
+        self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
+    ) -> tuple[pd.Period, pd.Period]:
+        """The scoring window as periods, checked against the training window."""
         first = as_month(start)
         last = as_month(end) if end is not None else panel.periods[-1]
         if first <= as_month(self.train_window_[1]):
@@ -181,32 +191,54 @@ class TradeAnomalyModel:
                 f"{self.train_window_[0]}..{self.train_window_[1]}",
                 expected="a start after the training window",
             )
-        evidence = window_evidence(
-            self.forecaster_,
-            self.keys_,
-            self.mirror_ratios_,
-            panel,
-            first,
-            last,
-            self._controlled(panel.keys),
-        )
+        if last < first:
+            raise DataError(f"the scoring window ends ({last}) before it starts ({first})")
+        return first, last
+
+    def scores_from_evidence(self, evidence: WindowEvidence, panel: Panel | None = None) -> Scores:
+        """Rank leads from a window's evidence (of one panel, or of chunks concatenated).
+
+        ``panel``, if given, supplies the months before the window for the top leads'
+        charts.
+        """
         if evidence.summary.empty:
+            first, last = evidence.periods[0], evidence.periods[-1]
             raise DataError(f"no flows reported in the scoring window {first}..{last}")
         calibration = self.calibration_
         stats = calibrated_statistics(
             evidence.summary, calibration.residual, calibration.mirror, self._transit()
         )
-        pvalues = detector_pvalues(stats, calibration.iforest)
+        currency = (panel.currency if panel is not None else None) or self.currency_
         leads = build_leads(
             stats,
-            pvalues,
+            detector_pvalues(stats, calibration.iforest),
             calibration.threshold,
-            currency=panel.currency or self.currency_,
-            window_label=_window_label(first, last),
+            currency=currency,
+            window_label=_window_label(evidence.periods[0], evidence.periods[-1]),
         )
-        return Scores.from_evidence(
-            leads, evidence, panel, currency=panel.currency or self.currency_
-        )
+        return Scores.from_evidence(leads, evidence, panel, currency=currency)
+
+    @property
+    def forecaster_(self) -> Forecaster:
+        """The fitted forecaster."""
+        self._check_fitted()
+        return self.scorer_.forecaster
+
+    @property
+    def keys_(self) -> pd.DataFrame:
+        """Keys of the trained series, in the forecaster's row order."""
+        self._check_fitted()
+        return self.scorer_.keys
+
+    @property
+    def mirror_ratios_(self) -> MirrorRatios:
+        """Normal mirror ratios learned on the training window."""
+        self._check_fitted()
+        return self.scorer_.ratios
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "scorer_"):
+            raise NotFittedError("TradeAnomalyModel is not fitted; call fit() first")
 
     # -- persistence -------------------------------------------------------------
 
@@ -243,11 +275,10 @@ class TradeAnomalyModel:
             )
         return build_panel(flows, hs_level=self.hs_level)
 
-    def _controlled(self, keys: pd.DataFrame) -> np.ndarray:
+    def _controlled_codes(self) -> frozenset[str]:
         from anomaly.reference import chp_codes
 
-        codes = chp_codes(self.chp_version)
-        return keys["hs"].str[:6].isin(codes).to_numpy()
+        return frozenset(chp_codes(self.chp_version))
 
     @staticmethod
     def _transit() -> frozenset[str]:
