@@ -62,7 +62,7 @@ def explain(row, *, currency: str | None, window: str) -> str:
         parts.append(f"mirror gap {row.mirror_gap:.0%} ({missing} declared shipped, not received)")
     if isinstance(row.hub, str) and math.isfinite(row.onward_ratio):
         parts.append(f"{row.hub}→RUS exports of {row.hs} {_ratio_word(row.onward_ratio)}")
-    if "rerouting" in signals and math.isfinite(row.direct_drop):
+    if "rerouting" in signals and row.direct_drop > 0:
         parts.append(f"direct exports to RUS/BLR fell by {money(row.direct_drop, currency)}")
     if "new_flow" in signals:
         parts.append("no trade before the war")
