@@ -78,7 +78,7 @@ def inspect(args: argparse.Namespace) -> None:
         "currency": metadata.get("currency"),
         "data fingerprint": metadata.get("data_fingerprint"),
         "forecaster": manifest.get("config", {}).get("forecaster", {}).get("class"),
-        "written with": json.dumps(manifest.get("versions", {}), sort_keys=True),
+        "written with": json.dumps(manifest.get("dependencies", {}), sort_keys=True),
     }
     width = max(len(k) for k in lines)
     for key, value in lines.items():
