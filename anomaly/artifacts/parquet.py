@@ -68,6 +68,7 @@ def to_arrow_table(name: str, frame: pd.DataFrame) -> pa.Table:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError) as error:
         raise ValueError(f"table {name!r} cannot be stored as Parquet: {error}") from error
+    table = table.cast(_portable_schema(table.schema))
     odd = [f"{field.name} ({field.type})" for field in table.schema if not _plain_type(field.type)]
     if odd:
         raise ValueError(
@@ -75,6 +76,26 @@ def to_arrow_table(name: str, frame: pd.DataFrame) -> pa.Table:
             "use bool, int, float or str columns"
         )
     return table
+
+
+def _portable_schema(schema: pa.Schema) -> pa.Schema:
+    """``string`` for every text column, however pandas held it.
+
+    pandas 3 holds text as ``large_string``, pandas 2 as ``string``; Parquet stores
+    both alike, but the Arrow schema it records (and reads back, partly: dictionary
+    values come back as ``string``) would differ, and with it the manifest and bytes.
+    """
+
+    def portable(kind: pa.DataType) -> pa.DataType:
+        if pa.types.is_large_string(kind):
+            return pa.string()
+        if pa.types.is_dictionary(kind) and pa.types.is_large_string(kind.value_type):
+            return pa.dictionary(kind.index_type, pa.string(), kind.ordered)
+        return kind
+
+    return pa.schema(
+        [field.with_type(portable(field.type)) for field in schema], metadata=schema.metadata
+    )
 
 
 def describe_table(name: str, table: pa.Table) -> dict[str, Any]:
