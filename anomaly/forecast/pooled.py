@@ -1,4 +1,4 @@
-"""The default forecaster: a vectorised log-normal hurdle model with pooled priors.
+"""The default forecaster: a vectorised hurdle model on the log scale with pooled priors.
 
 Why this model. Monthly bilateral trade in one HS6 product is a few large shipments
 with multiplicative noise of 50–150% and many months with no trade declared. Per-series
@@ -13,30 +13,35 @@ memory stays bounded; no Python code runs per series.
 Model for series ``i`` in month ``t`` after the training window (horizon ``h``)::
 
     P(no trade) = 1 - p_i
-    log(value) | trade ~ Normal(level_i + trend_i · Σ_{j≤h} φ^j + season_i[month(t)],
-                                c² · σ²_i · (1 + 1/n_i))
+    log(value) | trade = level_i + trend_i · Σ_{j≤h} φ^j + season_i[month(t)] + σ_i · e
+    e ~ the error shape learned on held-out months (left-skewed, heavier than normal)
 
 - ``p_i``: recency-weighted share of months with trade, shrunk to its group's share
-  (Beta prior of ``occurrence_strength`` months).
-- ``level_i``: recency-weighted (half-life ``half_life`` months) mean of the
-  deseasonalised log values, with Huber weights so a COVID-like dip or a one-off
-  contract does not drag it.
-- ``trend_i``: weighted least-squares slope, shrunk to zero unless it is clearly
-  estimated (|t| well above 2) and damped by ``φ = damping`` per month, so pre-war growth
-  cannot explode over a two-year horizon.
-- ``season_i``: the series' own monthly means shrunk to its group's profile (groups =
-  ``pool_by`` key columns), itself shrunk to the global profile.
+  by a Beta prior whose strength is estimated from how much the shares differ across
+  series (empirical Bayes).
+- ``level_i``: recency-weighted mean of the deseasonalised log values (half-life chosen
+  on held-out months), with Huber weights so a one-off contract does not drag it;
+  months of a **common shock** (most flows moving together far from their seasonal
+  norm, like the spring-2020 lockdowns) are detected and left out of the whole fit.
+- ``trend_i``: weighted least-squares slope, shrunk to zero unless clearly estimated
+  (|t| above ``trend_threshold``) and damped by ``φ = damping`` per month, so pre-war
+  growth cannot explode over a two-year horizon.
+- ``season_i``: the series' own calendar-month medians over the years (robust to one
+  odd year), shrunk to its group's profile (groups = ``pool_by`` key columns), itself
+  shrunk to the global profile; the strengths are estimated by empirical Bayes.
 - ``σ²_i``: the series' residual variance combined with a prior that depends on the
-  flow's size and group (small flows are noisier), ``scale_strength`` pseudo-months.
-- calibration: on held-out months at the end of the training window (a split-sample
-  step), the shape of the standardised log errors is tabulated (it is left-skewed, not
-  normal), and the probability integral transforms of the held-out months give a
-  recalibration map per occurrence stratum, so intervals of every coverage are
-  calibrated (Kuleshov et al., 2018). ``1 + 1/n_i`` adds the level's own uncertainty.
+  flow's size and group (small flows are noisier), ``scale_strength`` pseudo-months,
+  times ``1 + 1/n_i`` for the level's own uncertainty.
+- the **expected value** is ``p_i`` times the series' own mean of a month's trade
+  (Duan's smearing of its residuals), with no distributional assumption;
+- **calibration**: on held-out months at the end of the training window, the shape of
+  the standardised log errors is tabulated per occurrence stratum, and the probability
+  integral transforms of the held-out months give a recalibration map per stratum, so
+  intervals of every coverage are calibrated (Kuleshov et al., 2018).
 
-A series with no trade at all in the training window gets the priors: ``p`` from its
-group, size and noise from flows that traded only sporadically, so its expected value
-is small and its band comes from similar series.
+A series with no trade in the training window, like one never seen, gets the priors:
+the lowest group occurrence rate, and the size and noise of flows that traded only
+sporadically; its expected value is small and its band comes from similar series.
 """
 
 from __future__ import annotations
@@ -64,12 +69,9 @@ HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 #: regular flows err in opposite directions, so one factor for all would leave both off.
 OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
 
-#: Per-series fitted numbers (``state_`` arrays of length ``n_series``).
-SERIES_STATE = ("p_nonzero", "level", "trend", "variance", "n_effective", "n_nonzero")
-
 
 class PooledForecaster(Forecaster):
-    """Vectorised hurdle log-normal forecaster with pooled seasonality, noise and occurrence.
+    """Vectorised hurdle log-scale forecaster with pooled seasonality, noise and occurrence.
 
     Parameters
     ----------
