@@ -1,4 +1,10 @@
-"""Canonical flows table → :class:`~anomaly.panel.core.Panel`, at one HS level."""
+"""Canonical flows table → :class:`~anomaly.panel.core.Panel`, at one HS level.
+
+Built on integer codes: every string operation (harmonising HS codes, cutting them to
+a level, reading their length) runs once per distinct code, never per row, and the
+matrix is filled by one weighted ``bincount``, so 10^8 rows fit the budget of a
+laptop (see ``experiments/bench_panel.py``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from anomaly.schema import OPTIONAL_VALUE_COLUMNS, SERIES_KEY_COLUMNS, VALUE_COL
 logger = logging.getLogger(__name__)
 
 HS_LEVELS: tuple[int, ...] = (2, 4, 6, 8, 10)
+#: First year of each HS revision, latest first (as in ``anomaly.reference``).
+REVISION_YEARS = (2022, 2017)
 
 
 def build_panel(
@@ -38,7 +46,8 @@ def build_panel(
     Parameters
     ----------
     flows : pandas.DataFrame
-        Canonical flows table with monthly periods (see :mod:`anomaly.schema`).
+        Canonical flows table with monthly periods (see :mod:`anomaly.schema`); key
+        columns may be strings or categoricals (categoricals save memory on big tables).
     hs_level : {2, 4, 6, 8, 10}
         Number of HS digits that define a series.
     harmonize : bool
@@ -66,37 +75,65 @@ def build_panel(
     """
     if hs_level not in HS_LEVELS:
         raise ValueError(f"hs_level must be one of {HS_LEVELS}, got {hs_level!r}")
+    if harmonize and hs_level > 6:
+        raise ValueError(
+            "the HS revision concordance maps 6-digit codes; national extensions of "
+            "changed codes cannot be mapped: build the panel with harmonize=False, "
+            f"or at hs_level <= 6 (got {hs_level})"
+        )
     _check_monthly(flows)
     if flows.empty:
         raise DataError("cannot build a panel from an empty flows table")
 
-    published = flows["hs"].astype(str)
-    hs = _harmonized(published, flows["period"], hs_level) if harmonize else published
-    table = _one_level(flows, hs, published.str.len(), hs_level)
+    ordinals = flows["period"].array.asi8
+    hs_code, hs_names, exact, coarse = _hs_codes(flows["hs"], ordinals, hs_level, harmonize)
+    if coarse.any():
+        logger.warning(
+            "left out %d rows whose HS code is coarser than %d digits",
+            int(coarse.sum()),
+            hs_level,
+        )
+    key_codes, key_names = [], []
+    for column in ("reporter", "partner", "flow"):
+        codes, names = pd.factorize(flows[column], sort=True)
+        key_codes.append(codes)
+        key_names.append(np.asarray(names, dtype=object))
+    key_codes.append(hs_code)
+    key_names.append(hs_names)
 
-    value_columns = [VALUE_COLUMN] + [c for c in OPTIONAL_VALUE_COLUMNS if c in table.columns]
-    group = [*SERIES_KEY_COLUMNS, "period"]
-    summed = table.groupby(group, sort=False, observed=True)[value_columns].sum(min_count=1)
-    summed = summed.reset_index()
+    first = as_month(start).ordinal if start is not None else int(ordinals[~coarse].min())
+    last = as_month(end).ordinal if end is not None else int(ordinals[~coarse].max())
+    n_months = last - first + 1
+    column = ordinals - first
+    kept = ~coarse & (column >= 0) & (column < n_months)
 
-    keys_frame = summed[list(SERIES_KEY_COLUMNS)]
-    series_id, keys = _factorize_keys(keys_frame)
-    ordinals = summed["period"].array.asi8
-    first_ordinal = as_month(start).ordinal if start is not None else int(ordinals.min())
-    last_ordinal = as_month(end).ordinal if end is not None else int(ordinals.max())
-    periods = pd.period_range(
-        pd.Period(ordinal=first_ordinal, freq="M"),
-        pd.Period(ordinal=last_ordinal, freq="M"),
-        freq="M",
-    )
-    column = ordinals - first_ordinal
-    inside = (column >= 0) & (column < len(periods))
+    combined = np.zeros(len(flows), dtype=np.int64)
+    for codes, names in zip(key_codes, key_names, strict=True):
+        combined = combined * max(len(names), 1) + np.maximum(codes, 0)
+    # Hashing, then sorting only the distinct series, beats sorting every row.
+    series_id, series_of = pd.factorize(combined[kept], sort=True)
+    cell = series_id * n_months + column[kept]
+    n_cells = len(series_of) * n_months
+
+    # A row published exactly at the level shadows its more detailed children.
+    exact_kept = exact[kept]
+    cell_has_exact = np.bincount(cell, weights=exact_kept.astype(np.float64), minlength=n_cells) > 0
+    used = exact_kept | ~cell_has_exact[cell]
+    if (~used).any():
+        logger.info(
+            "used rows published at the %d-digit level instead of %d more detailed rows",
+            hs_level,
+            int((~used).sum()),
+        )
 
     matrices = {}
-    for name in value_columns:
-        matrix = np.full((len(keys), len(periods)), np.nan, dtype=dtype)
-        matrix[series_id[inside], column[inside]] = summed[name].to_numpy(dtype=np.float64)[inside]
-        matrices[name] = matrix
+    for name in [VALUE_COLUMN] + [c for c in OPTIONAL_VALUE_COLUMNS if c in flows.columns]:
+        matrices[name] = _summed(flows[name].to_numpy(np.float64)[kept], cell, used, n_cells, dtype)
+        matrices[name] = matrices[name].reshape(len(series_of), n_months)
+    keys = _decode_keys(series_of, key_names)
+    periods = pd.period_range(
+        pd.Period(ordinal=first, freq="M"), pd.Period(ordinal=last, freq="M"), freq="M"
+    )
     values = matrices.pop(VALUE_COLUMN)
     return Panel(keys, periods, values, flows.attrs.get("currency"), matrices)
 
@@ -113,7 +150,41 @@ def _check_monthly(flows: pd.DataFrame) -> None:
         )
 
 
-def _harmonized(published: pd.Series, periods: pd.Series, hs_level: int) -> pd.Series:
+def _hs_codes(
+    hs: pd.Series, ordinals: np.ndarray, hs_level: int, harmonize: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: series HS code (integer, sorted), its names, exact-level and coarse flags.
+
+    Whether a row is a heading or a detail is read from the code *as published*
+    (harmonisation may shorten a CN8 code to its 6-digit successor). The work runs
+    on the distinct (code, HS revision) pairs.
+    """
+    published, names = pd.factorize(hs)
+    names = pd.Index(names).astype(str)
+    years = 1970 + ordinals // 12
+    revision = sum((years >= year).astype(np.int64) for year in REVISION_YEARS)
+    pair = published.astype(np.int64) * 3 + revision
+    pair_of_row, pairs = pd.factorize(pair)
+    code = pd.Series(np.asarray(names)[pairs // 3])
+    length = code.str.len().to_numpy()
+    if harmonize:
+        # One month of each revision's years stands for the pair's revision.
+        year = np.array([2016, 2019, 2023])[pairs % 3]
+        month = pd.PeriodIndex.from_fields(year=year, month=np.ones_like(year), freq="M")
+        code = _harmonized(code, pd.Series(month))
+    cut = code.str[:hs_level]
+    level_codes, level_names = pd.factorize(cut, sort=True)
+    exact_pair = length == hs_level
+    coarse_pair = length < hs_level
+    return (
+        level_codes[pair_of_row],
+        np.asarray(level_names, dtype=object),
+        exact_pair[pair_of_row],
+        coarse_pair[pair_of_row],
+    )
+
+
+def _harmonized(published: pd.Series, periods: pd.Series) -> pd.Series:
     """HS2022 codes, with the codes of a split family merged into one series.
 
     A code split in 2022 (854150 → 854151 + 854159) has one pre-2022 history for the
@@ -122,61 +193,27 @@ def _harmonized(published: pd.Series, periods: pd.Series, hs_level: int) -> pd.S
     """
     from anomaly.reference import harmonize_hs, split_families
 
-    if hs_level > 6:
-        raise ValueError(
-            "the HS revision concordance maps 6-digit codes; national extensions of "
-            "changed codes cannot be mapped: build the panel with harmonize=False, "
-            f"or at hs_level <= 6 (got {hs_level})"
-        )
     hs = harmonize_hs(published, periods)
     family = hs.str[:6].map(split_families())
     return family.where(family.notna(), hs)
 
 
-def _one_level(
-    flows: pd.DataFrame, hs: pd.Series, published_length: pd.Series, hs_level: int
-) -> pd.DataFrame:
-    """Rows that describe each flow once at ``hs_level``, with ``hs`` cut to that level.
-
-    Whether a row is a heading or a detail is read from the code *as published*
-    (harmonisation may shorten a CN8 code to its 6-digit successor).
-    """
-    length = published_length
-    coarse = length < hs_level
-    if coarse.any():
-        logger.warning(
-            "left out %d rows whose HS code is coarser than %d digits (e.g. %s)",
-            int(coarse.sum()),
-            hs_level,
-            hs[coarse].iloc[0],
-        )
-    table = flows.loc[~coarse].copy()
-    table["hs"] = hs[~coarse].str[:hs_level]
-    exact = (length[~coarse] == hs_level).to_numpy()
-    group = [*SERIES_KEY_COLUMNS, "period"]
-    has_exact = (
-        pd.Series(exact, index=table.index)
-        .groupby([table[c] for c in group], sort=False, observed=True)
-        .transform("any")
-    )
-    shadowed = has_exact.to_numpy() & ~exact
-    if shadowed.any():
-        logger.info(
-            "used %d rows published at the %d-digit level instead of %d more detailed rows",
-            int(exact.sum()),
-            hs_level,
-            int(shadowed.sum()),
-        )
-    return table.loc[~shadowed]
+def _summed(
+    values: np.ndarray, cell: np.ndarray, used: np.ndarray, n_cells: int, dtype
+) -> np.ndarray:
+    """Sum of the used rows' values per cell; ``NaN`` where no row reported one."""
+    reported = used & ~np.isnan(values)
+    totals = np.bincount(cell[reported], weights=values[reported], minlength=n_cells)
+    counts = np.bincount(cell[reported], minlength=n_cells)
+    return np.where(counts > 0, totals, np.nan).astype(dtype)
 
 
-def _factorize_keys(keys_frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer series id per row and the sorted table of distinct keys."""
-    grouped = keys_frame.groupby(list(SERIES_KEY_COLUMNS), sort=True, observed=True)
-    series_id = grouped.ngroup().to_numpy()
-    keys = keys_frame.drop_duplicates().copy()
-    keys["_id"] = series_id[keys.index.to_numpy()]
-    keys = keys.sort_values("_id").drop(columns="_id").reset_index(drop=True)
-    for column in SERIES_KEY_COLUMNS:
-        keys[column] = keys[column].astype(str)
-    return series_id, keys
+def _decode_keys(series: np.ndarray, names: list[np.ndarray]) -> pd.DataFrame:
+    """The key columns of combined integer series codes (mixed-radix decoding)."""
+    columns = {}
+    remaining = series
+    for column, labels in zip(reversed(SERIES_KEY_COLUMNS), reversed(names), strict=True):
+        radix = max(len(labels), 1)
+        columns[column] = labels[remaining % radix]
+        remaining = remaining // radix
+    return pd.DataFrame({c: columns[c].astype(str) for c in SERIES_KEY_COLUMNS})
