@@ -44,8 +44,9 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "signals",
     "explanation",
 )
-#: Columns used when present: ``mirror_gap`` (money), ``tier`` (CHP tier, empty for
-#: codes not on the list) and ``label`` (a product description).
+#: Columns used when present: ``mirror_gap`` (a share, shown as a percentage),
+#: ``tier`` (CHP tier, empty for codes not on the list) and ``label`` (a product
+#: description).
 OPTIONAL_LEAD_COLUMNS: tuple[str, ...] = ("mirror_gap", "tier", "label")
 
 _NUMERIC = ("rank", "score", "actual", "expected", "lower", "upper", "excess_value", "mirror_gap")

@@ -165,6 +165,13 @@ def _rank(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
 
 
+def _share(value: object) -> str:
+    """A mirror gap (share of expected receipts not declared received) as a percentage."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):.0%}"
+
+
 def _lead_row(lead: pd.Series, anchor: str | None, currency: str | None) -> str:
     def money(column: str) -> str:
         value = lead[column] if column in lead else None
@@ -190,7 +197,7 @@ def _lead_row(lead: pd.Series, anchor: str | None, currency: str | None) -> str:
         f'<td class="num">{money("actual")}</td>',
         f'<td class="num">{expected}</td>',
         f'<td class="num">{money("excess_value")}</td>',
-        f'<td class="num">{money("mirror_gap")}</td>',
+        f'<td class="num">{_text(_share(lead.get("mirror_gap")))}</td>',
         f"<td>{_badges(signal_list(lead['signals']))}</td>",
         f'<td class="explanation">{_text(lead["explanation"])}</td>',
     ]
