@@ -163,6 +163,11 @@ class PooledForecaster(Forecaster):
         if self.calibrate and holdout:
             rows = _calibration_rows(len(values))
             train, actual = values[rows, :-holdout], values[rows, -holdout:]
+            # A common shock in the held-out months (the 2020 lockdowns held out from a
+            # 2015-2020 window) says nothing about normal errors: those months are
+            # left out of the calibration, as they are of the fit.
+            shocked = _common_shocks(values, periods.month.to_numpy() - 1)[-holdout:]
+            actual = np.where(shocked, np.nan, actual)
             horizons = np.arange(1, holdout + 1)
             forecasts = {
                 candidate: _forecast(
@@ -660,13 +665,13 @@ def _recalibration_tables(forecast: HurdleLogForecast, actual: np.ndarray) -> np
     below, at_or_below = forecast.cdf(actual)
     draw = np.random.default_rng(0).random(actual.shape)
     pit = below + draw * (at_or_below - below)
-    if np.subtract(*np.quantile(pit, [0.75, 0.25])) < 0.05:
+    if np.subtract(*np.nanquantile(pit, [0.75, 0.25])) < 0.05:
         return np.empty((0, 0))  # degenerate held-out months (e.g. constant): no map
     strata = np.broadcast_to(_strata(forecast.p_nonzero), pit.shape)
     pooled = pit_recalibration_table(pit)
     tables = []
     for k in range(len(OCCURRENCE_STRATA) + 1):
-        in_stratum = pit[strata == k]
+        in_stratum = pit[(strata == k) & np.isfinite(pit)]
         tables.append(pit_recalibration_table(in_stratum) if in_stratum.size >= 500 else pooled)
     return np.array(tables)
 
