@@ -5,7 +5,8 @@ Exit codes (stable; scripts depend on them):
 - 0: success;
 - 1: an unexpected internal error (a bug: the traceback is printed);
 - 2: the command line is wrong (unknown option, missing argument);
-- 3: the input data cannot be used (a file, row or column is named in the message);
+- 3: the input cannot be used (a file, row or column is named in the message), or a
+  file cannot be read or written (the system's reason is given);
 - 4: a model artifact was refused (tampered, truncated, incompatible).
 
 Errors print one line, ``anomaly: error: <what, where, what was expected>``.
@@ -134,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # a second main() in one process (tests, notebooks) sets it again
     )
     try:
         args.handler(args)
@@ -143,10 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnomalyError as error:
         print(f"anomaly: error: {error}", file=sys.stderr)
         return EXIT_DATA
-    except FileNotFoundError as error:
-        print(
-            f"anomaly: error: {error.filename or error}: no such file or directory", file=sys.stderr
-        )
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"anomaly: error: {where}{error.strerror or error}", file=sys.stderr)
         return EXIT_DATA
     except KeyboardInterrupt:
         print("anomaly: interrupted", file=sys.stderr)

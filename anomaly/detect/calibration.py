@@ -46,6 +46,72 @@ class ZCalibration:
 
 
 @dataclass(frozen=True)
+class StoufferCalibration:
+    """Calibrate Stouffer's ``Σz/√n`` over a window of ``n`` months, for any ``n``.
+
+    Months of one flow are not independent (a level the forecast missed shows in all
+    of them, and more so further ahead), so the statistic's variance grows with the
+    window: ``var(n) = a + b·(n-1) + c·(n-1)²``, fitted (non-negative) on the placebo
+    window's prefixes of 1, 2, … months. A scoring window longer than the placebo is
+    read with the extrapolated variance, not with the placebo's.
+
+    Attributes
+    ----------
+    centre : float
+        Median of the statistic over the placebo window.
+    variance : tuple of float
+        ``(a, b, c)``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> level_error = rng.normal(0, 0.5, (4000, 1))  # shared by a flow's months
+    >>> calibration = StoufferCalibration.from_placebo(rng.normal(size=(4000, 12)) + level_error)
+    >>> round(float(calibration.spread(12) ** 2))  # 1 + 0.25·12, as it should be
+    4
+    """
+
+    centre: float = 0.0
+    variance: tuple[float, float, float] = (1.0, 0.0, 0.0)
+
+    @classmethod
+    def from_placebo(cls, z_months: np.ndarray) -> StoufferCalibration:
+        """Fit on the placebo's monthly z (series × months, ``NaN`` where unpublished)."""
+        from scipy.optimize import nnls
+
+        observed = np.isfinite(z_months)
+        sums = np.cumsum(np.where(observed, z_months, 0.0), axis=1)
+        counts = np.cumsum(observed, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stouffer = sums / np.sqrt(counts)
+        lags, variances = [], []
+        for k in range(stouffer.shape[1]):
+            values = stouffer[:, k][counts[:, k] > 0]
+            if values.size >= 20:
+                centre = np.median(values)
+                variances.append((1.4826 * np.median(np.abs(values - centre))) ** 2)
+                lags.append(k)
+        if not lags:
+            return cls()
+        lag = np.array(lags, dtype=np.float64)
+        design = np.column_stack([np.ones_like(lag), lag, lag**2])
+        coefficients, _ = nnls(design, np.array(variances))
+        full = stouffer[:, -1][counts[:, -1] > 0]
+        a, b, c = (float(x) for x in coefficients)
+        return cls(float(np.median(full)), (max(a, 1e-6), b, c))
+
+    def spread(self, n_months: np.ndarray | int) -> np.ndarray:
+        """Standard deviation of the statistic over a window of ``n_months``."""
+        lag = np.maximum(np.asarray(n_months, dtype=np.float64) - 1, 0)
+        a, b, c = self.variance
+        return np.sqrt(a + b * lag + c * lag**2)
+
+    def z(self, raw: np.ndarray, n_months: np.ndarray | int) -> np.ndarray:
+        """Calibrated z (higher = further above the counterfactual)."""
+        return (raw - self.centre) / self.spread(n_months)
+
+
+@dataclass(frozen=True)
 class BinnedZCalibration:
     """:class:`ZCalibration` per bin of a size variable (small flows are noisier).
 
@@ -86,11 +152,13 @@ class BinnedZCalibration:
 def empirical_upper_p(placebo: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Share of placebo values at or above each value, ``(1 + k) / (1 + n)``.
 
+    ``NaN`` values have no p-value (``NaN``), never the strongest one.
+
     Examples
     --------
-    >>> empirical_upper_p(np.array([1.0, 2.0, 3.0]), np.array([2.5, 10.0]))
-    array([0.5 , 0.25])
+    >>> empirical_upper_p(np.array([1.0, 2.0, 3.0]), np.array([2.5, 10.0, np.nan]))
+    array([0.5 , 0.25,  nan])
     """
     ordered = np.sort(placebo[np.isfinite(placebo)])
     at_or_above = len(ordered) - np.searchsorted(ordered, values, side="left")
-    return (1 + at_or_above) / (1 + len(ordered))
+    return np.where(np.isnan(values), np.nan, (1 + at_or_above) / (1 + len(ordered)))

@@ -57,6 +57,8 @@ def log_cauchy_combination(log_p: np.ndarray, weights: np.ndarray | None = None)
     -130.0
     """
     present = ~np.isnan(log_p)
+    # p = 0 (log -inf) is the strongest evidence there is, not an absent detector.
+    log_p = np.maximum(log_p, -1e6)
     w = np.ones(log_p.shape[1]) if weights is None else np.asarray(weights, dtype=np.float64)
     w = np.where(present, w, 0.0)
     total = w.sum(axis=1)

@@ -134,7 +134,8 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
 
     def decision_function(self, X):
         """``offset_ - score``: negative for rows flagged as outliers (scikit-learn's sign)."""
-        return self.offset_ - self.score_samples(X)
+        scores = self.score_samples(X)  # checks it is fitted first
+        return self.offset_ - scores
 
     def predict(self, X):
         """-1 for outliers (score above the training ``1 - false_alarm_rate`` quantile), else 1."""
@@ -142,4 +143,5 @@ class IsolationForestDetector(OutlierMixin, BaseEstimator):
 
     def pvalues(self, X) -> np.ndarray:
         """Share of training rows at least as isolated as each row."""
-        return empirical_upper_p(self.training_scores_, self.score_samples(X))
+        scores = self.score_samples(X)  # checks it is fitted first
+        return empirical_upper_p(self.training_scores_, scores)

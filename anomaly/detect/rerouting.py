@@ -32,9 +32,9 @@ def demand_growth(totals: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     totals : pandas.DataFrame
-        Per ``(partner, flow)``: ``actual`` and ``expected`` sums over the scoring
-        window of the series of goods *not* on the control list, and ``n`` (how many
-        such series).
+        Per destination (column ``partner``) and ``flow``: ``actual`` and ``expected``
+        sums over the scoring window of the series of goods *not* on the control list,
+        and ``n`` (how many such series).
 
     Returns
     -------

@@ -66,14 +66,35 @@ class ScoringContext:
         return mask if months is None else mask[:, :months]
 
     def growth(self) -> pd.Series:
-        """General-demand growth per ``(partner, flow)``, over the months each route's
-        reporter published."""
+        """General-demand growth per ``(destination, flow)``, over the months each route's
+        reporter published (see :func:`destination`)."""
         published = self.published_mask(self.demand_keys["reporter"], self.demand_actual.shape[1])
-        totals = self.demand_keys[["partner", "flow", "n"]].copy()
-        totals["actual"] = np.where(published, self.demand_actual, 0.0).sum(axis=1)
-        totals["expected"] = np.where(published, self.demand_expected, 0.0).sum(axis=1)
+        totals = pd.DataFrame(
+            {
+                "partner": destination(self.demand_keys),
+                "flow": self.demand_keys["flow"].to_numpy(),
+                "n": self.demand_keys["n"].to_numpy(),
+                "actual": np.where(published, self.demand_actual, 0.0).sum(axis=1),
+                "expected": np.where(published, self.demand_expected, 0.0).sum(axis=1),
+            }
+        )
         totals = totals.groupby(["partner", "flow"], as_index=False, observed=True).sum()
         return demand_growth(totals)
+
+
+def destination(keys: pd.DataFrame) -> np.ndarray:
+    """The country whose demand a series measures: the partner of an export, the
+    reporter of an import (a destination declaring what it received).
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"reporter": ["DEU", "UZB"], "partner": ["UZB", "DEU"],
+    ...                      "flow": ["export", "import"]})
+    >>> destination(keys).tolist()
+    ['UZB', 'UZB']
+    """
+    inbound = keys["flow"].isin(["import", "re-import"]).to_numpy()
+    return np.where(inbound, keys["reporter"].to_numpy(), keys["partner"].to_numpy())
 
 
 def build_context(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 SYMBOLS = {"EUR": "€", "USD": "$"}
+#: Demand factors and mirror gaps smaller than this are not worth a line.
+MATERIAL_SHARE = 0.05
 
 
 def money(value: float, currency: str | None) -> str:
@@ -24,12 +26,15 @@ def money(value: float, currency: str | None) -> str:
     symbol = SYMBOLS.get(currency or "", "")
     sign = "-" if value < 0 else ""
     size = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            scaled = size / limit
-            digits = 0 if scaled >= 10 else 1
+    if round(size) < 1000:
+        return f"{sign}{symbol}{size:.0f}"
+    for limit, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        scaled = size / limit
+        digits = 0 if scaled >= 10 else 1
+        # Round first, then choose the unit: 999,999 is €1.0M, not €1000k.
+        if round(scaled, digits) < 1000 or suffix == "B":
             return f"{sign}{symbol}{scaled:.{digits}f}{suffix}"
-    return f"{sign}{symbol}{size:.0f}"
+    raise AssertionError("unreachable: the last unit always returns")
 
 
 def _ratio(actual: float, expected: float) -> str:
@@ -55,9 +60,9 @@ def explain(row, *, currency: str | None, window: str) -> str:
             "(compliance, not a lead)"
         )
     parts = [f"{head}: {amount}, {_ratio(row.actual, row.expected)}"]
-    if row.demand_factor != 1.0:
+    if abs(row.demand_factor - 1.0) >= MATERIAL_SHARE:
         parts.append(f"general demand ×{row.demand_factor:.2f} factored in")
-    if math.isfinite(row.mirror_gap):
+    if math.isfinite(row.mirror_gap) and row.mirror_gap >= MATERIAL_SHARE:
         missing = money(row.not_received, currency)
         parts.append(f"mirror gap {row.mirror_gap:.0%} ({missing} declared shipped, not received)")
     if isinstance(row.hub, str) and math.isfinite(row.onward_ratio):

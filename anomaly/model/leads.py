@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import log_ndtr
 
-from anomaly.detect.calibration import BinnedZCalibration, ZCalibration
+from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
 from anomaly.detect.ensemble import log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.rerouting import SANCTIONED, onward_flows, substitution
@@ -45,7 +45,7 @@ LEAD_COLUMNS: tuple[str, ...] = (
 class Calibration:
     """Everything learned on the placebo window that turns raw statistics into scores."""
 
-    residual: ZCalibration
+    residual: StoufferCalibration
     mirror: BinnedZCalibration
     iforest: IsolationForestDetector
     threshold: float
@@ -78,13 +78,13 @@ def in_scope(summary: pd.DataFrame, transit: frozenset[str]) -> np.ndarray:
 
 def calibrated_statistics(
     summary: pd.DataFrame,
-    residual: ZCalibration,
+    residual: StoufferCalibration,
     mirror: BinnedZCalibration,
     transit: frozenset[str],
 ) -> pd.DataFrame:
     """Add calibrated ``z``, ``mirror_z`` and the cross-series columns to a summary."""
     out = summary.copy()
-    out["z"] = residual.z(out["stouffer_z"].to_numpy())
+    out["z"] = residual.z(out["stouffer_z"].to_numpy(), out["n_months"].to_numpy())
     out["mirror_z"] = mirror.z(*mirror_statistic(out))
     out["in_scope"] = in_scope(out, transit)
     out = out.join(substitution(out, transit))
@@ -96,21 +96,27 @@ def detector_pvalues(stats: pd.DataFrame, iforest: IsolationForestDetector) -> p
     """Natural log of each detector's one-sided p-value (``NaN`` where it does not apply).
 
     Direction matters: only a flow that rose above its counterfactual can be a lead
-    through the isolation forest or through onward flows; a collapse is reported, not
-    ranked. A mirror gap counts on its own: declared exports that never arrive are
+    through the isolation forest; a collapse is reported, not ranked. The onward-flow
+    evidence claims two things at once — this flow into a hub rose *and* the hub's
+    exports of the good to Russia rose — so its p-value is the larger of the two
+    (an intersection-union test): a hub's onward trade does not make every flow into
+    it a lead. A mirror gap counts on its own: declared exports that never arrive are
     the phantom-export signature even without a surge. Logs keep strong evidence
     ordered where p-values underflow.
     """
-    rising = stats["z"].to_numpy() > 0
+    z = stats["z"].to_numpy()
+    log_p_residual = log_ndtr(-z)
     log_p_iforest = np.log(iforest.pvalues(series_features(stats)))
     onward = stats["onward_z"].to_numpy()
     mirror = stats["mirror_z"].to_numpy()
     return pd.DataFrame(
         {
-            "p_residual": log_ndtr(-stats["z"].to_numpy()),
+            "p_residual": log_p_residual,
             "p_mirror": np.where(np.isfinite(mirror), log_ndtr(-mirror), np.nan),
-            "p_isolation": np.where(rising, log_p_iforest, np.nan),
-            "p_onward": np.where(rising & np.isfinite(onward), log_ndtr(-onward), np.nan),
+            "p_isolation": np.where(z > 0, log_p_iforest, np.nan),
+            "p_onward": np.where(
+                np.isfinite(onward), np.maximum(log_p_residual, log_ndtr(-onward)), np.nan
+            ),
         },
         index=stats.index,
     )

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.artifacts import read_artifact, write_artifact
-from anomaly.detect.calibration import BinnedZCalibration, ZCalibration
+from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
 from anomaly.detect.iforest import IsolationForestDetector
 from anomaly.detect.mirror import MirrorRatios
 from anomaly.errors import ArtifactError
@@ -67,7 +67,7 @@ def save_model(model: TradeAnomalyModel, path: str | Path) -> Path:
     arrays = {f"forecast.{k}": np.asarray(v) for k, v in forecaster.fitted_state().items()}
     arrays |= {
         "calibration.residual": np.array(
-            [calibration.residual.centre, calibration.residual.spread]
+            [calibration.residual.centre, *calibration.residual.variance]
         ),
         "calibration.mirror.edges": calibration.mirror.edges,
         "calibration.mirror.centres": calibration.mirror.centres,
@@ -142,9 +142,9 @@ def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
         arrays["calibration.iforest_training_scores"],
         float(arrays["calibration.iforest_offset"]),
     )
-    centre, spread = arrays["calibration.residual"]
+    residual = arrays["calibration.residual"]
     calibration = Calibration(
-        residual=ZCalibration(float(centre), float(spread)),
+        residual=_stouffer_calibration(residual),
         mirror=BinnedZCalibration(
             arrays["calibration.mirror.edges"],
             arrays["calibration.mirror.centres"],
@@ -164,6 +164,16 @@ def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
     model.train_window_ = (window["start"], window["end"])
     model.data_fingerprint_ = artifact.metadata["data_fingerprint"]
     return model
+
+
+def _stouffer_calibration(numbers: np.ndarray) -> StoufferCalibration:
+    """The residual calibration: ``[centre, a, b, c]``; artifacts of anomaly 0.1.0
+    before the window-length model stored ``[centre, spread]`` (a constant spread)."""
+    if len(numbers) == 2:
+        centre, spread = (float(x) for x in numbers)
+        return StoufferCalibration(centre, (spread**2, 0.0, 0.0))
+    centre, a, b, c = (float(x) for x in numbers)
+    return StoufferCalibration(centre, (a, b, c))
 
 
 def _string_keys(keys: pd.DataFrame) -> pd.DataFrame:

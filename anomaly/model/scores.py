@@ -73,18 +73,32 @@ class Scores:
     def write(self, out_dir: str | Path, *, extra: dict | None = None) -> Path:
         """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` into ``out_dir``.
 
-        Each file is written to a temporary file beside it and renamed into place, so
-        a job killed midway leaves the previous outputs intact, never half a file.
+        All three are first written to temporary files beside their targets; only when
+        every one is complete are they renamed into place. A job killed or failing
+        while writing leaves the previous outputs as they were, never half a file nor
+        a new file beside old ones (short of a crash between the three renames).
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic(out / "leads.csv", lambda p: self.leads.to_csv(p, index=False))
-        _atomic(out / "scores.parquet", lambda p: self.frame.to_parquet(p, index=False))
         run = self.run | (extra or {})
-        _atomic(
-            out / "run.json",
-            lambda p: Path(p).write_text(json.dumps(run, indent=2, sort_keys=True)),
-        )
+        writers = {
+            "leads.csv": lambda p: self.leads.to_csv(p, index=False),
+            "scores.parquet": lambda p: self.frame.to_parquet(p, index=False),
+            "run.json": lambda p: Path(p).write_text(json.dumps(run, indent=2, sort_keys=True)),
+        }
+        written: dict[Path, Path] = {}
+        try:
+            for name, write in writers.items():
+                handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+                os.close(handle)
+                written[out / name] = Path(temporary)
+                write(temporary)
+        except BaseException:
+            for temporary in written.values():
+                temporary.unlink(missing_ok=True)
+            raise
+        for target, temporary in written.items():
+            os.replace(temporary, target)
         return out
 
 
@@ -110,14 +124,3 @@ def _history(top: pd.DataFrame, panel: Panel, start: pd.Period) -> pd.DataFrame:
         frame[name] = np.nan
     frame["in_window"] = False
     return frame
-
-
-def _atomic(path: Path, write) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,322 @@
+"""The ``anomaly`` command line: subcommands, outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from anomaly.cli import main
+from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_OK, EXIT_USAGE
+
+from .conftest import copy_tree, run
+
+SUBCOMMANDS = ["train", "score", "inspect", "report", "demo", "simulate", "evaluate"]
+LEAD_COLUMNS = [
+    "rank",
+    "reporter",
+    "partner",
+    "flow",
+    "hs",
+    "score",
+    "alert",
+    "actual",
+    "expected",
+    "lower",
+    "upper",
+    "excess_value",
+    "mirror_gap",
+    "signals",
+    "explanation",
+]
+FRAME_COLUMNS = [
+    "period",
+    "reporter",
+    "partner",
+    "flow",
+    "hs",
+    "actual",
+    "expected",
+    "lower",
+    "upper",
+    "z",
+]
+
+
+def score_args(model: Path, data: Path, out: Path, start: str = "2022-01") -> list:
+    return ["score", "--model", model, "--data", data, "--start", start, "--out", out]
+
+
+def assert_one_line_error(err: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("anomaly: error: ")
+    assert "Traceback" not in err
+
+
+def flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "command", [[], *([c] for c in SUBCOMMANDS)], ids=["anomaly", *SUBCOMMANDS]
+)
+def test_every_subcommand_has_help_that_exits_zero(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == EXIT_OK
+    assert capsys.readouterr().out.startswith(f"usage: {' '.join(['anomaly', *command])}")
+
+
+def test_an_unknown_option_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["score", "--no-such-option"])
+    assert exit_.value.code == EXIT_USAGE
+
+
+def test_train_then_score_writes_leads_scores_and_run(scored_dir, model_dir):
+    assert (model_dir / "manifest.json").is_file()
+    assert sorted(p.name for p in scored_dir.iterdir()) == [
+        "leads.csv",
+        "run.json",
+        "scores.parquet",
+    ]
+    leads = pd.read_csv(scored_dir / "leads.csv", dtype={"hs": str})
+    assert list(leads.columns[: len(LEAD_COLUMNS)]) == LEAD_COLUMNS
+    assert leads["rank"].tolist() == list(range(1, len(leads) + 1))
+    assert leads["hs"].str.fullmatch(r"\d{6}").all()  # leading zeros kept
+    frame = pd.read_parquet(scored_dir / "scores.parquet")
+    assert list(frame.columns[: len(FRAME_COLUMNS)]) == FRAME_COLUMNS
+    run_record = json.loads((scored_dir / "run.json").read_text())
+    assert run_record["scored_window"] == ["2022-01", "2023-12"]
+    assert run_record["n_series"] == len(leads)
+    assert run_record["model"] == str(model_dir)
+
+
+def test_score_prints_the_top_leads(capsys, world_dir, model_dir, tmp_path):
+    code, out, err = run(capsys, *score_args(model_dir, world_dir / "flows.csv", tmp_path))
+    assert code == EXIT_OK
+    assert "series scored" in out
+    assert "  1. " in out
+    assert err == ""  # quiet in logs: no progress output when stderr is not a terminal
+
+
+def test_scoring_a_parquet_input_gives_the_same_leads(
+    capsys, world_dir, model_dir, scored_dir, tmp_path
+):
+    args = score_args(model_dir, world_dir / "flows.parquet", tmp_path)
+    code, _, _ = run(capsys, *args, "--end", "2023-12")
+    assert code == EXIT_OK
+    expected = pd.read_csv(scored_dir / "leads.csv", dtype={"hs": str})
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "leads.csv", dtype={"hs": str}), expected)
+
+
+def test_inspect_prints_the_training_window_and_integrity(capsys, model_dir):
+    code, out, err = run(capsys, "inspect", model_dir)
+    assert code == EXIT_OK
+    assert err == ""
+    assert "training window   2015-01..2021-12" in out
+    assert "integrity" in out and " ok " in out
+    assert "TradeAnomalyModel" in out
+
+
+@pytest.mark.parametrize("command", ["inspect", "score"])
+def test_a_tampered_model_is_refused_with_exit_4(capsys, model_dir, world_dir, tmp_path, command):
+    tampered = copy_tree(model_dir, tmp_path / "model")
+    flip_byte(tampered / "arrays.npz")
+    args = (
+        ["inspect", tampered]
+        if command == "inspect"
+        else score_args(tampered, world_dir / "flows.csv", tmp_path / "out")
+    )
+    code, _, err = run(capsys, *args)
+    assert code == EXIT_ARTIFACT
+    assert_one_line_error(err)
+    assert "arrays.npz" in err
+    assert not (tmp_path / "out").exists()
+
+
+BAD_FILES = {
+    "unknown-columns": "a,b\n1,2\n",
+    "negative-value": "period,reporter,partner,flow,hs,value\n2021-01,DEU,KGZ,export,854231,-5\n",
+    "bad-period": "period,reporter,partner,flow,hs,value\n2021-13,DEU,KGZ,export,854231,5\n",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("content", BAD_FILES.values(), ids=BAD_FILES.keys())
+def test_a_bad_input_file_exits_3_with_one_line(capsys, tmp_path, content):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    code, _, err = run(
+        capsys, "train", "--data", data, "--train-end", "2021-12", "--out", tmp_path / "m"
+    )
+    assert code == EXIT_DATA
+    assert_one_line_error(err)
+    assert "bad.csv" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_missing_input_file_exits_3_with_one_line(capsys, tmp_path):
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        tmp_path / "gone.csv",
+        "--train-end",
+        "2021-12",
+        "--out",
+        tmp_path,
+    )
+    assert code == EXIT_DATA
+    assert_one_line_error(err)
+    assert "gone.csv" in err
+
+
+def test_a_scoring_window_inside_the_training_window_exits_3(
+    capsys, world_dir, model_dir, tmp_path
+):
+    code, _, err = run(capsys, *score_args(model_dir, world_dir / "flows.csv", tmp_path, "2021-06"))
+    assert code == EXIT_DATA
+    assert_one_line_error(err)
+    assert "inside the training window" in err
+
+
+def write_partially_then_fail(name: str):
+    """A DataFrame writer that leaves half a file behind and then fails (disk full)."""
+    original = getattr(pd.DataFrame, name)
+
+    def writer(self, path, *args, **kwargs):
+        original(self, path, *args, **kwargs)
+        Path(path).write_bytes(Path(path).read_bytes()[:100])
+        raise OSError(28, "No space left on device")
+
+    return writer
+
+
+def previous_output(capsys, world_dir, model_dir, tmp_path) -> Path:
+    """A scoring output of an earlier run (another window, so other leads)."""
+    out = tmp_path / "out"
+    code, _, _ = run(capsys, *score_args(model_dir, world_dir / "flows.csv", out, "2024-01"))
+    assert code == EXIT_OK
+    return out
+
+
+def test_a_failure_while_writing_leads_leaves_the_previous_leads_intact(
+    capsys, world_dir, model_dir, tmp_path, monkeypatch
+):
+    out = previous_output(capsys, world_dir, model_dir, tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr(pd.DataFrame, "to_csv", write_partially_then_fail("to_csv"))
+    assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
+    assert "No space left" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary files
+
+
+def test_a_failure_while_writing_scores_leaves_the_previous_output_intact(
+    capsys, world_dir, model_dir, tmp_path, monkeypatch
+):
+    out = previous_output(capsys, world_dir, model_dir, tmp_path)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", write_partially_then_fail("to_parquet"))
+    assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
+    assert "No space left" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_report_writes_report_html(capsys, scored_dir, tmp_path):
+    out = copy_tree(scored_dir, tmp_path / "out")
+    code, stdout, _ = run(capsys, "report", out, "--top", "5")
+    assert code == EXIT_OK
+    html = (out / "report.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert str(out / "report.html") in stdout
+
+
+def test_report_of_a_directory_without_leads_exits_3(capsys, tmp_path):
+    code, _, err = run(capsys, "report", tmp_path)
+    assert code == EXIT_DATA
+    assert_one_line_error(err)
+
+
+def test_simulate_writes_flows_and_labels(capsys, tmp_path):
+    code, out, _ = run(capsys, "simulate", "--out", tmp_path / "w", "--series", 200, "--seed", 1)
+    assert code == EXIT_OK
+    names = {p.name for p in (tmp_path / "w").iterdir()}
+    assert {"flows.csv", "flows.parquet", "labels.csv"} <= names
+    labels = pd.read_csv(tmp_path / "w" / "labels.csv")
+    assert labels["evasion"].any()
+    assert "labelled series" in out
+
+
+def test_evaluate_prints_detection_metrics(capsys, scored_dir, world_dir):
+    code, out, _ = run(
+        capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / "labels.csv"
+    )
+    assert code == EXIT_OK
+    metrics = dict(line.split(maxsplit=1) for line in out.strip().splitlines())
+    assert {"precision@10", "average_precision", "alert_rate"} <= set(metrics)
+    assert float(metrics["precision@10"]) >= 0.7
+
+
+def test_evaluate_with_wrong_labels_exits_3(capsys, scored_dir, world_dir):
+    code, _, err = run(
+        capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / "flows.csv"
+    )
+    assert code == EXIT_DATA
+    assert_one_line_error(err)
+
+
+def test_demo_trains_scores_and_reports(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "--out", tmp_path / "demo")
+    assert code == EXIT_OK
+    demo = tmp_path / "demo"
+    assert {"leads.csv", "scores.parquet", "run.json", "report.html", "model"} <= {
+        p.name for p in demo.iterdir()
+    }
+    code, _, _ = run(capsys, "inspect", demo / "model")
+    assert code == EXIT_OK
+    leads = pd.read_csv(demo / "leads.csv", dtype={"hs": str})
+    assert leads["alert"].any()
+    assert "ALERT" in out
+
+
+def console_script() -> str:
+    beside_python = Path(sys.executable).with_name("anomaly")
+    found = str(beside_python) if beside_python.exists() else shutil.which("anomaly")
+    assert found, "the `anomaly` console script is not installed"
+    return found
+
+
+def test_the_console_script_exits_3_with_one_line_on_bad_input(tmp_path):
+    data = tmp_path / "bad.csv"
+    data.write_text(BAD_FILES["negative-value"])
+    result = subprocess.run(
+        [
+            console_script(),
+            "train",
+            "--data",
+            str(data),
+            "--train-end",
+            "2021-12",
+            "--out",
+            str(tmp_path / "m"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        check=False,
+    )
+    assert result.returncode == EXIT_DATA
+    assert_one_line_error(result.stderr)
+    assert "negative" in result.stderr
+    assert result.stdout == ""

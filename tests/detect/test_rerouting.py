@@ -1,0 +1,127 @@
+"""Re-routing, onward-flow and general-demand signatures across series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from anomaly.detect import demand_growth, onward_flows, substitution
+from anomaly.detect.rerouting import MIN_CONTROL_SERIES
+
+from .conftest import summary_table
+
+TRANSIT = frozenset({"KGZ", "ARM", "KAZ"})
+
+
+def demand_totals(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["partner", "flow", "actual", "expected", "n"])
+
+
+def test_demand_growth_is_actual_over_expected_of_uncontrolled_goods():
+    growth = demand_growth(
+        demand_totals([("UZB", "export", 250.0, 100.0, 8), ("FRA", "export", 90.0, 100.0, 40)])
+    )
+    assert growth[("UZB", "export")] == pytest.approx(2.5)
+    assert growth[("FRA", "export")] == pytest.approx(0.9)
+
+
+def test_demand_growth_needs_enough_uncontrolled_series():
+    growth = demand_growth(
+        demand_totals(
+            [
+                ("UZB", "export", 250.0, 100.0, MIN_CONTROL_SERIES - 1),
+                ("GEO", "export", 250.0, 100.0, MIN_CONTROL_SERIES),
+            ]
+        )
+    )
+    assert ("UZB", "export") not in growth.index
+    assert ("GEO", "export") in growth.index
+
+
+def test_demand_growth_skips_destinations_with_nothing_expected_and_never_reaches_zero():
+    growth = demand_growth(
+        demand_totals([("UZB", "export", 50.0, 0.0, 9), ("GEO", "export", 0.0, 100.0, 9)])
+    )
+    assert list(growth.index) == [("GEO", "export")]
+    assert growth.iloc[0] > 0
+
+
+def rerouting_summary() -> pd.DataFrame:
+    return summary_table(
+        [
+            ("DEU", "RUS", "export", "854231", 10.0, 110.0, -6.0),
+            ("DEU", "BLR", "export", "854231", 0.0, 20.0, -3.0),
+            ("DEU", "KGZ", "export", "854231", 90.0, 30.0, 5.0),
+            ("DEU", "FRA", "export", "854231", 50.0, 50.0, 0.0),
+            ("DEU", "KGZ", "export", "880730", 40.0, 10.0, 4.0),
+            ("POL", "KGZ", "export", "854231", 40.0, 10.0, 4.0),
+            ("FRA", "RUS", "export", "880730", 80.0, 40.0, 3.0),
+            ("FRA", "ARM", "export", "880730", 60.0, 20.0, 4.0),
+        ]
+    )
+
+
+def test_substitution_measures_the_exporters_direct_drop_to_russia_and_belarus():
+    summary = rerouting_summary()
+    result = substitution(summary, TRANSIT)
+    deu_kgz = result.iloc[2]
+    assert deu_kgz["direct_drop"] == pytest.approx(120.0)  # 100 to RUS + 20 to BLR
+    assert deu_kgz["direct_z"] == pytest.approx(-6.0)
+    assert deu_kgz["substitution_share"] == pytest.approx(60.0 / 120.0)
+
+
+def test_substitution_applies_only_to_exports_to_transit_countries_of_the_same_good():
+    result = substitution(rerouting_summary(), TRANSIT)
+    assert result.iloc[[0, 1, 3]]["direct_drop"].isna().all()  # to RUS, BLR, FRA
+    assert result.iloc[4].isna().all()  # DEU→KGZ of a good DEU never sent to RUS
+    assert result.iloc[5].isna().all()  # POL never exported the good to RUS
+
+
+def test_substitution_share_is_missing_where_direct_exports_did_not_fall():
+    result = substitution(rerouting_summary(), TRANSIT)
+    fra_arm = result.iloc[7]
+    assert fra_arm["direct_drop"] == pytest.approx(-40.0)
+    assert np.isnan(fra_arm["substitution_share"])
+
+
+def onward_summary() -> pd.DataFrame:
+    return summary_table(
+        [
+            ("KGZ", "RUS", "export", "854231", 400.0, 10.0, 7.0),
+            ("DEU", "KGZ", "export", "854231", 90.0, 30.0, 5.0),
+            ("KGZ", "DEU", "import", "854231", 95.0, 32.0, 5.0),
+            ("DEU", "KGZ", "export", "880730", 40.0, 10.0, 4.0),
+            ("DEU", "FRA", "export", "854231", 50.0, 50.0, 0.0),
+            ("FRA", "DEU", "import", "854231", 50.0, 50.0, 0.0),
+            ("DEU", "RUS", "export", "854231", 5.0, 100.0, -6.0),
+        ]
+    )
+
+
+def test_onward_flows_attach_the_hubs_exports_to_russia_to_flows_into_the_hub():
+    result = onward_flows(onward_summary(), TRANSIT)
+    for row in (1, 2):  # DEU's export to KGZ and KGZ's import from DEU
+        assert result.iloc[row]["hub"] == "KGZ"
+        assert result.iloc[row]["onward_ratio"] == pytest.approx(40.0)
+        assert result.iloc[row]["onward_z"] == pytest.approx(7.0)
+
+
+def test_onward_flows_of_a_good_the_hub_does_not_send_to_russia_are_missing():
+    result = onward_flows(onward_summary(), TRANSIT)
+    assert result.iloc[3]["hub"] == "KGZ"
+    assert np.isnan(result.iloc[3]["onward_ratio"])
+
+
+def test_flows_not_into_a_transit_country_have_no_onward_reading():
+    result = onward_flows(onward_summary(), TRANSIT)
+    for row in (0, 4, 5, 6):
+        assert result.iloc[row]["hub"] is None
+        assert np.isnan(result.iloc[row]["onward_ratio"])
+
+
+def test_onward_flows_keep_the_summarys_index():
+    summary = onward_summary().set_axis(range(100, 107))
+    result = onward_flows(summary, TRANSIT)
+    assert list(result.index) == list(summary.index)
+    assert substitution(summary, TRANSIT).index.equals(summary.index)
