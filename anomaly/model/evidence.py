@@ -17,7 +17,7 @@ import pandas as pd
 from anomaly.detect.mirror import MirrorRatios, mirror_summary, mirror_targets
 from anomaly.detect.residual import residual_summary
 from anomaly.forecast.base import UNSEEN, Forecaster
-from anomaly.model.context import ScoringContext, build_context
+from anomaly.model.context import ScoringContext, build_context, destination
 from anomaly.panel.core import Panel
 from anomaly.schema import SERIES_KEY_COLUMNS
 
@@ -81,16 +81,19 @@ class WindowScorer:
         """Whether each series' good is on the control list."""
         return keys["hs"].str[:6].isin(self.controlled_codes).to_numpy()
 
-    def with_trained_series(self, panel: Panel) -> Panel:
+    def with_trained_series(self, panel: Panel, keys: pd.DataFrame | None = None) -> Panel:
         """``panel`` plus an empty row for each trained series it lacks.
 
         A flow that stopped entirely has no rows in new data; it must still be scored
-        (as zero where its reporter published) for a collapse to be seen.
+        (as zero where its reporter published) for a collapse to be seen. ``keys``
+        restricts this to some trained series (rows of :attr:`keys`, in their order),
+        e.g. those of one partition of a chunked run.
         """
-        missing = positions(panel.keys, self.keys) == UNSEEN
+        trained = self.keys if keys is None else keys
+        missing = positions(panel.keys, trained) == UNSEEN
         if not missing.any():
             return panel
-        keys = pd.concat([panel.keys, self.keys[missing]], ignore_index=True)
+        keys = pd.concat([panel.keys, trained[missing]], ignore_index=True)
         blank = np.full((int(missing.sum()), panel.n_periods), np.nan, dtype=panel.values.dtype)
         extra = {k: np.vstack([v, blank]) for k, v in panel.extra.items()}
         return Panel(keys, panel.periods, np.vstack([panel.values, blank]), panel.currency, extra)
@@ -123,7 +126,7 @@ class WindowScorer:
         forecast = self.forecaster.predict(start, end, series=rows)
 
         growth = context.growth()
-        route = pd.MultiIndex.from_frame(window.keys[["partner", "flow"]])
+        route = pd.MultiIndex.from_arrays([destination(window.keys), window.keys["flow"]])
         factor = np.where(controlled, growth.reindex(route).fillna(1.0).to_numpy(), 1.0)
         residual = residual_summary(forecast, actual, published, demand_factor=factor)
 

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from anomaly.detect.calibration import BinnedZCalibration, ZCalibration
+from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.mirror import MirrorRatios, mirror_targets, mirror_values
 from anomaly.errors import DataError, NotFittedError
@@ -141,7 +141,7 @@ class TradeAnomalyModel:
 
     def _calibrate(self, evidence: WindowEvidence) -> Calibration:
         summary = evidence.summary
-        residual = ZCalibration.from_placebo(summary["stouffer_z"].to_numpy())
+        residual = StoufferCalibration.from_placebo(evidence.monthly["z"])
         mirror = BinnedZCalibration.from_placebo(*mirror_statistic(summary))
         stats = calibrated_statistics(summary, residual, mirror, self._transit())
         iforest = IsolationForestDetector(
@@ -201,22 +201,31 @@ class TradeAnomalyModel:
         ``panel``, if given, supplies the months before the window for the top leads'
         charts.
         """
-        if evidence.summary.empty:
-            first, last = evidence.periods[0], evidence.periods[-1]
-            raise DataError(f"no flows reported in the scoring window {first}..{last}")
+        currency = (panel.currency if panel is not None else None) or self.currency_
+        leads = self.rank_leads(evidence.summary, evidence.periods, currency=currency)
+        return Scores.from_evidence(leads, evidence, panel, currency=currency)
+
+    def rank_leads(
+        self, summary: pd.DataFrame, periods: pd.PeriodIndex, *, currency: str | None = None
+    ) -> pd.DataFrame:
+        """The leads table from a window's per-series summary (``WindowEvidence.summary``).
+
+        What :meth:`scores_from_evidence` ranks, without the series-month detail, for
+        runs that keep that detail on disk. ``currency`` defaults to the model's.
+        """
+        if summary.empty:
+            raise DataError(f"no flows reported in the scoring window {periods[0]}..{periods[-1]}")
         calibration = self.calibration_
         stats = calibrated_statistics(
-            evidence.summary, calibration.residual, calibration.mirror, self._transit()
+            summary, calibration.residual, calibration.mirror, self._transit()
         )
-        currency = (panel.currency if panel is not None else None) or self.currency_
-        leads = build_leads(
+        return build_leads(
             stats,
             detector_pvalues(stats, calibration.iforest),
             calibration.threshold,
-            currency=currency,
-            window_label=_window_label(evidence.periods[0], evidence.periods[-1]),
+            currency=currency or self.currency_,
+            window_label=_window_label(periods[0], periods[-1]),
         )
-        return Scores.from_evidence(leads, evidence, panel, currency=currency)
 
     @property
     def forecaster_(self) -> Forecaster:
