@@ -28,3 +28,23 @@ MIRROR_FLOW: dict[str, str] = {
     "re-import": "re-export",
 }
 CURRENCIES: tuple[str, ...] = ("EUR", "USD")
+
+#: Columns of ``leads.csv`` (one row per series, best first), in order; the scorer
+#: writes more after them (each detector's p-value and evidence).
+LEAD_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "reporter",
+    "partner",
+    "flow",
+    "hs",
+    "score",
+    "alert",
+    "actual",
+    "expected",
+    "lower",
+    "upper",
+    "excess_value",
+    "mirror_gap",
+    "signals",
+    "explanation",
+)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markdown_table import markdown
 
 from anomaly.evaluate import mase, pooled_coverage, rmsse, scaled_winkler
 from anomaly.forecast import (
@@ -232,20 +233,6 @@ def _aggregate(values: np.ndarray, column: str) -> float:
         lo, hi = np.quantile(values, [0.05, 0.95])
         return float(values[(values >= lo) & (values <= hi)].mean())
     return float(values.mean())
-
-
-def markdown(table: pd.DataFrame) -> str:
-    """A GitHub markdown table (floats to 3 decimals), without extra dependencies."""
-
-    def cell(value: object) -> str:
-        return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |"]
-    lines.append("|" + "---|" * len(table.columns))
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)
-    ]
-    return "\n".join(lines)
 
 
 def machine() -> str:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markdown_table import markdown
 from sklearn.ensemble import IsolationForest
 
 from anomaly.evaluate import detection_delay
@@ -146,17 +147,6 @@ def _alert_line(alerts: pd.Series, positive: pd.Series, delay: float) -> str:
         f"evasion ({precision:.0%} precision); median detection delay of alerted evasion "
         f"series: {delay:.0f} months from onset to the first month above the band.\n"
     )
-
-
-def markdown(table: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:

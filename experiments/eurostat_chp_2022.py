@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markdown_table import markdown
 
 from anomaly.demo import SCORE_WINDOW, TRAIN_WINDOW, demo_flows
 from anomaly.io import read_flows
@@ -30,17 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 ELECTRONICS = ("8542", "8517", "8525", "8526", "8529", "8541", "8471")
 NAMES = {"Armenia": "ARM", "Kazakhstan": "KAZ", "Kyrgyzstan": "KGZ", "Uzbekistan": "UZB"}
-
-
-def markdown(table: pd.DataFrame) -> str:
-    def cell(value: object) -> str:
-        return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)
-    ]
-    return "\n".join(lines)
 
 
 def jan_nov(flows: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -164,17 +154,17 @@ def main() -> None:
         "## Reading\n",
         reading + "\n",
         "## Top 20 leads\n",
-        markdown(top) + "\n",
+        markdown(top, 2) + "\n",
         "## Alerts by destination\n",
-        markdown(by_partner) + "\n",
+        markdown(by_partner, 2) + "\n",
         "## Chips and electronics to Kyrgyzstan and Armenia (alerts)\n",
-        markdown(kgz_arm) + "\n",
+        markdown(kgz_arm, 2) + "\n",
         "## General demand: CHP growth against all goods (Comext totals)\n",
-        markdown(demand) + "\n",
+        markdown(demand, 2) + "\n",
         "## Mirror: EU-declared exports over partner-declared imports (all goods)\n",
         "Ratios above 1: the EU declared more shipped than the partner declared received. "
         "Armenia's 2023 partner figures look incomplete (see the data's provenance).\n",
-        markdown(mirror) + "\n",
+        markdown(mirror, 2) + "\n",
     ]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,27 +18,10 @@ from anomaly.detect.ensemble import log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.rerouting import SANCTIONED, onward_flows, substitution
 from anomaly.model.explain import explain
+from anomaly.schema import LEAD_COLUMNS
 
 #: A detector "fires" at a calibrated z at or above this (one-sided p ≤ 0.01).
 SIGNAL_Z = 2.326
-
-LEAD_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "reporter",
-    "partner",
-    "flow",
-    "hs",
-    "score",
-    "alert",
-    "actual",
-    "expected",
-    "lower",
-    "upper",
-    "excess_value",
-    "mirror_gap",
-    "signals",
-    "explanation",
-)
 
 
 @dataclass

@@ -27,7 +27,7 @@ class Scores:
     Attributes
     ----------
     leads : pandas.DataFrame
-        One row per series scored, best first (see ``anomaly.model.leads.LEAD_COLUMNS``).
+        One row per series scored, best first (see ``anomaly.schema.LEAD_COLUMNS``).
     frame : pandas.DataFrame
         One row per series-month of the scoring window: ``period, reporter, partner,
         flow, hs, actual, expected, lower, upper, z`` (``actual`` ``NaN`` where the

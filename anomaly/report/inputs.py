@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from anomaly.errors import DataError, FormatError, InvalidValueError
+from anomaly.schema import LEAD_COLUMNS as SCHEMA_LEAD_COLUMNS
 
 __all__ = [
     "LEAD_COLUMNS",
@@ -27,27 +28,15 @@ LEADS_FILE = "leads.csv"
 RUN_FILE = "run.json"
 SCORES_FILE = "scores.parquet"
 
-#: Columns ``leads.csv`` must have; it may have more, which the report ignores.
-LEAD_COLUMNS: tuple[str, ...] = (
-    "rank",
-    "reporter",
-    "partner",
-    "flow",
-    "hs",
-    "score",
-    "alert",
-    "actual",
-    "expected",
-    "lower",
-    "upper",
-    "excess_value",
-    "signals",
-    "explanation",
-)
 #: Columns used when present: ``mirror_gap`` (a share, shown as a percentage),
 #: ``tier`` (CHP tier, empty for codes not on the list) and ``label`` (a product
 #: description).
 OPTIONAL_LEAD_COLUMNS: tuple[str, ...] = ("mirror_gap", "tier", "label")
+#: Columns ``leads.csv`` must have (the scorer's contract, less the optional ones); it
+#: may have more, which the report ignores.
+LEAD_COLUMNS: tuple[str, ...] = tuple(
+    c for c in SCHEMA_LEAD_COLUMNS if c not in OPTIONAL_LEAD_COLUMNS
+)
 
 _NUMERIC = ("rank", "score", "actual", "expected", "lower", "upper", "excess_value", "mirror_gap")
 #: Cells read as "no value": empty, or how pandas and other tools spell NaN.
