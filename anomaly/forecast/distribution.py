@@ -16,6 +16,8 @@ from scipy.special import ndtr, ndtri
 
 #: Levels over which :meth:`ErrorShape.mean_exp` integrates.
 MEAN_GRID = 1000
+#: Knots of the scale at which :meth:`ErrorShape.mean_exp` is tabulated for big arrays.
+SCALE_KNOTS = 2048
 
 #: z values are clipped here: beyond it the tail probability is below float precision
 #: of the models anyway, and infinities would poison sums and rankings.
@@ -158,8 +160,17 @@ class ErrorShape:
         full mean may not exist).
         """
         scale = np.asarray(scale, dtype=np.float64)
-        factors = np.exp(np.multiply.outer(scale, self._grid_values))
-        return factors.mean(axis=-1)
+        if scale.size <= SCALE_KNOTS:
+            return np.exp(np.multiply.outer(scale, self._grid_values)).mean(axis=-1)
+        # A smooth, log-convex function of one number: tabulate it on knots over the
+        # scales asked for and interpolate its log, rather than holding a
+        # (values × levels) array (15 GiB for 1.9M series).
+        finite = scale[np.isfinite(scale)]
+        if not finite.size:
+            return np.full_like(scale, np.nan)
+        knots = np.linspace(finite.min(), finite.max(), SCALE_KNOTS)
+        table = np.log(np.exp(np.multiply.outer(knots, self._grid_values)).mean(axis=-1))
+        return np.exp(np.interp(scale, knots, table))
 
     @property
     def _grid_values(self) -> np.ndarray:
