@@ -45,9 +45,17 @@ def train(args: argparse.Namespace) -> None:
 
 
 def score(args: argparse.Namespace) -> None:
-    """``anomaly score``: load, read, score, write atomically."""
+    """``anomaly score``: load, read, score, write atomically (in batches with any batch
+    option)."""
     from anomaly import load
     from anomaly.io import read_flows
+
+    if any(
+        getattr(args, name) is not None
+        for name in ("jobs", "engine", "scheduler", "partitions", "work_dir")
+    ):
+        _print_summary(_score_batch(args))
+        return
 
     with step("loading model"):
         model = load(args.model, strict=args.strict)
@@ -58,6 +66,27 @@ def score(args: argparse.Namespace) -> None:
     with step("writing"):
         scores.write(args.out, extra={"model": str(args.model)})
     _print_summary(scores)
+
+
+def _score_batch(args: argparse.Namespace):
+    """``anomaly score`` through :func:`anomaly.batch.score_batch` (which shows its own
+    progress, pass by pass)."""
+    from anomaly.batch import score_batch
+
+    return score_batch(
+        args.model,
+        args.data,
+        start=args.start,
+        end=args.end,
+        out_dir=args.out,
+        format=args.format,
+        engine=args.engine or ("dask" if args.scheduler else "local"),
+        jobs=args.jobs or 1,
+        scheduler=args.scheduler,
+        partitions=args.partitions,
+        work_dir=args.work_dir,
+        strict=args.strict,
+    )
 
 
 def inspect(args: argparse.Namespace) -> None:

@@ -75,6 +75,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a model written with other major versions of numpy/pandas/scikit-learn "
         "(warns instead of refusing)",
     )
+    batch = score.add_argument_group(
+        "batch scoring",
+        "any of these scores the input in partitions of series (same leads.csv), reading "
+        "canonical Parquet in batches; see anomaly.batch",
+    )
+    batch.add_argument(
+        "--jobs", type=_positive, help="worker processes (default 1: in this process)"
+    )
+    batch.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        help="local processes (default) or a Dask cluster (pip install 'anomaly[dask]')",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler to use (implies --engine dask; default: start a local cluster "
+        "of --jobs workers); its workers must share --work-dir",
+    )
+    batch.add_argument(
+        "--partitions", type=_positive, help="partitions of series (default: from the input size)"
+    )
+    batch.add_argument(
+        "--work-dir",
+        help="keep each finished step here; rerunning the same command resumes a killed job",
+    )
     score.set_defaults(handler=commands.score)
 
     inspect = sub.add_parser("inspect", help="show a model's manifest and check its integrity")
@@ -103,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(handler=commands.evaluate)
     return parser
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,40 @@
+"""Batch scoring at scale: chunked, parallel, restartable; on one machine or a Dask cluster.
+
+:func:`score_batch` gives the outputs of ``model.score(...)`` and ``Scores.write``
+without holding the input or the series-month detail in memory:
+
+1. **scan** (:mod:`.sources`, :mod:`.scan`): the inputs are read in batches (canonical
+   Parquet natively, anything else through :func:`anomaly.read_flows`), checked, and
+   their rows split by partition — a stable hash of each series' unordered country
+   pair (:mod:`.partition`), so an export meets its mirror import;
+2. **pass 1** (:mod:`.tasks`): each partition becomes a panel and computes its share
+   of the scoring context (who published when, general demand); the shares are
+   merged, which gives exactly the context of the whole input;
+3. **pass 2**: each partition's evidence with the merged context;
+4. the summaries are put back in the in-memory order, ranked by the model, and the
+   outputs written atomically (:mod:`.assemble`, :mod:`.history`).
+
+Tasks run in this process, in joblib processes or on a Dask cluster (:mod:`.engines`);
+the model reaches workers as its artifact (:mod:`.models`); every step leaves its
+result in a work directory (:mod:`.workdir`, :mod:`.store`), so a killed run resumes.
+
+Examples
+--------
+>>> from anomaly.batch import score_batch
+>>> result = score_batch("models/default", "flows/", start="2022-01", out_dir="out",
+...                      jobs=2)  # doctest: +SKIP
+"""
+
+from anomaly.batch.engines import ENGINES
+from anomaly.batch.errors import BatchError
+from anomaly.batch.partition import pair_partition, pair_partitions
+from anomaly.batch.runner import BatchResult, score_batch
+
+__all__ = [
+    "ENGINES",
+    "BatchError",
+    "BatchResult",
+    "pair_partition",
+    "pair_partitions",
+    "score_batch",
+]

@@ -1,0 +1,188 @@
+"""From the partitions' evidence to the outputs of an in-memory run, row for row.
+
+The in-memory run scores the panel's series in the panel's order: every series of
+the data sorted by key, then the trained series the data lacks, in training order.
+Ranking breaks ties by that order and the cross-series statistics sum in it, so the
+partitions' summaries are put back in it before anything is ranked. The series-month
+detail (``scores.parquet``) is streamed from the partitions' memory-mapped arrays in
+row groups, so it is never held whole in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from anomaly.batch.store import MONTHLY, load_summary, monthly_arrays
+from anomaly.batch.workdir import WorkDir
+from anomaly.io.keys import sorted_factorize
+from anomaly.schema import SERIES_KEY_COLUMNS
+
+#: Series per row group of ``scores.parquet``.
+CHUNK_SERIES = 50_000
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The whole run's per-series summary, in the in-memory order.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per series scored.
+    partition, row : numpy.ndarray
+        Where each row's monthly arrays are: partition, and row within it.
+    """
+
+    table: pd.DataFrame
+    partition: np.ndarray
+    row: np.ndarray
+
+
+def gather_summary(work: WorkDir, partitions: Iterable[int]) -> Summary:
+    """Concatenate the partitions' summaries and put them in the in-memory order."""
+    tables, trained, partition, row = [], [], [], []
+    for part in partitions:
+        table, positions = load_summary(work.evidence_dir(part))
+        tables.append(table)
+        trained.append(positions)
+        partition.append(np.full(len(table), part, dtype=np.int64))
+        row.append(np.arange(len(table), dtype=np.int64))
+    nonempty = [t for t in tables if len(t)] or tables[:1]
+    table = pd.concat(nonempty, ignore_index=True)
+    order = in_memory_order(table, np.concatenate(trained))
+    return Summary(
+        table.iloc[order].reset_index(drop=True),
+        np.concatenate(partition)[order],
+        np.concatenate(row)[order],
+    )
+
+
+def in_memory_order(keys: pd.DataFrame, trained: np.ndarray) -> np.ndarray:
+    """Rows sorted as in an in-memory panel.
+
+    Series of the data (``trained`` -1) first, by key; then trained series the data
+    lacks, by their position in training.
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"reporter": ["B", "A", "C"], "partner": "X",
+    ...                      "flow": "export", "hs": "01"})
+    >>> in_memory_order(keys, np.array([-1, 7, -1])).tolist()
+    [0, 2, 1]
+    """
+    ranks = [sorted_factorize(keys[column])[0] for column in SERIES_KEY_COLUMNS]
+    return np.lexsort((*reversed(ranks), trained, trained >= 0))
+
+
+def scores_tables(
+    history: pd.DataFrame, work: WorkDir, summary: Summary, periods: pd.PeriodIndex
+) -> Iterator[pa.Table]:
+    """The rows of ``scores.parquet`` in chunks: the top leads' ``history`` (as
+    ``Scores.frame`` has it), then the window's series-months.
+
+    Text columns are built as Arrow dictionaries and decoded in Arrow: tens of millions
+    of rows never become Python strings.
+    """
+    n_months = len(periods)
+    keys = summary.table
+    sample = _window_frame(keys.iloc[:1], periods)
+    schema = pa.Table.from_pandas(sample, preserve_index=False).schema
+    if len(history):
+        yield pa.Table.from_pandas(history, schema=schema, preserve_index=False)
+    labels = pa.array(np.asarray(periods.astype(str), dtype=object), type=pa.string())
+    key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
+    arrays: dict[int, dict[str, np.ndarray]] = {}
+    for start in range(0, len(keys), CHUNK_SERIES):
+        chunk = slice(start, start + CHUNK_SERIES)
+        partition, row = summary.partition[chunk], summary.row[chunk]
+        monthly = {name: np.empty((len(row), n_months)) for name in MONTHLY}
+        for part in np.unique(partition):
+            if part not in arrays:
+                arrays[part] = monthly_arrays(work.evidence_dir(part))
+            here = partition == part
+            for name in MONTHLY:
+                monthly[name][here] = arrays[part][name][row[here]]
+        columns = {"period": _decoded(np.tile(np.arange(n_months), len(row)), labels)}
+        for column, (codes, distinct) in key_codes.items():
+            dictionary = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
+            columns[column] = _decoded(np.repeat(codes[chunk], n_months), dictionary)
+        columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
+        columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
+        yield pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def _window_frame(keys: pd.DataFrame, periods: pd.PeriodIndex) -> pd.DataFrame:
+    """Window rows as ``Scores.frame`` builds them (values left empty): for the schema."""
+    n = len(periods)
+    frame = pd.DataFrame(
+        {"period": np.tile(periods.astype(str), len(keys))}
+        | {c: np.repeat(keys[c].to_numpy(), n) for c in SERIES_KEY_COLUMNS}
+        | {name: np.full(len(keys) * n, np.nan) for name in MONTHLY}
+    )
+    frame["in_window"] = True
+    return frame
+
+
+def _decoded(indices: np.ndarray, dictionary: pa.Array) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary).cast(
+        dictionary.type
+    )
+
+
+def write_outputs(
+    out_dir: str | Path, leads: pd.DataFrame, tables: Iterable[pa.Table], run: dict
+) -> Path:
+    """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` as ``Scores.write`` does.
+
+    All three are written to temporary files beside their targets and renamed into
+    place only when every one is complete: a job killed midway leaves the previous
+    outputs as they were, never half a file nor a new file beside old ones.
+    ``scores.parquet`` is written in a second thread while ``leads.csv`` is formatted
+    (Arrow works outside the GIL, so the two overlap).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(run, indent=2, sort_keys=True)
+    written = {name: _temporary(out, name) for name in ("leads.csv", "scores.parquet", "run.json")}
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            parquet = pool.submit(_write_parquet, written["scores.parquet"], tables)
+            leads.to_csv(written["leads.csv"], index=False)
+            written["run.json"].write_text(text)
+            parquet.result()
+    except BaseException:
+        for temporary in written.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    for name, temporary in written.items():
+        os.replace(temporary, out / name)
+    return out
+
+
+def _temporary(folder: Path, name: str) -> Path:
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    os.close(handle)
+    return Path(temporary)
+
+
+def _write_parquet(path: Path, tables: Iterable[pa.Table]) -> None:
+    writer = None
+    try:
+        for table in tables:
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()

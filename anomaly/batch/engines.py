@@ -1,0 +1,152 @@
+"""Where partition tasks run: this process, joblib worker processes, or a Dask cluster.
+
+Every engine maps a task function over partitions (or scan units) and yields results
+as they finish. The work itself never differs between engines, so neither do the
+results: each task reads its inputs from the work directory and writes its result
+there, and the model reaches workers as its artifact (:mod:`anomaly.batch.models`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from anomaly.batch.errors import BatchError
+
+logger = logging.getLogger(__name__)
+
+ENGINES: tuple[str, ...] = ("local", "dask")
+
+
+class LocalEngine:
+    """Tasks in this process (``jobs=1``) or in ``jobs`` joblib worker processes.
+
+    Examples
+    --------
+    >>> with LocalEngine(1) as engine:
+    ...     sorted(engine.map(pow, [2, 3], 10))
+    [(0, 100), (1, 1000)]
+    """
+
+    in_process: bool
+    #: Workers run on this machine: they can read the model artifact where it is.
+    same_machine = True
+
+    def __init__(self, jobs: int = 1) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        self.workers = jobs
+        self.in_process = jobs == 1
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def share(self, value: Any) -> Any:
+        """``value`` as task arguments should carry it (as is, on one machine)."""
+        return value
+
+    def map(self, function: Callable, items: Sequence, *shared: Any) -> Iterator[tuple[int, Any]]:
+        """``(index, function(*shared, item))`` for each item, in order of completion."""
+        if self.in_process:
+            for index, item in enumerate(items):
+                yield index, function(*shared, item)
+            return
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=self.workers, backend="loky", return_as="generator_unordered")
+        yield from parallel(
+            delayed(_indexed)(index, function, *shared, item) for index, item in enumerate(items)
+        )
+
+
+class DaskEngine:
+    """Tasks on a Dask cluster: an existing one at ``scheduler``, or a local one.
+
+    Without ``scheduler``, a ``distributed.LocalCluster`` of ``jobs`` single-threaded
+    worker processes is started on the loopback interface and closed afterwards.
+
+    Examples
+    --------
+    >>> with DaskEngine(jobs=2) as engine:  # doctest: +SKIP
+    ...     sorted(engine.map(pow, [2, 3], 10))
+    [(0, 100), (1, 1000)]
+    """
+
+    in_process = False
+    same_machine: bool
+
+    def __init__(self, jobs: int = 1, scheduler: str | None = None) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise BatchError(
+                "the dask engine needs the distributed package: pip install 'anomaly[dask]'"
+            ) from exc
+        self.cluster = None
+        # A scheduler's workers may be anywhere; those of a cluster started here are not.
+        self.same_machine = scheduler is None
+        try:
+            if scheduler is None:
+                self.cluster = LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    # Any free port: a fixed one collides with other clusters here.
+                    dashboard_address=":0",
+                )
+                self.client = Client(self.cluster)
+            else:
+                self.client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise BatchError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
+        self.workers = max(len(self.client.scheduler_info()["workers"]), 1)
+        logger.info("dask engine: %d workers at %s", self.workers, self.client.scheduler.address)
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def share(self, value: Any) -> Any:
+        """``value`` sent once to every worker; tasks receive it by reference."""
+        return self.client.scatter(value, broadcast=True, hash=False)
+
+    def map(self, function: Callable, items: Sequence, *shared: Any) -> Iterator[tuple[int, Any]]:
+        """``(index, function(*shared, item))`` for each item, in order of completion."""
+        from distributed import as_completed
+
+        futures = [
+            self.client.submit(_indexed, index, function, *shared, item, pure=False)
+            for index, item in enumerate(items)
+        ]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def engine_for(engine: str, jobs: int, scheduler: str | None) -> LocalEngine | DaskEngine:
+    """The engine called ``engine``."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "local":
+        if scheduler is not None:
+            raise BatchError("a scheduler address needs the dask engine (engine='dask')")
+        return LocalEngine(jobs)
+    return DaskEngine(jobs, scheduler)
+
+
+def _indexed(index: int, function: Callable, *args: Any) -> tuple[int, Any]:
+    return index, function(*args)

@@ -1,0 +1,97 @@
+"""The months before the window of the top leads, for their charts.
+
+An in-memory run puts the last :data:`~anomaly.model.scores.HISTORY_MONTHS` of the
+top :data:`~anomaly.model.scores.HISTORY_LEADS` leads at the head of
+``scores.parquet``. Here they are read back from the scan's rows of those leads'
+partitions (only the leads' country pairs, only those months) and pivoted the same
+way; whether each reporter published in each month comes from every partition's
+share of the context.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from anomaly.batch.partition import pair_partitions
+from anomaly.batch.scan import ROW_SCHEMA
+from anomaly.batch.tasks import PassPlan
+from anomaly.io.origin import Source
+from anomaly.io.validate import check_flows
+from anomaly.model.evidence import positions
+from anomaly.panel import build_panel
+from anomaly.schema import SERIES_KEY_COLUMNS
+
+
+def history_frame(
+    top: pd.DataFrame, plan: PassPlan, published: pd.DataFrame, hs_level: int
+) -> pd.DataFrame:
+    """Rows ``period, reporter, partner, flow, hs, actual, expected, lower, upper, z,
+    in_window`` (forecast columns empty, ``in_window`` False) of the ``top`` leads.
+
+    ``published`` holds the ``reporter, period`` (ordinal) pairs in which a reporter
+    published anything before the window.
+    """
+    if top.empty:
+        return pd.DataFrame()
+    keys = top[list(SERIES_KEY_COLUMNS)].reset_index(drop=True)
+    months = pd.PeriodIndex.from_ordinals(
+        np.arange(plan.first - plan.history, plan.first), freq="M"
+    )
+    values = np.full((len(keys), len(months)), np.nan)
+    part = pair_partitions(keys["reporter"], keys["partner"], plan.n_partitions)
+    for partition in np.unique(part):
+        chosen = np.flatnonzero(part == partition)
+        panel = _panel(plan, int(partition), keys.iloc[chosen], months, hs_level)
+        if panel is None:
+            continue
+        rows = positions(panel.keys, keys.iloc[chosen])
+        found = rows >= 0
+        values[chosen[found]] = panel.values[rows[found]]
+    reported = set(zip(published["reporter"], published["period"], strict=True))
+    mask = np.array(
+        [[(reporter, month) in reported for month in months.asi8] for reporter in keys["reporter"]],
+        dtype=bool,
+    ).reshape(len(keys), len(months))
+    actual = np.where(mask, np.nan_to_num(values), np.nan)
+    n_months = len(months)
+    frame = pd.DataFrame(
+        {"period": np.tile(months.astype(str), len(keys))}
+        | {c: np.repeat(keys[c].to_numpy(), n_months) for c in SERIES_KEY_COLUMNS}
+        | {"actual": actual.ravel()}
+    )
+    for name in ("expected", "lower", "upper", "z"):
+        frame[name] = np.nan
+    frame["in_window"] = False
+    return frame
+
+
+def _panel(
+    plan: PassPlan, partition: int, keys: pd.DataFrame, months: pd.PeriodIndex, hs_level: int
+):
+    """The panel of the months before the window of the pairs of ``keys``."""
+    files = plan.work.rows_files(partition)
+    if not files:
+        return None
+    # Only the rows of the leads' own (reporter, partner) routes, in those months.
+    pairs = set(zip(keys["reporter"], keys["partner"], strict=True))
+    chosen = functools.reduce(
+        operator.or_, ((ds.field("reporter") == a) & (ds.field("partner") == b) for a, b in pairs)
+    )
+    months_in = (ds.field("period") >= int(months.asi8[0])) & (
+        ds.field("period") <= int(months.asi8[-1])
+    )
+    tables = [pq.read_table(path, schema=ROW_SCHEMA, filters=months_in & chosen) for path in files]
+    frame = pa.concat_tables(tables).to_pandas()
+    if frame.empty:
+        return None
+    frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
+    # Sorted as in memory, so that codes summed into one series sum in the same order.
+    table, _ = check_flows(frame, [Source(name) for name in plan.files])
+    return build_panel(table, hs_level=hs_level, start=months[0], end=months[-1])

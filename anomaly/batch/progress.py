@@ -1,0 +1,73 @@
+"""Progress of a batch run: one line per pass on a terminal, log records elsewhere.
+
+As in :mod:`anomaly.cli.progress`, a scheduled job's log is not filled with progress:
+the counter is drawn only when standard error is a terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+logger = logging.getLogger("anomaly.progress")
+
+T = TypeVar("T")
+
+
+def counted(items: Iterable[T], name: str, total: int) -> Iterator[T]:
+    """Yield ``items``, counting them as ``name: done/total`` (a pass over partitions).
+
+    Examples
+    --------
+    >>> list(counted(range(3), "pass 1", 3))
+    [0, 1, 2]
+    """
+    interactive = sys.stderr.isatty()
+    started = time.perf_counter()
+    logger.info("%s: started (%d)", name, total)
+    done = 0
+    if interactive:
+        print(f"… {name}: 0/{total}", end="", file=sys.stderr, flush=True)
+    try:
+        for item in items:
+            done += 1
+            if interactive:
+                print(f"\r… {name}: {done}/{total}", end="", file=sys.stderr, flush=True)
+            yield item
+    except BaseException:
+        if interactive:
+            print(" failed", file=sys.stderr)
+        raise
+    elapsed = time.perf_counter() - started
+    if interactive:
+        print(f"\r✓ {name}: {done}/{total} ({elapsed:.1f} s)", file=sys.stderr)
+    logger.info("%s: %d done in %.1f s", name, done, elapsed)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Announce a step that is not a pass over partitions, and how long it took.
+
+    Examples
+    --------
+    >>> with stage("ranking"):
+    ...     pass
+    """
+    interactive = sys.stderr.isatty()
+    started = time.perf_counter()
+    if interactive:
+        print(f"… {name}", end="", file=sys.stderr, flush=True)
+    try:
+        yield
+    except BaseException:
+        if interactive:
+            print(" failed", file=sys.stderr)
+        raise
+    elapsed = time.perf_counter() - started
+    if interactive:
+        print(f"\r✓ {name} ({elapsed:.1f} s)", file=sys.stderr)
+    logger.info("%s: done in %.1f s", name, elapsed)

@@ -1,0 +1,317 @@
+"""``score_batch``: the scan and the two passes over partitions, then the outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from anomaly import __version__
+from anomaly.batch.assemble import gather_summary, scores_tables, write_outputs
+from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
+from anomaly.batch.history import history_frame
+from anomaly.batch.models import ModelRef
+from anomaly.batch.partition import default_partitions
+from anomaly.batch.progress import counted, stage
+from anomaly.batch.scan import ScanPlan, UnitSummary, scan_table, scan_unit
+from anomaly.batch.sources import Inputs, resolve_inputs
+from anomaly.batch.store import Share
+from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
+from anomaly.batch.workdir import WorkDir
+from anomaly.errors import CurrencyError, DataError
+from anomaly.io import read_flows
+from anomaly.model import TradeAnomalyModel
+from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS
+from anomaly.panel.core import as_month
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What :func:`score_batch` wrote.
+
+    Attributes
+    ----------
+    leads : pandas.DataFrame
+        The leads (as in ``leads.csv``), best first.
+    run : dict
+        What ``run.json`` records.
+    out_dir : pathlib.Path
+        Where ``leads.csv``, ``scores.parquet`` and ``run.json`` are.
+    timings : dict
+        Seconds spent in each step (scan, pass 1, pass 2, ranking, writing).
+    """
+
+    leads: pd.DataFrame
+    run: dict
+    out_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def score_batch(
+    model_or_path: TradeAnomalyModel | PathLike,
+    inputs: PathLike | Sequence[PathLike],
+    *,
+    start: str | pd.Period,
+    end: str | pd.Period | None = None,
+    out_dir: PathLike,
+    format: str = "auto",
+    engine: str = "local",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    partitions: int | None = None,
+    work_dir: PathLike | None = None,
+    strict: bool = True,
+) -> BatchResult:
+    """Score files in partitions of series, in parallel, with restartable steps.
+
+    Gives the same ``leads.csv`` (and the same rows of ``scores.parquet``) as
+    ``model.score(read_flows(inputs), start, end).write(out_dir)``, without holding
+    the input or the series-month detail in memory: canonical Parquet is read in
+    batches, split by the unordered country pair of each series, and every partition
+    is scored in two passes (its share of the scoring context, then its evidence).
+
+    Parameters
+    ----------
+    model_or_path : TradeAnomalyModel or path
+        A fitted model, or its artifact (directory or ``.zip``).
+    inputs : path or sequence of paths
+        Files or directories, as for :func:`anomaly.read_flows`; canonical Parquet
+        (including a directory dataset of any depth) is read natively, in batches.
+    start, end : str or pandas.Period
+        The scoring window (``end`` defaults to the last month in the data).
+    out_dir : path
+        Where to write ``leads.csv``, ``scores.parquet`` and ``run.json``.
+    format : str
+        The input format (see :func:`anomaly.read_flows`).
+    engine : {"local", "dask"}
+        Local processes (joblib), or a Dask cluster (``pip install 'anomaly[dask]'``).
+    jobs : int
+        Worker processes: of joblib (1: in this process), or of the local Dask
+        cluster started when no ``scheduler`` is given.
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``). Its workers must
+        see ``work_dir`` (shared storage); the model is sent to them as bytes.
+    partitions : int, optional
+        Number of partitions; default one per ten million input rows, at least two per
+        worker (a resumed run keeps its work directory's count).
+    work_dir : path, optional
+        Keep each step's results here so that a killed run, started again with the
+        same arguments, resumes where it stopped; default: a temporary directory.
+    strict : bool
+        Passed to :func:`anomaly.load` for a model given as a path.
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    DataError
+        Bad input (the file, line and column are named), as :func:`anomaly.read_flows`.
+    BatchError
+        A work directory of another job, or an engine that cannot run.
+
+    Examples
+    --------
+    >>> result = score_batch("models/default", "flows/", start="2022-01",
+    ...                      out_dir="out", jobs=2)  # doctest: +SKIP
+    >>> result.leads.head()  # doctest: +SKIP
+    """
+    model, model_path = _model(model_or_path, strict)
+    first = as_month(start)
+    # The window's checks of an in-memory run (end = start stands in until the data
+    # says where an open window ends).
+    model.scoring_window(first, end if end is not None else first, None)
+    source = resolve_inputs(inputs, format)
+    timings: dict[str, float] = {}
+    with _work_directory(work_dir) as work, engine_for(engine, jobs, scheduler) as runner:
+        table = None
+        if not source.native and not work.unit_dir(0).exists():
+            with _timed(timings, "read", shown=True):
+                table = read_flows(list(source.paths), format=format)
+        n_rows = source.n_rows or (len(table) if table is not None else 0)
+        n_partitions = (
+            partitions or work.recorded_partitions() or default_partitions(n_rows, runner.workers)
+        )
+        work.claim(_job(source, first, end, model, n_partitions))
+        ref = _model_ref(runner, model, model_path, work, strict)
+
+        with _timed(timings, "scan"):
+            currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+        passes = PassPlan(work, source.files, n_partitions, first.ordinal, last, HISTORY_MONTHS)
+        with _timed(timings, "pass 1"):
+            used, merged = _pass_one(runner, passes, ref)
+        with _timed(timings, "pass 2"):
+            context = runner.share(merged.context)
+            _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
+
+        periods = passes.periods[:-1]
+        with _timed(timings, "ranking", shown=True):
+            summary = gather_summary(work, used)
+            leads = model.rank_leads(summary.table, periods, currency=currency)
+        with _timed(timings, "writing", shown=True):
+            history = history_frame(
+                leads.head(HISTORY_LEADS), passes, merged.history, model.hs_level
+            )
+            run = {
+                "scored_window": [str(periods[0]), str(periods[-1])],
+                "currency": currency or model.currency_,
+                "n_series": len(leads),
+                "n_alerts": int(leads["alert"].sum()),
+                "batch": {"engine": engine, "workers": runner.workers, "partitions": n_partitions},
+            }
+            if model_path is not None:
+                run["model"] = str(model_or_path)
+            tables = scores_tables(history, work, summary, periods)
+            out = write_outputs(out_dir, leads, tables, run)
+    logger.info("batch scoring: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    return BatchResult(leads, run, out, timings)
+
+
+def _model(model_or_path, strict: bool) -> tuple[TradeAnomalyModel, Path | None]:
+    if isinstance(model_or_path, TradeAnomalyModel):
+        model_or_path._check_fitted()
+        return model_or_path, None
+    from anomaly.model.persist import load_model
+
+    path = Path(model_or_path)
+    return load_model(path, strict=strict), path
+
+
+def _model_ref(
+    runner: LocalEngine | DaskEngine,
+    model: TradeAnomalyModel,
+    path: Path | None,
+    work: WorkDir,
+    strict: bool,
+) -> ModelRef | TradeAnomalyModel:
+    """The model as tasks receive it: the object in this process, else its artifact —
+    its path for workers on this machine, its bytes for a cluster's."""
+    if runner.in_process:
+        return model
+    if path is None:
+        path = work.model_dir
+        if not path.exists():
+            model.save(path)
+    if runner.same_machine:
+        return runner.share(ModelRef.from_path(path, strict=strict))
+    return runner.share(ModelRef.packed(path, strict=strict))
+
+
+def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int) -> dict:
+    """What identifies a run's work: a work directory serves only runs that match."""
+    identity = json.dumps(
+        [
+            model.data_fingerprint_,
+            list(model.train_window_),
+            model.calibration_.threshold,
+            model.hs_level,
+            type(model.forecaster_).__name__,
+        ]
+    )
+    return {
+        "anomaly": __version__,
+        "inputs": source.fingerprint(),
+        "format": source.format,
+        "window": [str(first), None if end is None else str(as_month(end))],
+        "model": hashlib.sha256(identity.encode()).hexdigest(),
+        "n_partitions": n_partitions,
+    }
+
+
+def _scan(
+    runner, work: WorkDir, source: Inputs, table, n_partitions: int, first, end, model
+) -> tuple[str | None, int]:
+    """Split the input by partition; its currency and the window's last month."""
+    lo = first.ordinal - HISTORY_MONTHS
+    hi = as_month(end).ordinal + 1 if end is not None else np.iinfo(np.int32).max
+    plan = ScanPlan(source, work, n_partitions, lo, hi, model.hs_level)
+    if source.native:
+        found = _run(runner, scan_unit, range(len(source.units)), "scan", plan)
+    elif table is None:
+        found = [UnitSummary.read(work.unit_dir(0))]
+    else:
+        found = [scan_table(plan, table)]
+    currency, last = _combined(found, source)
+    if end is not None:
+        return currency, as_month(end).ordinal
+    model.scoring_window(first, pd.Period(ordinal=last, freq="M"), None)
+    return currency, last
+
+
+def _pass_one(runner, passes: PassPlan, ref) -> tuple[list[int], Share]:
+    """Every partition's share of the context: the partitions with series, merged."""
+    partitions = range(passes.n_partitions)
+    shares = _run(runner, partition_share, partitions, "pass 1/2 (context)", passes, ref)
+    used = [p for p, share in enumerate(shares) if share is not None]
+    if not used:
+        first, last = passes.periods[0], passes.periods[-2]
+        raise DataError(f"no flows reported in the scoring window {first}..{last}")
+    merged = shares[used[0]]
+    for partition in used[1:]:
+        merged = merged.merge(shares[partition])
+    return used, merged
+
+
+def _run(runner, function, items, name: str, *shared) -> list:
+    """Results of ``function`` over ``items``, in item order, counted as they finish."""
+    items = list(items)
+    results: list = [None] * len(items)
+    for index, result in counted(runner.map(function, items, *shared), name, len(items)):
+        results[index] = result
+    return results
+
+
+def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int | None]:
+    currencies = {s.currency for s in found}
+    if len(currencies) > 1:
+        raise CurrencyError(
+            f"the inputs are in different currencies ({', '.join(sorted(map(str, currencies)))})",
+            source=", ".join(source.paths),
+            expected="one currency: read the files apart, or convert them first",
+        )
+    lasts = [s.last for s in found if s.last is not None]
+    if not lasts:
+        raise DataError(
+            "no flows at the model's HS level in the input", source=", ".join(source.paths)
+        )
+    return next(iter(currencies)), max(lasts)
+
+
+@contextmanager
+def _work_directory(path: PathLike | None):
+    if path is not None:
+        yield WorkDir(str(Path(path).resolve()))
+        return
+    folder = tempfile.mkdtemp(prefix="anomaly-batch-")
+    try:
+        yield WorkDir(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str, *, shown: bool = False):
+    """Time a step (and announce it, unless its passes are counted on their own)."""
+    started = time.perf_counter()
+    if shown:
+        with stage(name):
+            yield
+    else:
+        yield
+    timings[name] = time.perf_counter() - started

@@ -1,0 +1,268 @@
+"""The scan: read the inputs once, check them, and split their rows by partition.
+
+Each scan unit (row groups of one Parquet file, or the one table that
+:func:`anomaly.read_flows` returns) writes, for every partition it has rows of:
+
+- ``rows-P.parquet``: every row of the months scoring reads in full — the window, the
+  month after it (shipping lags) and :data:`~anomaly.model.scores.HISTORY_MONTHS`
+  before it (the charts of the top leads) — checked like :func:`anomaly.read_flows`
+  checks them;
+- ``keys-P.parquet``: of the other months, one row per series key and HS revision.
+  An in-memory run scores every series found anywhere in the data (a series silent
+  in the window is scored as zero trade), and its position among the leads depends on
+  it, so the keys of every month are kept; their values are not needed. These rows'
+  codes are checked; their values and duplicates are not (they are never used).
+
+Rows are stored with the month as an integer (months since 1970-01) and text columns
+as dictionaries, so a partition's files stay a fraction of the input's size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from anomaly.batch.partition import pair_partitions
+from anomaly.batch.sources import Inputs, read_unit
+from anomaly.batch.workdir import WorkDir, publish
+from anomaly.errors import CurrencyError, PeriodError
+from anomaly.io.origin import FILE, LINE, Source
+from anomaly.io.validate import canonical_columns, check_negative, currency_column, period_column
+from anomaly.panel.build import REVISION_YEARS
+from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
+
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+ROW_SCHEMA = pa.schema(
+    [("period", pa.int32())]
+    + [(name, _DICTIONARY) for name in SERIES_KEY_COLUMNS]
+    + [(VALUE_COLUMN, pa.float64()), (FILE, pa.int32()), (LINE, pa.int64())]
+)
+KEY_SCHEMA = pa.schema([("period", pa.int32())] + [(n, _DICTIONARY) for n in SERIES_KEY_COLUMNS])
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What a scan unit needs to know (plain data: sent to workers as is).
+
+    Attributes
+    ----------
+    inputs : Inputs
+    work : WorkDir
+    n_partitions : int
+    lo, hi : int
+        First and last month (as ordinals) whose rows are kept in full.
+    hs_level : int
+        The model's HS level: rows of coarser codes do not make a month "reported".
+    """
+
+    inputs: Inputs
+    work: WorkDir
+    n_partitions: int
+    lo: int
+    hi: int
+    hs_level: int
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """What a scan unit found.
+
+    Attributes
+    ----------
+    currency : str or None
+        The currency of its ``currency`` column (None without one).
+    last : int or None
+        The latest month (ordinal) of its rows at the model's HS level or finer.
+    rows : int
+        Rows kept in full.
+    """
+
+    currency: str | None
+    last: int | None
+    rows: int
+
+    @classmethod
+    def read(cls, folder: Path) -> UnitSummary:
+        return cls(**json.loads((folder / SUMMARY_FILE).read_text()))
+
+
+def scan_unit(plan: ScanPlan, unit: int) -> UnitSummary:
+    """Scan native Parquet unit ``unit`` of ``plan.inputs`` (skipped if already done)."""
+    folder = plan.work.unit_dir(unit)
+    if (folder / SUMMARY_FILE).exists():
+        return UnitSummary.read(folder)
+    sources = plan.inputs.sources
+    found: list[UnitSummary] = []
+
+    def build(staging: Path) -> None:
+        with _PartitionFiles(staging, plan.n_partitions) as files:
+            for frame in read_unit(plan.inputs, plan.inputs.units[unit]):
+                found.append(_scan_batch(frame, plan, sources, files))
+        _write_summary(staging, _combined(found, sources))
+
+    publish(folder, build)
+    return UnitSummary.read(folder)
+
+
+def scan_table(plan: ScanPlan, table: pd.DataFrame) -> UnitSummary:
+    """Split a table read by :func:`anomaly.read_flows` (checked already) as unit 0."""
+    folder = plan.work.unit_dir(0)
+    if (folder / SUMMARY_FILE).exists():
+        return UnitSummary.read(folder)
+    _check_monthly(table["period"], [Source(", ".join(plan.inputs.files))])
+    ordinal = table["period"].array.asi8
+    inside = (ordinal >= plan.lo) & (ordinal <= plan.hi)
+    rows = table.loc[inside].assign(**{FILE: np.int32(0), LINE: np.flatnonzero(inside) + 2})
+    outside = table.loc[~inside]
+    keys = outside.loc[_representatives(outside, ordinal[~inside])]
+    summary = UnitSummary(table.attrs.get("currency"), _last(rows, keys, plan.hs_level), len(rows))
+
+    def build(staging: Path) -> None:
+        with _PartitionFiles(staging, plan.n_partitions) as files:
+            files.write(rows, keys)
+        _write_summary(staging, summary)
+
+    publish(folder, build)
+    return summary
+
+
+def _scan_batch(
+    frame: pd.DataFrame, plan: ScanPlan, sources: list[Source], files: _PartitionFiles
+) -> UnitSummary:
+    """Check one batch of raw rows and append it to the partition files."""
+    currency = currency_column(frame, sources)
+    # Parsed once here; the checks below then take the typed column as it is.
+    frame["period"] = _check_monthly(period_column(frame, sources), sources)
+    ordinal = frame["period"].array.asi8
+    inside = (ordinal >= plan.lo) & (ordinal <= plan.hi)
+    rows = _checked(frame.loc[inside], sources)
+    check_negative(rows, sources)
+    outside = frame.loc[~inside]
+    keys = _checked(outside.loc[_representatives(outside, ordinal[~inside])], sources)
+    files.write(rows, keys)
+    return UnitSummary(currency, _last(rows, keys, plan.hs_level), len(rows))
+
+
+def _checked(frame: pd.DataFrame, sources: list[Source]) -> pd.DataFrame:
+    """Canonical, checked columns of raw rows (aggregate countries left out), with origin."""
+    typed, _ = canonical_columns(frame, sources)
+    typed[FILE] = frame.loc[typed.index, FILE].to_numpy()
+    return typed
+
+
+def _check_monthly(periods: pd.Series, sources: list[Source]) -> pd.Series:
+    if periods.dtype != pd.PeriodDtype("M"):
+        raise PeriodError(
+            f"scoring needs monthly periods, found periods of type {periods.dtype}",
+            source=sources[0].name if sources else None,
+            column="period",
+            expected="monthly periods; annual data cannot be forecast monthly",
+        )
+    return periods
+
+
+def _representatives(frame: pd.DataFrame, ordinal: np.ndarray) -> np.ndarray:
+    """Mask of one row per series key and HS revision.
+
+    A panel files a code under its HS2022 successor by the revision in force in the
+    row's year, so one row per (key as published, revision) gives the panel every
+    series these rows would.
+    """
+    years = ordinal // 12 + 1970
+    revision = sum((years >= year).astype(np.int8) for year in REVISION_YEARS)
+    columns = {name: pd.factorize(frame[name])[0] for name in SERIES_KEY_COLUMNS}
+    return ~pd.DataFrame(columns | {"revision": revision}).duplicated().to_numpy()
+
+
+def _last(rows: pd.DataFrame, keys: pd.DataFrame, hs_level: int) -> int | None:
+    """The latest month of rows that a panel at ``hs_level`` keeps."""
+    months = [
+        frame["period"].array.asi8[_code_lengths(frame["hs"]) >= hs_level] for frame in (rows, keys)
+    ]
+    found = np.concatenate(months)
+    return int(found.max()) if len(found) else None
+
+
+def _code_lengths(hs: pd.Series) -> np.ndarray:
+    """Length of each code, computed once per distinct code."""
+    codes, distinct = pd.factorize(hs)
+    return pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes]
+
+
+def _combined(found: list[UnitSummary], sources: list[Source]) -> UnitSummary:
+    currencies = {s.currency for s in found}
+    if len(currencies) > 1:
+        raise CurrencyError(
+            f"the files are in different currencies ({', '.join(sorted(map(str, currencies)))})",
+            source=sources[0].name if sources else None,
+            expected="one currency: read the files apart, or convert them first",
+        )
+    lasts = [s.last for s in found if s.last is not None]
+    return UnitSummary(
+        next(iter(currencies), None), max(lasts) if lasts else None, sum(s.rows for s in found)
+    )
+
+
+def _write_summary(folder: Path, summary: UnitSummary) -> None:
+    (folder / SUMMARY_FILE).write_text(json.dumps(summary.__dict__))
+
+
+class _PartitionFiles:
+    """One Parquet writer per partition of a unit, opened at its first rows."""
+
+    def __init__(self, folder: Path, n_partitions: int) -> None:
+        self.folder = folder
+        self.n_partitions = n_partitions
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def __enter__(self) -> _PartitionFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+    def write(self, rows: pd.DataFrame, keys: pd.DataFrame) -> None:
+        self._append("rows", rows, ROW_SCHEMA)
+        self._append("keys", keys, KEY_SCHEMA)
+
+    def _append(self, kind: str, frame: pd.DataFrame, schema: pa.Schema) -> None:
+        if frame.empty:
+            return
+        part = pair_partitions(frame["reporter"], frame["partner"], self.n_partitions)
+        order = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[order], np.arange(self.n_partitions + 1))
+        table = _arrow(frame, schema).take(pa.array(order))
+        for partition in np.flatnonzero(np.diff(bounds)):
+            name = f"{kind}-{partition:05d}.parquet"
+            if name not in self.writers:
+                # Read once, soon, from local disk: speed matters more than size.
+                self.writers[name] = pq.ParquetWriter(self.folder / name, schema, compression="lz4")
+            start = bounds[partition]
+            self.writers[name].write_table(table.slice(start, bounds[partition + 1] - start))
+
+
+def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    columns = []
+    for field in schema:
+        if field.name == "period":
+            columns.append(pa.array(frame["period"].array.asi8.astype(np.int32)))
+        elif pa.types.is_dictionary(field.type):
+            values = frame[field.name]
+            if not isinstance(values.dtype, pd.CategoricalDtype):
+                values = values.astype("category")
+            array = pa.DictionaryArray.from_arrays(
+                pa.array(values.cat.codes.to_numpy(np.int32)),
+                pa.array(np.asarray(values.cat.categories, dtype=object), type=pa.string()),
+            )
+            columns.append(array)
+        else:
+            columns.append(pa.array(frame[field.name].to_numpy(), type=field.type))
+    return pa.Table.from_arrays(columns, schema=schema)

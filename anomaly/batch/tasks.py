@@ -1,0 +1,184 @@
+"""The work of one partition in each pass, as run by a worker.
+
+Pass 1 (:func:`partition_share`) builds the partition's panel — its rows of every
+scan unit, checked together, pivoted by :func:`anomaly.build_panel` at the model's HS
+level, plus the trained series of the partition that the data lacks — and computes
+its share of the scoring context. Pass 2 (:func:`partition_evidence`) scores the
+partition's series with the merged context. Both leave their result in the work
+directory and skip a partition whose result is already there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from anomaly.batch.errors import BatchError
+from anomaly.batch.models import ModelRef, load_model, trained_partitions
+from anomaly.batch.scan import KEY_SCHEMA, ROW_SCHEMA
+from anomaly.batch.store import (
+    Share,
+    load_panel,
+    load_share,
+    save_evidence,
+    save_panel,
+)
+from anomaly.batch.workdir import WorkDir, publish
+from anomaly.io.origin import Source
+from anomaly.io.validate import check_flows
+from anomaly.model import TradeAnomalyModel
+from anomaly.model.context import ScoringContext
+from anomaly.model.evidence import positions
+from anomaly.panel import Panel, build_panel
+from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
+
+EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    """What a partition task needs to know (plain data: sent to workers as is).
+
+    Attributes
+    ----------
+    work : WorkDir
+    files : tuple of str
+        The input files, for error messages.
+    n_partitions : int
+    first, last : int
+        The scoring window's first and last month (ordinals).
+    history : int
+        Months before the window kept for the top leads' charts.
+    """
+
+    work: WorkDir
+    files: tuple[str, ...]
+    n_partitions: int
+    first: int
+    last: int
+    history: int
+
+    @property
+    def periods(self) -> pd.PeriodIndex:
+        """The months of a partition's panel: the window and the month after it."""
+        return pd.PeriodIndex.from_ordinals(np.arange(self.first, self.last + 2), freq="M")
+
+
+def partition_share(
+    plan: PassPlan, model: ModelRef | TradeAnomalyModel, partition: int
+) -> Share | None:
+    """Pass 1 of ``partition``: its panel (kept on disk) and its share of the context.
+
+    Returns None for a partition without any series.
+    """
+    folder = plan.work.panel_dir(partition)
+    if not folder.exists():
+        _check_visible(plan.work)
+        publish(folder, lambda staging: _build(plan, model, partition, staging))
+    if (folder / EMPTY).exists():
+        return None
+    return load_share(folder)
+
+
+def partition_evidence(
+    plan: PassPlan, model: ModelRef | TradeAnomalyModel, context: ScoringContext, partition: int
+) -> int:
+    """Pass 2 of ``partition``: score its series with the merged ``context``.
+
+    Returns the number of series scored.
+    """
+    folder = plan.work.evidence_dir(partition)
+    if not folder.exists():
+        panel, appended = load_panel(plan.work.panel_dir(partition), plan.periods)
+        scorer = load_model(model).scorer_
+        first, last = plan.periods[0], plan.periods[-2]
+        evidence = scorer.evidence(panel, first, last, context)
+        rows = positions(panel.keys, evidence.summary)
+        n_data = panel.n_series - len(appended)
+        trained = np.full(len(rows), -1, dtype=np.int64)
+        added = rows >= n_data
+        trained[added] = appended[rows[added] - n_data]
+        publish(folder, lambda staging: save_evidence(staging, evidence, trained))
+    return len(np.load(folder / "trained.npy", mmap_mode="r"))
+
+
+def _build(
+    plan: PassPlan, model: ModelRef | TradeAnomalyModel, partition: int, folder: Path
+) -> None:
+    fitted = load_model(model)
+    trained = fitted.keys_[trained_partitions(model, plan.n_partitions) == partition]
+    rows = _read(plan.work.rows_files(partition), ROW_SCHEMA)
+    keys = _read(plan.work.keys_files(partition), KEY_SCHEMA)
+    if rows.empty and keys.empty and trained.empty:
+        (folder / EMPTY).touch()
+        return
+    if not rows.empty:
+        rows, _ = check_flows(rows, [Source(name) for name in plan.files])
+    history = _published_before(rows, plan, fitted.hs_level)
+    parts = [part for part in (rows, keys.assign(**{VALUE_COLUMN: np.nan})) if len(part)]
+    flows = pd.concat(parts, ignore_index=True) if parts else rows
+    periods = plan.periods
+    if flows.empty:
+        blank = pd.DataFrame({name: pd.Series(dtype=object) for name in SERIES_KEY_COLUMNS})
+        panel = Panel(blank, periods, np.empty((0, len(periods))))
+    else:
+        # Over the data's whole range, as in memory: a panel keeps only the series of
+        # the months it spans, and the keys-only rows lie outside the window.
+        panel = build_panel(_text_keys(flows), hs_level=fitted.hs_level)
+        panel = panel.window(periods[0], periods[-1])
+    n_data = panel.n_series
+    panel = fitted.scorer_.with_trained_series(panel, keys=trained)
+    appended = trained.index.to_numpy()[positions(trained, panel.keys.iloc[n_data:])]
+    context = fitted.scorer_.context(panel, periods[0], periods[-2])
+    save_panel(folder, panel, appended.astype(np.int64), Share(context, history))
+
+
+def _text_keys(flows: pd.DataFrame) -> pd.DataFrame:
+    """Key columns as text: a panel orders categorical keys by their categories."""
+    for name in SERIES_KEY_COLUMNS:
+        if isinstance(flows[name].dtype, pd.CategoricalDtype):
+            flows[name] = flows[name].astype(object)
+    return flows
+
+
+def _read(files: list[Path], schema: pa.Schema) -> pd.DataFrame:
+    """A partition's rows from every scan unit, as canonical columns."""
+    if files:
+        table = pa.concat_tables([pq.read_table(path, schema=schema) for path in files])
+    else:
+        table = schema.empty_table()
+    frame = table.to_pandas()
+    frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
+    return frame
+
+
+def _published_before(rows: pd.DataFrame, plan: PassPlan, hs_level: int) -> pd.DataFrame:
+    """``reporter, period`` of the months before the window in which reporters published.
+
+    A month counts where a row survives into a panel at ``hs_level``, as in memory.
+    """
+    if rows.empty:
+        return pd.DataFrame(
+            {"reporter": pd.Series(dtype=object), "period": pd.Series(dtype=np.int64)}
+        )
+    ordinal = rows["period"].array.asi8
+    codes, distinct = pd.factorize(rows["hs"])
+    fine = pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes] >= hs_level
+    before = fine & (ordinal >= plan.first - plan.history) & (ordinal < plan.first)
+    found = pd.DataFrame(
+        {"reporter": rows["reporter"].to_numpy()[before], "period": ordinal[before]}
+    )
+    return found.drop_duplicates(ignore_index=True)
+
+
+def _check_visible(work: WorkDir) -> None:
+    if not (work.path / "scan").is_dir():
+        raise BatchError(
+            f"this worker cannot see the work directory {work.root}: on a cluster, "
+            "give a --work-dir on storage that every worker shares"
+        )

@@ -1,0 +1,131 @@
+"""The work directory of a batch run: where each step leaves its finished results.
+
+::
+
+    WORK/job.json                  what the run is (inputs, window, model, partitions)
+    WORK/scan/unit-00003/          one scan unit's rows, split by partition
+        rows-00007.parquet         rows of the window and the months before it
+        keys-00007.parquet         one row per series key seen only in other months
+    WORK/panels/part-00007/        pass 1: the partition's panel and context share
+    WORK/evidence/part-00007/      pass 2: the partition's evidence
+    WORK/model/                    the model artifact, when given as an object
+
+Every directory is written beside its final name and renamed into place when complete
+(:func:`publish`), so a directory that exists is finished: a run killed midway and
+started again with the same work directory skips what exists. (Files are not flushed
+to disk one by one, which would cost more than the work they keep: the directory
+survives a killed process, not a power cut.) A work directory belongs to one job;
+another job is refused rather than mixed with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from anomaly.artifacts.atomic import replace_file
+from anomaly.batch.errors import BatchError
+
+JOB_FILE = "job.json"
+
+
+@dataclass(frozen=True)
+class WorkDir:
+    """Paths of a work directory (plain data: sent to workers as is).
+
+    Examples
+    --------
+    >>> WorkDir("/tmp/work").panel_dir(7).name
+    'part-00007'
+    """
+
+    root: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    def unit_dir(self, unit: int) -> Path:
+        """Rows of scan unit ``unit``, split by partition."""
+        return self.path / "scan" / f"unit-{unit:05d}"
+
+    def rows_files(self, partition: int) -> list[Path]:
+        """Every scan unit's rows of ``partition``, in unit order."""
+        return sorted(self.path.glob(f"scan/unit-*/rows-{partition:05d}.parquet"))
+
+    def keys_files(self, partition: int) -> list[Path]:
+        """Every scan unit's keys-only rows of ``partition``, in unit order."""
+        return sorted(self.path.glob(f"scan/unit-*/keys-{partition:05d}.parquet"))
+
+    def panel_dir(self, partition: int) -> Path:
+        """Pass 1 of ``partition``: its panel and its share of the context."""
+        return self.path / "panels" / f"part-{partition:05d}"
+
+    def evidence_dir(self, partition: int) -> Path:
+        """Pass 2 of ``partition``: its evidence."""
+        return self.path / "evidence" / f"part-{partition:05d}"
+
+    @property
+    def model_dir(self) -> Path:
+        """Where a model given as an object is saved for the workers."""
+        return self.path / "model"
+
+    def recorded_partitions(self) -> int | None:
+        """The partition count of the job already in this directory, if any."""
+        path = self.path / JOB_FILE
+        if not path.exists():
+            return None
+        return int(json.loads(path.read_text())["n_partitions"])
+
+    def claim(self, job: dict) -> None:
+        """Record ``job`` here, or check that it is the job already recorded.
+
+        Raises
+        ------
+        BatchError
+            The directory holds the work of another job.
+        """
+        path = self.path / JOB_FILE
+        self.path.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(job, indent=2, sort_keys=True)
+        if path.exists():
+            recorded = json.loads(path.read_text())
+            if recorded != json.loads(text):
+                changed = sorted(
+                    k for k in job.keys() | recorded.keys() if job.get(k) != recorded.get(k)
+                )
+                raise BatchError(
+                    f"the work directory {self.root} holds another job's work (it differs in "
+                    f"{', '.join(changed)}); use a new work directory or delete this one"
+                )
+            return
+        if any(self.path.iterdir()):
+            raise BatchError(
+                f"the work directory {self.root} is not empty and holds no {JOB_FILE}; "
+                "use a new or empty directory"
+            )
+        replace_file(path, lambda p: p.write_text(text))
+
+
+def publish(folder: Path, build: Callable[[Path], None]) -> None:
+    """Create ``folder`` with what ``build`` writes into a sibling, renamed when done.
+
+    If another worker published ``folder`` first (a task run twice), its result is
+    kept: both wrote the same thing.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.tmp-{secrets.token_hex(6)}"
+    staging.mkdir()
+    try:
+        build(staging)
+        os.rename(staging, folder)
+    except OSError:
+        if not folder.is_dir():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
