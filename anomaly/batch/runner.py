@@ -23,7 +23,6 @@ from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
 from anomaly.batch.history import history_frame
 from anomaly.batch.models import ModelRef
 from anomaly.batch.partition import default_partitions
-from anomaly.batch.progress import counted, stage
 from anomaly.batch.scan import ScanPlan, UnitSummary, scan_table, scan_unit
 from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.store import Share
@@ -34,6 +33,7 @@ from anomaly.io import read_flows
 from anomaly.model import TradeAnomalyModel
 from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS
 from anomaly.panel.core import as_month
+from anomaly.progress import counted, step
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ def _timed(timings: dict[str, float], name: str, *, shown: bool = False):
     """Time a step (and announce it, unless its passes are counted on their own)."""
     started = time.perf_counter()
     if shown:
-        with stage(name):
+        with step(name):
             yield
     else:
         yield

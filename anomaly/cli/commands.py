@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from anomaly.cli.progress import step
 from anomaly.errors import DataError
+from anomaly.progress import step
 
 FORECASTER_CHOICES = {
     "pooled": "PooledForecaster",

@@ -1,7 +1,7 @@
-"""Progress of a batch run: one line per pass on a terminal, log records elsewhere.
+"""Progress of long steps: a line per step on a terminal, log records otherwise.
 
-As in :mod:`anomaly.cli.progress`, a scheduled job's log is not filled with progress:
-the counter is drawn only when standard error is a terminal.
+A scheduled job's log should not fill with progress output, so progress is drawn only
+when standard error is a terminal; elsewhere each step is logged at INFO level.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def counted(items: Iterable[T], name: str, total: int) -> Iterator[T]:
-    """Yield ``items``, counting them as ``name: done/total`` (a pass over partitions).
+    """Yield ``items``, counting them as ``name: done/total`` (e.g. a pass over partitions).
 
     Examples
     --------
@@ -49,12 +49,12 @@ def counted(items: Iterable[T], name: str, total: int) -> Iterator[T]:
 
 
 @contextmanager
-def stage(name: str) -> Iterator[None]:
-    """Announce a step that is not a pass over partitions, and how long it took.
+def step(name: str) -> Iterator[None]:
+    """Announce a step and report how long it took.
 
     Examples
     --------
-    >>> with stage("ranking"):
+    >>> with step("ranking"):
     ...     pass
     """
     interactive = sys.stderr.isatty()
