@@ -102,17 +102,16 @@ def scores_tables(
         yield pa.Table.from_pandas(history, schema=schema, preserve_index=False)
     labels = pa.array(np.asarray(periods.astype(str), dtype=object), type=pa.string())
     key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
-    arrays: dict[int, dict[str, np.ndarray]] = {}
     for start in range(0, len(keys), CHUNK_SERIES):
         chunk = slice(start, start + CHUNK_SERIES)
         partition, row = summary.partition[chunk], summary.row[chunk]
         monthly = {name: np.empty((len(row), n_months)) for name in MONTHLY}
         for part in np.unique(partition):
-            if part not in arrays:
-                arrays[part] = monthly_arrays(work.evidence_dir(part))
+            # Mapped for this chunk only: pages read stay out of this process's memory.
+            arrays = monthly_arrays(work.evidence_dir(part))
             here = partition == part
             for name in MONTHLY:
-                monthly[name][here] = arrays[part][name][row[here]]
+                monthly[name][here] = arrays[name][row[here]]
         columns = {"period": _decoded(np.tile(np.arange(n_months), len(row)), labels)}
         for column, (codes, distinct) in key_codes.items():
             dictionary = pa.array(np.asarray(distinct, dtype=object), type=pa.string())

@@ -49,6 +49,13 @@ class LocalEngine:
         """``value`` as task arguments should carry it (as is, on one machine)."""
         return value
 
+    def release(self) -> None:
+        """Stop the worker processes, and with them the models they keep."""
+        if not self.in_process:
+            from joblib.externals.loky import get_reusable_executor
+
+            get_reusable_executor().shutdown(wait=True)
+
     def map(self, function: Callable, items: Sequence, *shared: Any) -> Iterator[tuple[int, Any]]:
         """``(index, function(*shared, item))`` for each item, in order of completion."""
         if self.in_process:
@@ -120,6 +127,12 @@ class DaskEngine:
     def share(self, value: Any) -> Any:
         """``value`` sent once to every worker; tasks receive it by reference."""
         return self.client.scatter(value, broadcast=True, hash=False)
+
+    def release(self) -> None:
+        """Make the workers drop the models they keep (they may serve other work)."""
+        from anomaly.batch.models import forget
+
+        self.client.run(forget)
 
     def map(self, function: Callable, items: Sequence, *shared: Any) -> Iterator[tuple[int, Any]]:
         """``(index, function(*shared, item))`` for each item, in order of completion."""

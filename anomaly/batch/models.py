@@ -89,6 +89,11 @@ def trained_partitions(model: ModelRef | TradeAnomalyModel, n_partitions: int) -
     return entry.partitions[n_partitions]
 
 
+def forget() -> None:
+    """Drop the model this process keeps (its tasks are done: the memory is wanted)."""
+    _loaded.clear()
+
+
 def _entry(model: ModelRef | TradeAnomalyModel) -> _Loaded:
     digest = model.digest if isinstance(model, ModelRef) else f"object-{id(model)}"
     if _loaded and _loaded[0].digest == digest:

@@ -159,6 +159,8 @@ def score_batch(
         with _timed(timings, "pass 2"):
             context = runner.share(merged.context)
             _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
+        # What follows runs here; the workers' copies of the model only take memory.
+        runner.release()
 
         periods = passes.periods[:-1]
         with _timed(timings, "ranking", shown=True):
