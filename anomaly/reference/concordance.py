@@ -80,8 +80,12 @@ def split_families() -> dict[str, str]:
     }
 
 
+@lru_cache(maxsize=1)
 def _steps() -> dict[str, dict[str, tuple[str, str]]]:
-    """``{from_revision: {from_code: (to_code, relation)}}`` using the primary successor."""
+    """``{from_revision: {from_code: (to_code, relation)}}`` using the primary successor.
+
+    Cached: it is read once per code harmonised (callers only read it).
+    """
     table = read_table("hs_concordance.csv")
     primary = table.loc[table["primary"] == "true"]
     if primary.duplicated(["from_revision", "from_code"]).any():
