@@ -28,7 +28,11 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
   growth cannot explode over a two-year horizon.
 - ``season_i``: the series' own calendar-month medians over the years (robust to one
   odd year), shrunk to its group's profile (groups = ``pool_by`` key columns), itself
-  shrunk to the global profile; the strengths are estimated by empirical Bayes.
+  shrunk to the global profile; the strengths are estimated by empirical Bayes. The
+  global profile is itself shrunk towards zero by how far the common time effects
+  of the years seen (how all flows' same calendar month differs from year to year)
+  could have made it: in a short window, where a calendar month is seen once, a
+  common recovery or slump is not taken for a seasonal pattern to repeat.
 - ``σ²_i``: the series' residual variance combined with a prior that depends on the
   flow's size and group (small flows are noisier), ``scale_strength`` pseudo-months,
   times ``1 + 1/n_i`` for the level's own uncertainty.
@@ -230,8 +234,11 @@ def _fit_state(
     month_sum = np.concatenate([f[0] for f in first])
     month_count = np.concatenate([f[1] for f in first])
     noise = np.concatenate([f[2] for f in first])
+    reliability = _seasonal_reliability(
+        sum(f[3] for f in first), sum(f[4] for f in first), months, recency > 0
+    )
     season = _pooled_seasonality(
-        month_sum, month_count, noise, groups, n_groups, params.seasonal_strength
+        month_sum, month_count, noise, groups, n_groups, params.seasonal_strength, reliability
     )
 
     # Pass 2: deseasonalised level, trend and noise per series.
@@ -308,14 +315,16 @@ def _common_shocks(values: np.ndarray, months: np.ndarray, limit: int = 20_000) 
 
 def _monthly_deviations(
     values: np.ndarray, recency: np.ndarray, months: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each series' seasonal deviations from its robust level, robust to one-off years.
 
     For each calendar month, the deviation is the median over the years of that
     month's log deviation, so a shock confined to one year (a COVID-like dip) does not
     become "seasonality". Returned as ``(median × count, count)`` per calendar month
     (the form of sums and counts), with the per-series noise variance of one such
-    observation (the variance of a median is about π/2 that of a mean).
+    observation (the variance of a median is about π/2 that of a mean), and the sum
+    and count of the deviations of each month of the window over the series (their
+    ratio is the month's common deviation, see :func:`_seasonal_reliability`).
     """
     traded = (values > 0) & (recency > 0)
     logs = np.log(np.where(traded, values, 1.0))
@@ -335,7 +344,46 @@ def _monthly_deviations(
     with np.errstate(invalid="ignore", divide="ignore"):
         squares = np.nansum(residual**2, axis=1)
         noise = np.where(n_traded > 1, squares / (n_traded - 1), np.nan) * np.pi / 2
-    return median * count, count, noise
+    column_sum = np.nansum(residual, axis=0, dtype=np.float64)
+    return median * count, count, noise, column_sum, traded.sum(axis=0)
+
+
+def _seasonal_reliability(
+    column_sum: np.ndarray, column_count: np.ndarray, months: np.ndarray, observed: np.ndarray
+) -> np.ndarray:
+    """Reliability (0..1) per calendar month of the global seasonal profile.
+
+    The mean deviation of all flows in a month is the calendar month's seasonal effect
+    plus a common drift plus that year's common time effect (a recovery, a boom, a
+    lockdown not flagged as a shock). A least-squares fit of calendar-month effects and
+    a linear drift to these means gives the time effects' variance ``σ²`` (from how the
+    same calendar month differs across years) and the seasonal effects' variance ``τ²``
+    (how calendar months differ beyond that); a month seen in ``n`` years keeps the
+    share ``τ² / (τ² + σ² / n)`` of its profile (empirical Bayes). A calendar month seen
+    once in a short window is shrunk most; without enough repeated months to tell
+    season from time effects, no profile is kept.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        common = np.where(observed & (column_count > 0), column_sum / column_count, np.nan)
+    seen = np.isfinite(common)
+    n_years = np.bincount(months[seen], minlength=12)
+    present = np.flatnonzero(n_years)
+    dof = int(seen.sum()) - len(present) - 1
+    reliability = np.zeros(12)
+    if dof < 1 or len(present) < 2:
+        return reliability
+    time = np.flatnonzero(seen).astype(np.float64)
+    design = np.column_stack(
+        [months[seen][:, None] == present[None, :], (time - time.mean()) / max(np.ptp(time), 1)]
+    ).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(design, common[seen], rcond=None)
+    time_variance = float(((common[seen] - design @ coef) ** 2).sum() / dof)
+    effects = coef[: len(present)] - coef[: len(present)].mean()
+    noise = time_variance / n_years[present]
+    season_variance = float((effects**2).sum() / (len(present) - 1) - noise.mean())
+    if season_variance > 0:
+        reliability[present] = season_variance / (season_variance + noise)
+    return reliability
 
 
 def _row_nanmedian(x: np.ndarray) -> np.ndarray:
@@ -376,6 +424,7 @@ def _pooled_seasonality(
     groups: np.ndarray,
     n_groups: int,
     strength: float | str,
+    reliability: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per-series seasonal profile (``n_series x 12``, mean zero): own → group → global.
 
@@ -409,7 +458,11 @@ def _pooled_seasonality(
     else:
         series_strength = float(strength)
     own = (month_sum + series_strength * group_profile[groups]) / (month_count + series_strength)
-    return _centred(own)
+    if reliability is None:
+        return _centred(own)
+    # Every level above carries the common time effects of the years seen; the part of
+    # the global profile that is not reliably seasonal is removed from all of them.
+    return _centred(own - (1 - reliability) * global_profile)
 
 
 def _between_variance(

@@ -8,6 +8,7 @@ import pytest
 from anomaly.errors import DataError, NotFittedError
 from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster
 from anomaly.forecast.distribution import RecalibratedForecast
+from anomaly.forecast.pooled import _seasonal_reliability
 
 TRAIN_END = "2021-12"
 TEST = ("2022-01", "2022-12")
@@ -152,6 +153,69 @@ def test_covid_like_dip_is_not_learned_as_seasonality(simulated, replace_values)
     by_month = np.median(shocked / clean, axis=0)  # Jan..Dec 2022
     dip_months, other_months = by_month[2:6], np.r_[by_month[:2], by_month[6:]]
     assert np.all(np.abs(dip_months / other_months.mean() - 1) < 0.05), by_month
+
+
+def common_time_effects(simulated, replace_values, n_months, season, sd, seed):
+    """A panel whose months all move by a common random time effect of ``sd`` in logs.
+
+    ``season`` scales the planted profile (0: none). Returns the panel, the forecast
+    months (the calendar year after the window) and the true means there.
+    """
+    sim = simulated(400, n_months=n_months + 12, seed=seed, start="2020-01")
+    months = sim.panel.periods.month.to_numpy() - 1
+    effects = np.random.default_rng(seed).normal(0.0, sd, sim.panel.n_periods)
+    shift = (season - 1) * sim.profile[months] + effects
+    values = sim.panel.values * np.exp(shift)[None, :]
+    panel = replace_values(sim.panel, values).window(None, str(sim.panel.periods[n_months - 1]))
+    truth = sim.true_mean * np.exp((season - 1) * sim.profile[months])[None, :]
+    return panel, sim.panel.periods[n_months:], truth[:, n_months:]
+
+
+def test_common_time_effects_of_a_short_window_are_not_projected_as_seasonality(
+    simulated, replace_values
+):
+    # 18 months: January..June seen twice, July..December once. The months differ by
+    # common time effects only; July..December of the first year are no seasonal
+    # profile, and the next year's forecast must not repeat them.
+    panel, future, truth = common_time_effects(
+        simulated, replace_values, 18, season=0.0, sd=0.2, seed=21
+    )
+    model = PooledForecaster(half_life=np.inf).fit(panel)
+    ratio = model.predict(future[0], future[-1]).mean / truth
+    assert np.all(np.abs(np.median(ratio, axis=0) - 1) < 0.08), np.median(ratio, axis=0)
+    assert np.abs(model.state_["season"]).max() < 0.05
+
+
+def test_a_real_seasonal_profile_survives_common_time_effects(simulated, replace_values):
+    panel, future, truth = common_time_effects(
+        simulated, replace_values, 72, season=1.0, sd=0.05, seed=22
+    )
+    model = PooledForecaster(half_life=np.inf).fit(panel)
+    amplitude = model.state_["season"].mean(axis=0).std() / (0.3 / np.sqrt(2))
+    assert 0.85 < amplitude < 1.15
+    ratio = model.predict(future[0], future[-1]).mean / truth
+    assert np.all(np.abs(np.median(ratio, axis=0) - 1) < 0.08), np.median(ratio, axis=0)
+
+
+def season_reliability(n_months, season, sd, seed=0):
+    """``_seasonal_reliability`` of monthly common means: profile plus drift plus noise."""
+    months = np.arange(n_months) % 12
+    rng = np.random.default_rng(seed)
+    profile = 0.3 * np.sin(2 * np.pi * np.arange(12) / 12)
+    common = season * profile[months] + 0.002 * np.arange(n_months) + rng.normal(0, sd, n_months)
+    count = np.full(n_months, 1000)
+    return _seasonal_reliability(common * count, count, months, np.ones(n_months, dtype=bool))
+
+
+def test_reliability_of_the_global_profile_follows_the_years_seen():
+    long = season_reliability(96, season=1.0, sd=0.05)
+    assert np.all(long > 0.95)  # 8 years: the profile is plain; a drift is no noise
+    short = season_reliability(18, season=1.0, sd=0.05)
+    assert np.all(short[6:] < short[:6])  # months seen once are trusted less than twice
+    assert np.all(short > 0.8)  # ... but a strong profile still shows through
+    assert np.all(season_reliability(18, season=0.0, sd=0.2, seed=1) < 0.3)  # time noise only
+    # A window with no calendar month seen twice cannot tell season from time effects.
+    assert np.all(season_reliability(12, season=1.0, sd=0.01) == 0)
 
 
 # -- short, sparse, empty and unseen series ----------------------------------------------
