@@ -424,7 +424,7 @@ def _pooled_seasonality(
     groups: np.ndarray,
     n_groups: int,
     strength: float | str,
-    reliability: np.ndarray | None = None,
+    reliability: np.ndarray,
 ) -> np.ndarray:
     """Per-series seasonal profile (``n_series x 12``, mean zero): own → group → global.
 
@@ -458,8 +458,6 @@ def _pooled_seasonality(
     else:
         series_strength = float(strength)
     own = (month_sum + series_strength * group_profile[groups]) / (month_count + series_strength)
-    if reliability is None:
-        return _centred(own)
     # Every level above carries the common time effects of the years seen; the part of
     # the global profile that is not reliably seasonal is removed from all of them.
     return _centred(own - (1 - reliability) * global_profile)

@@ -73,7 +73,11 @@ def test_a_demand_boom_seen_in_the_destinations_own_imports_does_not_alert(const
     imports = boom_series(constructed_leads, "import")
     assert len(imports) >= 20
     assert (imports["demand_factor"] > 0.8 * BOOM_FACTOR).all()
-    assert not imports["alert"].any()
+    # Controlled for the boom, they look like ordinary flows: their z centred near 0,
+    # and at most the one chance alert a 1% false-alarm rate allows among ~30 series
+    # (without the control every one of them would alert).
+    assert imports["z"].abs().median() < 1
+    assert imports["alert"].sum() <= 1
 
 
 def test_a_lagged_mirror_gives_a_near_zero_gap_and_does_not_alert(
