@@ -1,80 +1,259 @@
 """One-line, human explanations of leads, e.g.
 
-``DEU→KGZ 854231: €1.7M in 2022 vs €0.06M expected (90% band €0.03M–€0.11M), 28×;
-mirror gap 64%; KGZ→RUS exports of 854231 up 40×``
+``DEU→KGZ 854231: €1.7M in 2022 vs €60k expected (90% band €30k–€110k), 28×;
+mirror gap 64% (€1.1M declared shipped, not received); KGZ→RUS exports of 854231 up 40×``
+
+Written for whole columns at once (a batch run explains millions of series): numbers
+are rounded with numpy, turned into text and joined by Arrow's compute kernels; no
+Python call per lead. A piece of text that does not apply to a lead is null, and
+nulls join as nothing.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SYMBOLS = {"EUR": "€", "USD": "$"}
 #: Demand factors and mirror gaps smaller than this are not worth a line.
 MATERIAL_SHARE = 0.05
+#: Unit suffixes of :func:`money` and their sizes.
+_UNITS = ("", "k", "M", "B")
+_LIMITS = np.array([1.0, 1e3, 1e6, 1e9])
+#: Whole numbers beyond this are formatted by Python (int64 and exact float integers end).
+_EXACT = 2.0**53
+MISSING = "n/a"
 
 
-def money(value: float, currency: str | None) -> str:
-    """Human-readable amount: ``€1.7M``, ``$61M``, ``€52k``.
+def money(values, currency: str | None) -> pa.Array:
+    """Human-readable amounts: ``€1.7M``, ``$61M``, ``€52k``; ``n/a`` when missing.
+
+    Amounts are rounded to the nearest (ties to even) at the precision shown: whole
+    units below a thousand, then one decimal below 10 of a unit and none above; an
+    amount that rounds up into the next unit takes it (999,999 is ``€1.0M``).
+
+    Parameters
+    ----------
+    values : array_like of float
+    currency : str or None
+        EUR and USD get their symbol; other currencies (or none) a bare number.
+
+    Returns
+    -------
+    pyarrow.StringArray
 
     Examples
     --------
-    >>> money(1_700_000, "EUR"), money(61e6, "USD"), money(52_300, "EUR"), money(950, None)
-    ('€1.7M', '$61M', '€52k', '950')
+    >>> money([1_700_000, 61e6, 52_300, 950, float("nan")], "EUR").to_pylist()
+    ['€1.7M', '€61M', '€52k', '€950', 'n/a']
     """
-    if value is None or not math.isfinite(value):
-        return "n/a"
+    value = np.asarray(values, dtype=float).ravel()
+    size = np.abs(value)
+    with np.errstate(invalid="ignore"):
+        unit = np.zeros(value.shape, dtype=np.int64)
+        for index in range(len(_UNITS) - 1):
+            # Shown as 1000 or more of this unit: the next unit's turn.
+            unit[(unit == index) & (np.rint(size / _LIMITS[index]) >= 1000)] = index + 1
+        scale = _LIMITS[unit]
+        decimals = np.where((unit > 0) & (size < 10 * scale), 1, 0)
+        # One correctly rounded division: a tie (1,150 → 1.2k) stays a tie.
+        digits = np.rint(size / (scale / 10.0**decimals))
+    body = pc.if_else(pa.array(decimals == 1), _decimal(digits, 1), _whole(digits))
+    suffix = pc.take(pa.array(_UNITS), pa.array(unit))
+    sign = pa.array(np.where((value < 0) & (digits != 0), "-", ""))
     symbol = SYMBOLS.get(currency or "", "")
-    sign = "-" if value < 0 else ""
-    size = abs(value)
-    if round(size) < 1000:
-        return f"{sign}{symbol}{size:.0f}"
-    for limit, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
-        scaled = size / limit
-        digits = 0 if scaled >= 10 else 1
-        # Round first, then choose the unit: 999,999 is €1.0M, not €1000k.
-        if round(scaled, digits) < 1000 or suffix == "B":
-            return f"{sign}{symbol}{scaled:.{digits}f}{suffix}"
-    raise AssertionError("unreachable: the last unit always returns")
+    text = _join(sign, symbol, body, suffix)
+    return pc.if_else(pa.array(np.isfinite(value)), text, MISSING)
 
 
-def _ratio(actual: float, expected: float) -> str:
-    if expected <= 0:
-        return "no pre-war trade expected"
-    ratio = actual / expected
-    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+def explanations(
+    leads: pd.DataFrame, flags: Mapping[str, np.ndarray], *, currency: str | None, window: str
+) -> np.ndarray:
+    """One explanation per row of a leads table.
 
+    Parameters
+    ----------
+    leads : pandas.DataFrame
+        Columns ``reporter, partner, flow, hs, actual, expected, lower, upper,
+        demand_factor, mirror_gap, not_received, hub, onward_ratio, direct_drop``.
+    flags : mapping of str to numpy.ndarray of bool
+        The signals that fired on each row (``compliance_drop``, ``rerouting`` and
+        ``new_flow`` change the text).
+    currency : str or None
+    window : str
+        How the scoring window is named (``2022``, ``2022-03..2023-02``).
 
-def explain(row, *, currency: str | None, window: str) -> str:
-    """Explanation of one lead row (an ``itertuples`` row of the leads table)."""
-    arrow = "→" if row.flow in ("export", "re-export") else "←"
-    head = f"{row.reporter}{arrow}{row.partner} {row.hs}"
-    amount = (
-        f"{money(row.actual, currency)} in {window} vs {money(row.expected, currency)} expected "
-        f"(90% band {money(row.lower, currency)}–{money(row.upper, currency)})"
+    Returns
+    -------
+    numpy.ndarray of str (object dtype)
+    """
+    n = len(leads)
+    column = {name: _numbers(leads, name) for name in _NUMERIC}
+    hs = _strings(leads["hs"])
+    exported = leads["flow"].isin(["export", "re-export"]).to_numpy()
+    compliance = _flag(flags, "compliance_drop", n)
+    lead = ~compliance
+    actual, expected = column["actual"], column["expected"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = actual / expected
+    fall = np.where(expected > 0, 1 - ratio, 0.0)
+    outcome = pc.if_else(
+        pa.array(compliance),
+        _join(
+            "down ",
+            _percent(fall),
+            ": direct trade with a sanctioned country fell (compliance, not a lead)",
+        ),
+        pc.if_else(
+            pa.array(expected > 0), _join(_multiple(ratio), "×"), "no pre-war trade expected"
+        ),
     )
-    signals = row.signals.split(";") if row.signals else []
-    if "compliance_drop" in signals:
-        fall = 1 - row.actual / row.expected if row.expected > 0 else 0.0
-        return (
-            f"{head}: {amount}, down {fall:.0%}: direct trade with a sanctioned country fell "
-            "(compliance, not a lead)"
+    demand, gap = column["demand_factor"], column["mirror_gap"]
+    onward, drop = column["onward_ratio"], column["direct_drop"]
+    hub = _strings(leads["hub"])
+    pieces = [
+        _strings(leads["reporter"]),
+        pa.array(np.where(exported, "→", "←")),
+        _strings(leads["partner"]),
+        " ",
+        hs,
+        ": ",
+        money(actual, currency),
+        f" in {window} vs ",
+        money(expected, currency),
+        " expected (90% band ",
+        money(column["lower"], currency),
+        "–",
+        money(column["upper"], currency),
+        "), ",
+        outcome,
+        _where(
+            lead & (np.abs(demand - 1.0) >= MATERIAL_SHARE),
+            _join("; general demand ×", _decimal(np.rint(demand * 100), 2), " factored in"),
+        ),
+        _where(
+            lead & (gap >= MATERIAL_SHARE),
+            _join(
+                "; mirror gap ",
+                _percent(gap),
+                " (",
+                money(column["not_received"], currency),
+                " declared shipped, not received)",
+            ),
+        ),
+        _where(
+            lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward),
+            _join("; ", hub, "→RUS exports of ", hs, " ", _change(onward)),
+        ),
+        _where(
+            lead & _flag(flags, "rerouting", n) & (drop > 0),
+            _join("; direct exports to RUS/BLR fell by ", money(drop, currency)),
+        ),
+        _where(lead & _flag(flags, "new_flow", n), "; no trade before the war"),
+    ]
+    return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
+
+
+#: Numeric columns :func:`explanations` reads.
+_NUMERIC = (
+    "actual",
+    "expected",
+    "lower",
+    "upper",
+    "demand_factor",
+    "mirror_gap",
+    "not_received",
+    "onward_ratio",
+    "direct_drop",
+)
+
+
+def _change(ratio: np.ndarray) -> pa.Array:
+    """``up 40×``, ``up 1.5×``, ``down 75%``."""
+    return pc.if_else(
+        pa.array(ratio >= 1),
+        _join("up ", _multiple(ratio), "×"),
+        _join("down ", _percent(1 - ratio)),
+    )
+
+
+def _multiple(ratio: np.ndarray) -> pa.Array:
+    """A factor: whole from 10 up, one decimal below."""
+    with np.errstate(invalid="ignore"):
+        return pc.if_else(
+            pa.array(ratio >= 10), _whole(np.rint(ratio)), _decimal(np.rint(ratio * 10), 1)
         )
-    parts = [f"{head}: {amount}, {_ratio(row.actual, row.expected)}"]
-    if abs(row.demand_factor - 1.0) >= MATERIAL_SHARE:
-        parts.append(f"general demand ×{row.demand_factor:.2f} factored in")
-    if math.isfinite(row.mirror_gap) and row.mirror_gap >= MATERIAL_SHARE:
-        missing = money(row.not_received, currency)
-        parts.append(f"mirror gap {row.mirror_gap:.0%} ({missing} declared shipped, not received)")
-    if isinstance(row.hub, str) and math.isfinite(row.onward_ratio):
-        parts.append(f"{row.hub}→RUS exports of {row.hs} {_ratio_word(row.onward_ratio)}")
-    if "rerouting" in signals and row.direct_drop > 0:
-        parts.append(f"direct exports to RUS/BLR fell by {money(row.direct_drop, currency)}")
-    if "new_flow" in signals:
-        parts.append("no trade before the war")
-    return "; ".join(parts)
 
 
-def _ratio_word(ratio: float) -> str:
-    if ratio >= 1:
-        return f"up {ratio:.0f}×" if ratio >= 10 else f"up {ratio:.1f}×"
-    return f"down {1 - ratio:.0%}"
+def _percent(share: np.ndarray) -> pa.Array:
+    """``64%``: a share as a whole percentage."""
+    return _join(_whole(np.rint(share * 100)), "%")
+
+
+def _decimal(scaled: np.ndarray, digits: int) -> pa.Array:
+    """Text of ``scaled / 10**digits`` with ``digits`` decimals (``scaled`` whole)."""
+    scaled = np.asarray(scaled, dtype=float)
+    whole, fraction = np.divmod(np.abs(_integers(scaled)), 10**digits)
+    text = _join(
+        pa.array(np.where(scaled < 0, "-", "")),
+        _whole(whole),
+        ".",
+        pc.utf8_lpad(_whole(fraction), width=digits, padding="0"),
+    )
+    text = pc.if_else(pa.array(np.abs(scaled) < _EXACT), text, pa.scalar(None, pa.string()))
+    return _with_large(text, scaled, lambda x: f"{x / 10**digits:.{digits}f}")
+
+
+def _whole(values: np.ndarray) -> pa.Array:
+    """Whole numbers (given as floats or ints) as text; ``n/a`` where not finite."""
+    values = np.asarray(values, dtype=float)
+    exact = np.abs(values) < _EXACT
+    text = pc.cast(pa.array(_integers(values), mask=~exact), pa.string())
+    return _with_large(text, values, lambda x: f"{x:.0f}")
+
+
+def _with_large(text: pa.Array, values: np.ndarray, formatted) -> pa.Array:
+    """``text`` with the values beyond exact integers formatted by Python (rare)."""
+    large = np.isfinite(values) & ~(np.abs(values) < _EXACT)
+    if large.any():
+        replacements = pa.array([formatted(x) for x in values[large]])
+        text = pc.replace_with_mask(text, pa.array(large), replacements)
+    return pc.fill_null(text, MISSING)
+
+
+def _integers(values: np.ndarray) -> np.ndarray:
+    """``values`` as int64 where they are exact integers, 0 elsewhere (masked by callers)."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.abs(values) < _EXACT, values, 0.0).astype(np.int64)
+
+
+def _join(*pieces, nulls: bool = True) -> pa.Array:
+    """Concatenate text arrays and strings element-wise.
+
+    With ``nulls`` a null piece makes the whole null; without, it counts as nothing.
+    """
+    if nulls:
+        return pc.binary_join_element_wise(*pieces, "")
+    return pc.binary_join_element_wise(*pieces, "", null_handling="replace")
+
+
+def _where(shown: np.ndarray, text) -> pa.Array:
+    """``text`` where ``shown``, null elsewhere."""
+    return pc.if_else(pa.array(shown), text, pa.scalar(None, pa.string()))
+
+
+def _numbers(leads: pd.DataFrame, name: str) -> np.ndarray:
+    return leads[name].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _strings(column: pd.Series) -> pa.Array:
+    """A text column (missing values null) as Arrow strings."""
+    return pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
+def _flag(flags: Mapping[str, np.ndarray], name: str, n: int) -> np.ndarray:
+    return np.asarray(flags[name], dtype=bool) if name in flags else np.zeros(n, dtype=bool)

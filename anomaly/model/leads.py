@@ -17,11 +17,21 @@ from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
 from anomaly.detect.ensemble import log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.rerouting import SANCTIONED, onward_flows, substitution
-from anomaly.model.explain import explain
+from anomaly.model.explain import explanations
 from anomaly.schema import LEAD_COLUMNS
 
 #: A detector "fires" at a calibrated z at or above this (one-sided p ≤ 0.01).
 SIGNAL_Z = 2.326
+#: The signals a lead can carry, in the order ``signals`` lists them.
+SIGNALS = (
+    "surge",
+    "new_flow",
+    "mirror_gap",
+    "isolation",
+    "onward_to_RUS",
+    "rerouting",
+    "compliance_drop",
+)
 
 
 @dataclass
@@ -123,20 +133,25 @@ def build_leads(
     leads["score"] = ensemble_scores(pvalues)
     leads = leads.join(np.exp(pvalues))
     leads["alert"] = (leads["score"] >= threshold) & leads["in_scope"]
-    leads["signals"] = _signals(leads)
-    leads = leads.sort_values(
-        ["in_scope", "score", "excess_value"], ascending=[False, False, False], kind="stable"
-    ).reset_index(drop=True)
+    flags = signal_flags(leads)
+    leads["signals"] = signal_names(flags)
+    order = np.lexsort(
+        (
+            -leads["excess_value"].to_numpy(dtype=float),
+            -leads["score"].to_numpy(dtype=float),
+            ~leads["in_scope"].to_numpy(dtype=bool),
+        )
+    )
+    leads = leads.iloc[order].reset_index(drop=True)
+    flags = {name: fired[order] for name, fired in flags.items()}
     leads.insert(0, "rank", np.arange(1, len(leads) + 1))
-    leads["explanation"] = [
-        explain(row, currency=currency, window=window_label) for row in leads.itertuples()
-    ]
+    leads["explanation"] = explanations(leads, flags, currency=currency, window=window_label)
     ordered = list(LEAD_COLUMNS) + [c for c in leads.columns if c not in LEAD_COLUMNS]
     return leads[ordered]
 
 
-def _signals(leads: pd.DataFrame) -> list[str]:
-    """``;``-separated names of the detectors that fired on each series."""
+def signal_flags(leads: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Which detectors fired on each series, by signal name (in :data:`SIGNALS` order)."""
     z = leads["z"].to_numpy()
     rising = z >= SIGNAL_Z
     new = leads["trained_nonzero"].to_numpy() == 0
@@ -152,6 +167,29 @@ def _signals(leads: pd.DataFrame) -> list[str]:
         "rerouting": rising & (leads["direct_z"].to_numpy() <= -SIGNAL_Z),
         "compliance_drop": direct_to_sanctioned & (z <= -SIGNAL_Z),
     }
-    names = np.array(list(flags))
-    matrix = np.column_stack([np.nan_to_num(v, nan=0).astype(bool) for v in flags.values()])
-    return [";".join(names[row]) for row in matrix]
+    return {name: np.nan_to_num(flags[name], nan=0).astype(bool) for name in SIGNALS}
+
+
+def signal_names(flags: dict[str, np.ndarray]) -> np.ndarray:
+    """``;``-separated names of the signals that fired on each series.
+
+    Each series' set of signals is coded as a bit mask, and the text of every mask is
+    written once.
+
+    Examples
+    --------
+    >>> signal_names({"surge": np.array([True, False]), "isolation": np.array([True, False])})
+    array(['surge;isolation', ''], dtype=object)
+    """
+    names = [name for name in SIGNALS if name in flags]
+    mask = np.zeros(len(next(iter(flags.values()), [])), dtype=np.int64)
+    for bit, name in enumerate(names):
+        mask |= np.asarray(flags[name], dtype=np.int64) << bit
+    texts = np.array(
+        [
+            ";".join(n for bit, n in enumerate(names) if code >> bit & 1)
+            for code in range(1 << len(names))
+        ],
+        dtype=object,
+    )
+    return texts[mask]

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
+from decimal import ROUND_HALF_EVEN, Decimal
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from anomaly.model.explain import explain, money
-
-Row = namedtuple(
-    "Row",
-    "reporter partner flow hs actual expected lower upper signals demand_factor mirror_gap "
-    "not_received hub onward_ratio direct_drop",
-)
+from anomaly.model.explain import explanations, money
+from anomaly.model.leads import SIGNALS
 
 
-def row(**changes) -> Row:
+def row(**changes) -> dict:
     """The issue's example lead: DEU→KGZ 854231, 28× its counterfactual."""
     values = {
         "reporter": "DEU",
@@ -35,7 +32,15 @@ def row(**changes) -> Row:
         "onward_ratio": 40.0,
         "direct_drop": math.nan,
     }
-    return Row(**(values | changes))
+    return values | changes
+
+
+def explain(lead: dict, *, currency: str | None, window: str) -> str:
+    """The explanation of one lead, through the table-wide function."""
+    fired = lead["signals"].split(";")
+    flags = {name: np.array([name in fired]) for name in SIGNALS}
+    frame = pd.DataFrame([{k: v for k, v in lead.items() if k != "signals"}])
+    return explanations(frame, flags, currency=currency, window=window)[0]
 
 
 @pytest.mark.parametrize(
@@ -53,17 +58,50 @@ def row(**changes) -> Row:
     ],
 )
 def test_money_is_short_and_readable(value, currency, text):
-    assert money(value, currency) == text
+    assert money([value], currency).to_pylist() == [text]
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, None])
 def test_money_of_a_missing_amount_is_not_available(value):
-    assert money(value, "EUR") == "n/a"
+    assert money([value], "EUR").to_pylist() == ["n/a"]
 
 
-@pytest.mark.parametrize(("value", "text"), [(999_999, "€1.0M"), (999.96e6, "€1.0B")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(999_999, "€1.0M"), (999.96e6, "€1.0B"), (999.4, "€999"), (999.5, "€1.0k"), (9_960, "€10.0k")],
+)
 def test_money_rounds_up_into_the_next_unit(value, text):
-    assert money(value, "EUR") == text
+    assert money([value], "EUR").to_pylist() == [text]
+
+
+def test_money_of_a_tiny_negative_amount_has_no_sign():
+    assert money([-0.3, -0.6], "EUR").to_pylist() == ["€0", "-€1"]
+
+
+def test_money_of_amounts_beyond_exact_integers_stays_readable():
+    assert money([2.5e18, -4e20], "USD").to_pylist() == ["$2500000000B", "-$400000000000B"]
+
+
+def _exact(amount: int) -> str:
+    """``money`` of a whole amount in exact decimal arithmetic (ties to even)."""
+    rounded = Decimal(amount).quantize(Decimal(1), ROUND_HALF_EVEN)
+    if rounded < 1000:
+        return f"€{rounded}"
+    for limit, suffix in ((1000, "k"), (10**6, "M"), (10**9, "B")):
+        scaled = Decimal(amount) / limit
+        step = Decimal(1) if scaled >= 10 else Decimal("0.1")
+        shown = scaled.quantize(step, ROUND_HALF_EVEN)
+        if shown < 1000 or suffix == "B":
+            return f"€{shown}{suffix}"
+    raise AssertionError
+
+
+def test_money_rounds_like_exact_decimal_arithmetic():
+    rng = np.random.default_rng(7)
+    ties = [1150, 1250, 2_675_000, 12_500, 999_500, 999_950, 9_950, 10_050, 150_000_000]
+    amounts = ties + [int(x) for x in np.exp(rng.uniform(0, np.log(5e12), 3000))]
+    got = money(np.array(amounts, dtype=float), "EUR").to_pylist()
+    assert [(a, g) for a, g in zip(amounts, got) if g != _exact(a)] == []
 
 
 def test_explanation_reads_like_the_issues_example():
