@@ -10,18 +10,12 @@ row groups, so it is never held whole in memory.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from anomaly.batch.store import MONTHLY, load_summary, monthly_arrays
 from anomaly.batch.workdir import WorkDir
@@ -137,51 +131,3 @@ def _decoded(indices: np.ndarray, dictionary: pa.Array) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary).cast(
         dictionary.type
     )
-
-
-def write_outputs(
-    out_dir: str | Path, leads: pd.DataFrame, tables: Iterable[pa.Table], run: dict
-) -> Path:
-    """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` as ``Scores.write`` does.
-
-    All three are written to temporary files beside their targets and renamed into
-    place only when every one is complete: a job killed midway leaves the previous
-    outputs as they were, never half a file nor a new file beside old ones.
-    ``scores.parquet`` is written in a second thread while ``leads.csv`` is formatted
-    (Arrow works outside the GIL, so the two overlap).
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(run, indent=2, sort_keys=True)
-    written = {name: _temporary(out, name) for name in ("leads.csv", "scores.parquet", "run.json")}
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            parquet = pool.submit(_write_parquet, written["scores.parquet"], tables)
-            leads.to_csv(written["leads.csv"], index=False)
-            written["run.json"].write_text(text)
-            parquet.result()
-    except BaseException:
-        for temporary in written.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    for name, temporary in written.items():
-        os.replace(temporary, out / name)
-    return out
-
-
-def _temporary(folder: Path, name: str) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)
-    return Path(temporary)
-
-
-def _write_parquet(path: Path, tables: Iterable[pa.Table]) -> None:
-    writer = None
-    try:
-        for table in tables:
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly import __version__
-from anomaly.batch.assemble import gather_summary, scores_tables, write_outputs
+from anomaly.batch.assemble import gather_summary, scores_tables
 from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
 from anomaly.batch.history import history_frame
 from anomaly.batch.models import ModelRef
@@ -31,6 +31,7 @@ from anomaly.batch.workdir import WorkDir
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
 from anomaly.model import TradeAnomalyModel
+from anomaly.model.outputs import write_outputs
 from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS
 from anomaly.panel.core import as_month
 from anomaly.progress import counted, step

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from anomaly.model.evidence import WindowEvidence, positions
+from anomaly.model.outputs import write_outputs
 from anomaly.panel.core import Panel
 from anomaly.schema import SERIES_KEY_COLUMNS
 
@@ -74,32 +73,11 @@ class Scores:
         """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` into ``out_dir``.
 
         All three are first written to temporary files beside their targets; only when
-        every one is complete are they renamed into place. A job killed or failing
-        while writing leaves the previous outputs as they were, never half a file nor
-        a new file beside old ones (short of a crash between the three renames).
+        every one is complete are they renamed into place (see
+        :func:`anomaly.model.outputs.write_outputs`).
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        run = self.run | (extra or {})
-        writers = {
-            "leads.csv": lambda p: self.leads.to_csv(p, index=False),
-            "scores.parquet": lambda p: self.frame.to_parquet(p, index=False),
-            "run.json": lambda p: Path(p).write_text(json.dumps(run, indent=2, sort_keys=True)),
-        }
-        written: dict[Path, Path] = {}
-        try:
-            for name, write in writers.items():
-                handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-                os.close(handle)
-                written[out / name] = Path(temporary)
-                write(temporary)
-        except BaseException:
-            for temporary in written.values():
-                temporary.unlink(missing_ok=True)
-            raise
-        for target, temporary in written.items():
-            os.replace(temporary, target)
-        return out
+        table = pa.Table.from_pandas(self.frame, preserve_index=False)
+        return write_outputs(out_dir, self.leads, [table], self.run | (extra or {}))
 
 
 def _history(top: pd.DataFrame, panel: Panel, start: pd.Period) -> pd.DataFrame:

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 
 from anomaly.cli import main
@@ -190,16 +192,25 @@ def test_a_scoring_window_inside_the_training_window_exits_3(
     assert "inside the training window" in err
 
 
-def write_partially_then_fail(name: str):
-    """A DataFrame writer that leaves half a file behind and then fails (disk full)."""
-    original = getattr(pd.DataFrame, name)
+def write_partially_then_fail(original):
+    """A CSV writer that leaves half a file behind and then fails (disk full)."""
 
-    def writer(self, path, *args, **kwargs):
-        original(self, path, *args, **kwargs)
+    def writer(data, path, *args, **kwargs):
+        original(data, path, *args, **kwargs)
         Path(path).write_bytes(Path(path).read_bytes()[:100])
         raise OSError(28, "No space left on device")
 
     return writer
+
+
+def fail_after_writing(original):
+    """A Parquet row-group writer that writes, then fails (disk full)."""
+
+    def write_table(self, table, *args, **kwargs):
+        original(self, table, *args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    return write_table
 
 
 def previous_output(capsys, world_dir, model_dir, tmp_path) -> Path:
@@ -215,7 +226,7 @@ def test_a_failure_while_writing_leads_leaves_the_previous_leads_intact(
 ):
     out = previous_output(capsys, world_dir, model_dir, tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    monkeypatch.setattr(pd.DataFrame, "to_csv", write_partially_then_fail("to_csv"))
+    monkeypatch.setattr(pa_csv, "write_csv", write_partially_then_fail(pa_csv.write_csv))
     assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
     assert "No space left" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary files
@@ -226,7 +237,8 @@ def test_a_failure_while_writing_scores_leaves_the_previous_output_intact(
 ):
     out = previous_output(capsys, world_dir, model_dir, tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", write_partially_then_fail("to_parquet"))
+    writer = pq.ParquetWriter
+    monkeypatch.setattr(writer, "write_table", fail_after_writing(writer.write_table))
     assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
     assert "No space left" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
