@@ -29,7 +29,9 @@ name                          dtype     meaning
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -238,11 +240,18 @@ class IsolationForestArrays:
         samples = self._as_samples(X)
         path_lengths = np.zeros(len(samples))
         chunk = max(1, _CHUNK_NODES // self.n_estimators)
-        for start in range(0, len(samples), chunk):
+
+        def descend(start: int) -> None:
             values = self._leaf_value[self._leaves(samples[start : start + chunk])]
             # Summed tree by tree, in scikit-learn's order, so rounding is identical too.
             for tree in range(self.n_estimators):
                 path_lengths[start : start + chunk] += values[:, tree]
+
+        starts = range(0, len(samples), chunk)
+        # Chunks are independent and numpy's gathers release the GIL: threads share them.
+        with ThreadPoolExecutor(max_workers=min(_cpu_count(), len(starts)) or 1) as pool:
+            for _ in pool.map(descend, starts):
+                pass
         denominator = self.n_estimators * average_path_length(np.array([self.max_samples]))[0]
         # A forest trained on one sample has zero depths and denominator; scikit-learn
         # sets their ratio to 1 (a score of -0.5).
@@ -262,6 +271,14 @@ class IsolationForestArrays:
         True
         """
         return self.score_samples(X) - self.offset
+
+
+def _cpu_count() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _check_structure(
