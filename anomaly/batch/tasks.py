@@ -1,9 +1,12 @@
 """The work of one partition in each pass, as run by a worker.
 
-Pass 1 (:func:`partition_share`) builds the partition's panel — its rows of every
-scan unit, checked together, pivoted by :func:`anomaly.build_panel` at the model's HS
-level, plus the trained series of the partition that the data lacks — and computes
-its share of the scoring context. Pass 2 (:func:`partition_evidence`) scores the
+Pass 1 (:func:`partition_share`) builds the partition's panel — its rows of the
+window from every scan unit, checked together (duplicates across files), pivoted by
+:func:`anomaly.build_panel` at the model's HS level with one row per series of the
+other months, plus the trained series of the partition that the data lacks — and
+computes its share of the scoring context. The values of the months before the window
+are only drawn in the top leads' charts; they are checked together when those are
+(:mod:`anomaly.batch.history`). Pass 2 (:func:`partition_evidence`) scores the
 partition's series with the merged context. Both leave their result in the work
 directory and skip a partition whose result is already there.
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from anomaly.batch.errors import BatchError
@@ -29,12 +33,14 @@ from anomaly.batch.store import (
     save_panel,
 )
 from anomaly.batch.workdir import WorkDir, publish
+from anomaly.io.keys import combine_codes
 from anomaly.io.origin import Source
 from anomaly.io.validate import check_flows
 from anomaly.model import TradeAnomalyModel
 from anomaly.model.context import ScoringContext
 from anomaly.model.evidence import positions
 from anomaly.panel import Panel, build_panel
+from anomaly.panel.build import REVISION_YEARS
 from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
 
 EMPTY = "empty"
@@ -112,14 +118,23 @@ def _build(
 ) -> None:
     fitted = load_model(model)
     trained = fitted.keys_[trained_partitions(model, plan.n_partitions) == partition]
-    rows = _read(plan.work.rows_files(partition), ROW_SCHEMA)
-    keys = _read(plan.work.keys_files(partition), KEY_SCHEMA)
+    scanned = _read_table(plan.work.rows_files(partition), ROW_SCHEMA)
+    # Only the window's values are scored: the months before it count for which
+    # series exist and which reporters published (their values are read again for
+    # the top leads' charts only, see anomaly.batch.history).
+    in_window = pc.greater_equal(scanned["period"], plan.first)
+    rows = _frame(scanned.filter(in_window))
+    before = scanned.filter(pc.invert(in_window))
+    keys = pd.concat(
+        [_frame(_read_table(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)],
+        ignore_index=True,
+    )
     if rows.empty and keys.empty and trained.empty:
         (folder / EMPTY).touch()
         return
     if not rows.empty:
         rows, _ = check_flows(rows, [Source(name) for name in plan.files])
-    history = _published_before(rows, plan, fitted.hs_level)
+    history = _published_before(before, plan, fitted.hs_level)
     parts = [part for part in (rows, keys.assign(**{VALUE_COLUMN: np.nan})) if len(part)]
     flows = pd.concat(parts, ignore_index=True) if parts else rows
     periods = plan.periods
@@ -146,34 +161,64 @@ def _text_keys(flows: pd.DataFrame) -> pd.DataFrame:
     return flows
 
 
-def _read(files: list[Path], schema: pa.Schema) -> pd.DataFrame:
-    """A partition's rows from every scan unit, as canonical columns."""
-    if files:
-        table = pa.concat_tables([pq.read_table(path, schema=schema) for path in files])
-    else:
-        table = schema.empty_table()
+def _read_table(files: list[Path], schema: pa.Schema) -> pa.Table:
+    """A partition's rows from every scan unit, one dictionary per text column."""
+    if not files:
+        return schema.empty_table()
+    table = pa.concat_tables([pq.read_table(path, schema=schema) for path in files])
+    return table.unify_dictionaries().combine_chunks()
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """Scanned rows as canonical columns."""
     frame = table.to_pandas()
     frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
     return frame
 
 
-def _published_before(rows: pd.DataFrame, plan: PassPlan, hs_level: int) -> pd.DataFrame:
+def _codes(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and distinct values of a dictionary column (of one chunk)."""
+    column = table[name]
+    if column.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    array = column.chunk(0)
+    return array.indices.to_numpy().astype(np.int64), array.dictionary.to_numpy(False)
+
+
+def _series_keys(rows: pa.Table) -> pd.DataFrame:
+    """One row (key and month) per series key and HS revision of ``rows``.
+
+    A panel files a code under its HS2022 successor by the revision in force in the
+    row's year, so these rows give a panel every series that all of ``rows`` would.
+    """
+    if rows.num_rows == 0:
+        return _frame(KEY_SCHEMA.empty_table())
+    period = rows["period"].to_numpy()
+    years = period // 12 + 1970
+    revision = sum((years >= year).astype(np.int64) for year in REVISION_YEARS)
+    codes = [_codes(rows, name)[0] for name in SERIES_KEY_COLUMNS]
+    _, first = np.unique(combine_codes([*codes, revision]), return_index=True)
+    return _frame(rows.select(KEY_SCHEMA.names).take(pa.array(np.sort(first))))
+
+
+def _published_before(rows: pa.Table, plan: PassPlan, hs_level: int) -> pd.DataFrame:
     """``reporter, period`` of the months before the window in which reporters published.
 
     A month counts where a row survives into a panel at ``hs_level``, as in memory.
     """
-    if rows.empty:
+    if rows.num_rows == 0:
         return pd.DataFrame(
             {"reporter": pd.Series(dtype=object), "period": pd.Series(dtype=np.int64)}
         )
-    ordinal = rows["period"].array.asi8
-    codes, distinct = pd.factorize(rows["hs"])
-    fine = pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes] >= hs_level
-    before = fine & (ordinal >= plan.first - plan.history) & (ordinal < plan.first)
-    found = pd.DataFrame(
-        {"reporter": rows["reporter"].to_numpy()[before], "period": ordinal[before]}
-    )
-    return found.drop_duplicates(ignore_index=True)
+    ordinal = rows["period"].to_numpy().astype(np.int64)
+    hs, hs_codes = _codes(rows, "hs")
+    fine = pc.utf8_length(pa.array(hs_codes, type=pa.string())).to_numpy()[hs] >= hs_level
+    reporter, reporters = _codes(rows, "reporter")
+    chosen = fine & (ordinal >= plan.first - plan.history)
+    first, span = ordinal.min(), int(ordinal.max() - ordinal.min()) + 1
+    pairs = np.unique(reporter[chosen] * span + (ordinal[chosen] - first))
+    code, month = np.divmod(pairs, span)
+    return pd.DataFrame({"reporter": reporters[code].astype(object), "period": month + first})
 
 
 def _check_visible(work: WorkDir) -> None:

@@ -75,3 +75,27 @@ def test_in_memory_order_puts_trained_series_the_data_lacks_last():
     keys["hs"] = ["2", "1", "1", "0"]
     order = in_memory_order(keys, np.array([-1, 9, -1, 4]))
     assert order.tolist() == [0, 2, 3, 1]
+
+
+def test_series_seen_only_before_the_window(model, flows, tmp_path):
+    # Flows the model never saw, reported in the charts' months and in older months
+    # only (one per HS revision): scored as silent series, exactly as in memory.
+    extra = pd.DataFrame(
+        {
+            "period": pd.PeriodIndex(["2019-03", "2021-11", "2016-05", "2016-06"], freq="M"),
+            "reporter": ["KAZ", "KAZ", "ARM", "ARM"],
+            "partner": ["DEU", "DEU", "FRA", "FRA"],
+            "flow": "import",
+            "hs": ["854231", "854231", "848210", "848210"],
+            "value": [5e5, 7e5, 1e4, 2e4],
+        }
+    )
+    data = pd.concat([flows, extra], ignore_index=True)
+    path = tmp_path / "flows.parquet"
+    data.assign(period=data["period"].astype(str)).to_parquet(path, index=False)
+    expected = model.score(data, *SCORE).write(tmp_path / "memory")
+    result = score_batch(model, path, start=SCORE[0], end=SCORE[1], out_dir=tmp_path / "batch")
+    same_outputs(expected, tmp_path / "batch")
+    added = result.leads.merge(extra.drop(columns=["period", "value"]).drop_duplicates())
+    assert len(added) == 2
+    assert (added["actual"] == 0).all()
