@@ -10,17 +10,12 @@ share of the context.
 
 from __future__ import annotations
 
-import functools
-import operator
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from anomaly.batch.partition import pair_partitions
-from anomaly.batch.scan import ROW_SCHEMA
+from anomaly.batch.scan import ROW_SCHEMA, dictionary_codes, read_scanned
 from anomaly.batch.tasks import PassPlan
 from anomaly.io.origin import Source
 from anomaly.io.validate import check_flows
@@ -79,16 +74,20 @@ def _panel(
     files = plan.work.rows_files(partition)
     if not files:
         return None
+    rows = read_scanned(files, ROW_SCHEMA)
     # Only the rows of the leads' own (reporter, partner) routes, in those months.
-    pairs = set(zip(keys["reporter"], keys["partner"], strict=True))
-    chosen = functools.reduce(
-        operator.or_, ((ds.field("reporter") == a) & (ds.field("partner") == b) for a, b in pairs)
-    )
-    months_in = (ds.field("period") >= int(months.asi8[0])) & (
-        ds.field("period") <= int(months.asi8[-1])
-    )
-    tables = [pq.read_table(path, schema=ROW_SCHEMA, filters=months_in & chosen) for path in files]
-    frame = pa.concat_tables(tables).to_pandas()
+    reporter, reporters = dictionary_codes(rows, "reporter")
+    partner, partners = dictionary_codes(rows, "partner")
+    code_of = [{value: code for code, value in enumerate(d)} for d in (reporters, partners)]
+    wanted = [
+        code_of[0][a] * len(partners) + code_of[1][b]
+        for a, b in set(zip(keys["reporter"], keys["partner"], strict=True))
+        if a in code_of[0] and b in code_of[1]
+    ]
+    route = np.isin(reporter * len(partners) + partner, wanted)
+    period = rows["period"].to_numpy()
+    chosen = route & (period >= months.asi8[0]) & (period <= months.asi8[-1])
+    frame = rows.filter(pa.array(chosen, type=pa.bool_())).to_pandas()
     if frame.empty:
         return None
     frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from anomaly.batch.errors import BatchError
 from anomaly.batch.models import ModelRef, load_model, trained_partitions
-from anomaly.batch.scan import KEY_SCHEMA, ROW_SCHEMA
+from anomaly.batch.scan import KEY_SCHEMA, ROW_SCHEMA, dictionary_codes, read_scanned
 from anomaly.batch.store import (
     Share,
     load_panel,
@@ -118,7 +117,7 @@ def _build(
 ) -> None:
     fitted = load_model(model)
     trained = fitted.keys_[trained_partitions(model, plan.n_partitions) == partition]
-    scanned = _read_table(plan.work.rows_files(partition), ROW_SCHEMA)
+    scanned = read_scanned(plan.work.rows_files(partition), ROW_SCHEMA)
     # Only the window's values are scored: the months before it count for which
     # series exist and which reporters published (their values are read again for
     # the top leads' charts only, see anomaly.batch.history).
@@ -126,7 +125,7 @@ def _build(
     rows = _frame(scanned.filter(in_window))
     before = scanned.filter(pc.invert(in_window))
     keys = pd.concat(
-        [_frame(_read_table(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)],
+        [_frame(read_scanned(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)],
         ignore_index=True,
     )
     if rows.empty and keys.empty and trained.empty:
@@ -161,28 +160,11 @@ def _text_keys(flows: pd.DataFrame) -> pd.DataFrame:
     return flows
 
 
-def _read_table(files: list[Path], schema: pa.Schema) -> pa.Table:
-    """A partition's rows from every scan unit, one dictionary per text column."""
-    if not files:
-        return schema.empty_table()
-    table = pa.concat_tables([pq.read_table(path, schema=schema) for path in files])
-    return table.unify_dictionaries().combine_chunks()
-
-
 def _frame(table: pa.Table) -> pd.DataFrame:
     """Scanned rows as canonical columns."""
     frame = table.to_pandas()
     frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
     return frame
-
-
-def _codes(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and distinct values of a dictionary column (of one chunk)."""
-    column = table[name]
-    if column.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    array = column.chunk(0)
-    return array.indices.to_numpy().astype(np.int64), array.dictionary.to_numpy(False)
 
 
 def _series_keys(rows: pa.Table) -> pd.DataFrame:
@@ -196,7 +178,7 @@ def _series_keys(rows: pa.Table) -> pd.DataFrame:
     period = rows["period"].to_numpy()
     years = period // 12 + 1970
     revision = sum((years >= year).astype(np.int64) for year in REVISION_YEARS)
-    codes = [_codes(rows, name)[0] for name in SERIES_KEY_COLUMNS]
+    codes = [dictionary_codes(rows, name)[0] for name in SERIES_KEY_COLUMNS]
     _, first = np.unique(combine_codes([*codes, revision]), return_index=True)
     return _frame(rows.select(KEY_SCHEMA.names).take(pa.array(np.sort(first))))
 
@@ -211,9 +193,9 @@ def _published_before(rows: pa.Table, plan: PassPlan, hs_level: int) -> pd.DataF
             {"reporter": pd.Series(dtype=object), "period": pd.Series(dtype=np.int64)}
         )
     ordinal = rows["period"].to_numpy().astype(np.int64)
-    hs, hs_codes = _codes(rows, "hs")
+    hs, hs_codes = dictionary_codes(rows, "hs")
     fine = pc.utf8_length(pa.array(hs_codes, type=pa.string())).to_numpy()[hs] >= hs_level
-    reporter, reporters = _codes(rows, "reporter")
+    reporter, reporters = dictionary_codes(rows, "reporter")
     chosen = fine & (ordinal >= plan.first - plan.history)
     first, span = ordinal.min(), int(ordinal.max() - ordinal.min()) + 1
     pairs = np.unique(reporter[chosen] * span + (ordinal[chosen] - first))

@@ -4,8 +4,8 @@
 
     WORK/job.json                  what the run is (inputs, window, model, partitions)
     WORK/scan/unit-00003/          one scan unit's rows, split by partition
-        rows-00007.parquet         rows of the window and the months before it
-        keys-00007.parquet         one row per series key seen only in other months
+        rows-00007.arrows          rows of the window and the months before it
+        keys-00007.arrows          one row per series key seen only in other months
     WORK/panels/part-00007/        pass 1: the partition's panel and context share
     WORK/evidence/part-00007/      pass 2: the partition's evidence
     WORK/model/                    the model artifact, when given as an object
@@ -32,6 +32,8 @@ from anomaly.artifacts.atomic import replace_file
 from anomaly.batch.errors import BatchError
 
 JOB_FILE = "job.json"
+#: Suffix of the scan's split files: Arrow IPC streams (LZ4), written and read at memory speed.
+SPLIT_SUFFIX = "arrows"
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,11 @@ class WorkDir:
 
     def rows_files(self, partition: int) -> list[Path]:
         """Every scan unit's rows of ``partition``, in unit order."""
-        return sorted(self.path.glob(f"scan/unit-*/rows-{partition:05d}.parquet"))
+        return sorted(self.path.glob(f"scan/unit-*/rows-{partition:05d}.{SPLIT_SUFFIX}"))
 
     def keys_files(self, partition: int) -> list[Path]:
         """Every scan unit's keys-only rows of ``partition``, in unit order."""
-        return sorted(self.path.glob(f"scan/unit-*/keys-{partition:05d}.parquet"))
+        return sorted(self.path.glob(f"scan/unit-*/keys-{partition:05d}.{SPLIT_SUFFIX}"))
 
     def panel_dir(self, partition: int) -> Path:
         """Pass 1 of ``partition``: its panel and its share of the context."""
