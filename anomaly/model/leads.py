@@ -76,12 +76,15 @@ def calibrated_statistics(
     transit: frozenset[str],
 ) -> pd.DataFrame:
     """Add calibrated ``z``, ``mirror_z`` and the cross-series columns to a summary."""
-    out = summary.copy()
+    # A shallow copy: new columns never reach the caller's frame.
+    out = summary.copy(deep=False)
     out["z"] = residual.z(out["stouffer_z"].to_numpy(), out["n_months"].to_numpy())
     out["mirror_z"] = mirror.z(*mirror_statistic(out))
     out["in_scope"] = in_scope(out, transit)
-    out = out.join(substitution(out, transit))
-    out = out.join(onward_flows(out, transit))
+    for columns in (substitution(out, transit), onward_flows(out, transit)):
+        # Both are indexed like ``out``: their columns are added as they are.
+        for name, values in columns.items():
+            out[name] = values.to_numpy()
     return out
 
 
@@ -129,9 +132,10 @@ def build_leads(
     window_label: str,
 ) -> pd.DataFrame:
     """The leads table: one row per series, best first, with signals and explanations."""
-    leads = stats.copy()
+    leads = stats.copy(deep=False)
     leads["score"] = ensemble_scores(pvalues)
-    leads = leads.join(np.exp(pvalues))
+    for name, log_p in pvalues.items():
+        leads[name] = np.exp(log_p.to_numpy())
     leads["alert"] = (leads["score"] >= threshold) & leads["in_scope"]
     flags = signal_flags(leads)
     leads["signals"] = signal_names(flags)
@@ -142,12 +146,16 @@ def build_leads(
             ~leads["in_scope"].to_numpy(dtype=bool),
         )
     )
-    leads = leads.iloc[order].reset_index(drop=True)
+    added = ("rank", "explanation")
+    columns = [c for c in LEAD_COLUMNS if c not in added]
+    columns += [c for c in leads.columns if c not in LEAD_COLUMNS]
+    # One take of every column, already in the table's column order.
+    leads = leads[columns].take(order).reset_index(drop=True)
+    leads.insert(LEAD_COLUMNS.index("rank"), "rank", np.arange(1, len(leads) + 1))
     flags = {name: fired[order] for name, fired in flags.items()}
-    leads.insert(0, "rank", np.arange(1, len(leads) + 1))
-    leads["explanation"] = explanations(leads, flags, currency=currency, window=window_label)
-    ordered = list(LEAD_COLUMNS) + [c for c in leads.columns if c not in LEAD_COLUMNS]
-    return leads[ordered]
+    text = explanations(leads, flags, currency=currency, window=window_label)
+    leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text)
+    return leads
 
 
 def signal_flags(leads: pd.DataFrame) -> dict[str, np.ndarray]:
