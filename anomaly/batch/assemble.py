@@ -5,7 +5,8 @@ the data sorted by key, then the trained series the data lacks, in training orde
 Ranking breaks ties by that order and the cross-series statistics sum in it, so the
 partitions' summaries are put back in it before anything is ranked. The series-month
 detail (``scores.parquet``) is streamed from the partitions' memory-mapped arrays in
-row groups, so it is never held whole in memory.
+row groups, so it is never held whole in memory, and written while the leads are
+ranked; the top leads' earlier months, known once they are, come last.
 """
 
 from __future__ import annotations
@@ -79,21 +80,22 @@ def in_memory_order(keys: pd.DataFrame, trained: np.ndarray) -> np.ndarray:
     return np.lexsort((*reversed(ranks), trained, trained >= 0))
 
 
-def scores_tables(
-    history: pd.DataFrame, work: WorkDir, summary: Summary, periods: pd.PeriodIndex
+def scores_schema(summary: Summary, periods: pd.PeriodIndex) -> pa.Schema:
+    """The schema of ``scores.parquet``, as ``Scores.frame`` gives it."""
+    sample = _window_frame(summary.table.iloc[:1], periods)
+    return pa.Table.from_pandas(sample, preserve_index=False).schema
+
+
+def window_tables(
+    work: WorkDir, summary: Summary, periods: pd.PeriodIndex, schema: pa.Schema
 ) -> Iterator[pa.Table]:
-    """The rows of ``scores.parquet`` in chunks: the top leads' ``history`` (as
-    ``Scores.frame`` has it), then the window's series-months.
+    """The window's rows of ``scores.parquet``, in chunks, in the summary's order.
 
     Text columns are built as Arrow dictionaries and decoded in Arrow: tens of millions
     of rows never become Python strings.
     """
     n_months = len(periods)
     keys = summary.table
-    sample = _window_frame(keys.iloc[:1], periods)
-    schema = pa.Table.from_pandas(sample, preserve_index=False).schema
-    if len(history):
-        yield pa.Table.from_pandas(history, schema=schema, preserve_index=False)
     labels = pa.array(np.asarray(periods.astype(str), dtype=object), type=pa.string())
     key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
     for start in range(0, len(keys), CHUNK_SERIES):
@@ -113,6 +115,13 @@ def scores_tables(
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
         yield pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+
+
+def history_tables(history: pd.DataFrame, schema: pa.Schema) -> list[pa.Table]:
+    """The top leads' months before the window (rows of ``scores.parquet``)."""
+    if history.empty:
+        return []
+    return [pa.Table.from_pandas(history, schema=schema, preserve_index=False)]
 
 
 def _window_frame(keys: pd.DataFrame, periods: pd.PeriodIndex) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly import __version__
-from anomaly.batch.assemble import gather_summary, scores_tables
+from anomaly.batch.assemble import gather_summary, history_tables, scores_schema, window_tables
 from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
 from anomaly.batch.history import history_frame
 from anomaly.batch.models import ModelRef
@@ -31,7 +31,7 @@ from anomaly.batch.workdir import WorkDir
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
 from anomaly.model import TradeAnomalyModel
-from anomaly.model.outputs import write_outputs
+from anomaly.model.outputs import RunOutputs
 from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS
 from anomaly.panel.core import as_month
 from anomaly.progress import counted, step
@@ -164,24 +164,33 @@ def score_batch(
         runner.release()
 
         periods = passes.periods[:-1]
-        with _timed(timings, "ranking", shown=True):
-            summary = gather_summary(work, used)
-            leads = model.rank_leads(summary.table, periods, currency=currency)
-        with _timed(timings, "writing", shown=True):
-            history = history_frame(
-                leads.head(HISTORY_LEADS), passes, merged.history, model.hs_level
-            )
-            run = {
-                "scored_window": [str(periods[0]), str(periods[-1])],
-                "currency": currency or model.currency_,
-                "n_series": len(leads),
-                "n_alerts": int(leads["alert"].sum()),
-                "batch": {"engine": engine, "workers": runner.workers, "partitions": n_partitions},
-            }
-            if model_path is not None:
-                run["model"] = str(model_or_path)
-            tables = scores_tables(history, work, summary, periods)
-            out = write_outputs(out_dir, leads, tables, run)
+        summary = gather_summary(work, used)
+        schema = scores_schema(summary, periods)
+        with RunOutputs(out_dir) as outputs:
+            # The window's series-months are written while the leads are ranked.
+            outputs.add_scores(window_tables(work, summary, periods, schema))
+            with _timed(timings, "ranking", shown=True):
+                leads = model.rank_leads(summary.table, periods, currency=currency)
+            with _timed(timings, "writing", shown=True):
+                top = leads.head(HISTORY_LEADS)
+                history = history_frame(top, passes, merged.history, model.hs_level)
+                outputs.add_scores(history_tables(history, schema))
+                outputs.write_leads(leads)
+                run = {
+                    "scored_window": [str(periods[0]), str(periods[-1])],
+                    "currency": currency or model.currency_,
+                    "n_series": len(leads),
+                    "n_alerts": int(leads["alert"].sum()),
+                    "batch": {
+                        "engine": engine,
+                        "workers": runner.workers,
+                        "partitions": n_partitions,
+                    },
+                }
+                if model_path is not None:
+                    run["model"] = str(model_or_path)
+                outputs.write_run(run)
+                out = outputs.finish()
     logger.info("batch scoring: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     return BatchResult(leads, run, out, timings)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +25,96 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
+
+
+class RunOutputs:
+    """A run's outputs while they are written (a context manager).
+
+    ``scores.parquet`` is written in a second thread from the chunks of rows given to
+    :meth:`add_scores`, while this thread goes on (ranking, formatting ``leads.csv``:
+    Arrow works outside the GIL, so the two overlap). :meth:`finish` (or leaving the
+    ``with`` block) waits for it and renames the three files into place; an error
+    anywhere removes the temporaries and leaves the previous outputs as they were.
+
+    Examples
+    --------
+    >>> with RunOutputs("out") as outputs:  # doctest: +SKIP
+    ...     outputs.add_scores(tables)
+    ...     outputs.write_leads(leads)
+    ...     outputs.write_run({"n_series": len(leads)})
+    """
+
+    def __init__(self, out_dir: str | os.PathLike) -> None:
+        self.out = Path(out_dir)
+        self._chunks: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._finished = False
+
+    def __enter__(self) -> RunOutputs:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._written = {name: _temporary(self.out, name) for name in OUTPUT_FILES}
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._parquet = self._pool.submit(self._write_parquet, self._written["scores.parquet"])
+        return self
+
+    def add_scores(self, tables: Iterable[pa.Table]) -> None:
+        """Append chunks of ``scores.parquet`` rows (one schema throughout)."""
+        self._chunks.put(tables)
+
+    def write_leads(self, leads: pd.DataFrame) -> None:
+        """Write the leads table (see :func:`write_leads_csv`)."""
+        write_leads_csv(leads, self._written["leads.csv"])
+
+    def write_run(self, run: dict) -> None:
+        """Write what ``run.json`` records."""
+        self._written["run.json"].write_text(json.dumps(run, indent=2, sort_keys=True))
+
+    def finish(self) -> Path:
+        """Wait for ``scores.parquet`` and rename the three files into place.
+
+        Leaving the ``with`` block does this too (or, on an error, removes them).
+        """
+        if not self._finished:
+            self._finished = True
+            self._chunks.put(None)
+            try:
+                self._parquet.result()
+            except BaseException:
+                self._discard()
+                raise
+            finally:
+                self._pool.shutdown()
+            for name, temporary in self._written.items():
+                os.replace(temporary, self.out / name)
+        return self.out
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.finish()
+        elif not self._finished:
+            self._finished = True
+            self._stop.set()
+            self._chunks.put(None)
+            self._pool.shutdown()
+            self._discard()
+
+    def _write_parquet(self, path: Path) -> None:
+        writer = None
+        try:
+            while (tables := self._chunks.get()) is not None:
+                for table in tables:
+                    if self._stop.is_set():
+                        return
+                    if writer is None:
+                        writer = pq.ParquetWriter(path, table.schema)
+                    writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _discard(self) -> None:
+        for temporary in self._written.values():
+            temporary.unlink(missing_ok=True)
 
 
 def write_outputs(
@@ -36,8 +128,7 @@ def write_outputs(
     leads : pandas.DataFrame
         The leads table, written as ``leads.csv`` (:func:`write_leads_csv`).
     scores : iterable of pyarrow.Table
-        The rows of ``scores.parquet``, in chunks of one schema; consumed in a second
-        thread while ``leads.csv`` is written (Arrow works outside the GIL).
+        The rows of ``scores.parquet``, in chunks of one schema.
     run : dict
         What ``run.json`` records.
 
@@ -46,23 +137,11 @@ def write_outputs(
     pathlib.Path
         ``out_dir``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(run, indent=2, sort_keys=True)
-    written = {name: _temporary(out, name) for name in OUTPUT_FILES}
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            parquet = pool.submit(_write_parquet, written["scores.parquet"], scores)
-            write_leads_csv(leads, written["leads.csv"])
-            written["run.json"].write_text(text)
-            parquet.result()
-    except BaseException:
-        for temporary in written.values():
-            temporary.unlink(missing_ok=True)
-        raise
-    for name, temporary in written.items():
-        os.replace(temporary, out / name)
-    return out
+    with RunOutputs(out_dir) as outputs:
+        outputs.add_scores(scores)
+        outputs.write_leads(leads)
+        outputs.write_run(run)
+        return outputs.finish()
 
 
 def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -84,15 +163,3 @@ def _temporary(folder: Path, name: str) -> Path:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
     os.close(handle)
     return Path(temporary)
-
-
-def _write_parquet(path: Path, tables: Iterable[pa.Table]) -> None:
-    writer = None
-    try:
-        for table in tables:
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()

@@ -30,7 +30,7 @@ class Scores:
     frame : pandas.DataFrame
         One row per series-month of the scoring window: ``period, reporter, partner,
         flow, hs, actual, expected, lower, upper, z`` (``actual`` ``NaN`` where the
-        reporter did not publish), plus the months before the window for the top leads
+        reporter did not publish), then the months before the window of the top leads
         (``in_window`` False; forecast columns empty there), for charts.
     run : dict
         Window, currency, counts: what ``run.json`` records.
@@ -60,7 +60,7 @@ class Scores:
         frame["in_window"] = True
         if panel is not None:
             history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
-            frame = pd.concat([history, frame], ignore_index=True) if len(history) else frame
+            frame = pd.concat([frame, history], ignore_index=True) if len(history) else frame
         run = {
             "scored_window": [str(periods[0]), str(periods[-1])],
             "currency": currency,

@@ -1,0 +1,79 @@
+"""A run's outputs are written atomically, and leads.csv reads back to its values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from anomaly.model.outputs import RunOutputs, write_leads_csv, write_outputs
+
+
+def scores(n: int) -> list[pa.Table]:
+    return [pa.table({"period": ["2022-01"] * n, "actual": np.arange(n, dtype=float)})]
+
+
+def leads(label: str) -> pd.DataFrame:
+    return pd.DataFrame({"rank": [1, 2], "reporter": [label, "DEU"], "score": [2.5, np.nan]})
+
+
+def snapshot(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.fixture
+def previous(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, leads("KAZ"), scores(3), {"n_series": 2})
+    return out
+
+
+def test_an_error_while_ranking_leaves_the_previous_outputs(previous):
+    before = snapshot(previous)
+    with pytest.raises(RuntimeError, match="ranking failed"), RunOutputs(previous) as outputs:
+        outputs.add_scores(scores(1000))
+        raise RuntimeError("ranking failed")
+    assert snapshot(previous) == before  # no temporaries left either
+
+
+def test_a_failing_scores_writer_fails_the_run_and_leaves_the_previous_outputs(previous):
+    before = snapshot(previous)
+
+    def broken():
+        yield scores(5)[0]
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"), RunOutputs(previous) as outputs:
+        outputs.add_scores(broken())
+        outputs.write_leads(leads("ARM"))
+        outputs.write_run({})
+        outputs.finish()
+    assert snapshot(previous) == before
+
+
+def test_scores_added_in_several_parts_are_written_in_order(tmp_path):
+    with RunOutputs(tmp_path) as outputs:
+        outputs.add_scores(scores(2))
+        outputs.write_leads(leads("KAZ"))
+        outputs.add_scores(scores(3))
+        outputs.write_run({})
+    actual = pd.read_parquet(tmp_path / "scores.parquet")["actual"].tolist()
+    assert actual == [0.0, 1.0, 0.0, 1.0, 2.0]
+
+
+def test_leads_csv_reads_back_to_its_values(tmp_path):
+    table = pd.DataFrame(
+        {
+            "reporter": ["DEU", 'say "x", y', None],
+            "score": [0.1, 1 / 3, np.nan],
+            "alert": [True, False, True],
+            "rank": [1, 2, 3],
+            "actual": [2.0, 1e20, 1e-7],
+        }
+    )
+    write_leads_csv(table, tmp_path / "leads.csv")
+    back = pd.read_csv(tmp_path / "leads.csv")
+    pd.testing.assert_frame_equal(back.drop(columns="reporter"), table.drop(columns="reporter"))
+    assert back["reporter"].tolist()[:2] == table["reporter"].tolist()[:2]
+    assert back["reporter"].isna().tolist() == [False, False, True]
