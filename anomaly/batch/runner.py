@@ -164,12 +164,12 @@ def score_batch(
         runner.release()
 
         periods = passes.periods[:-1]
-        summary = gather_summary(work, used)
-        schema = scores_schema(summary, periods)
         with RunOutputs(out_dir) as outputs:
-            # The window's series-months are written while the leads are ranked.
-            outputs.add_scores(window_tables(work, summary, periods, schema))
             with _timed(timings, "ranking", shown=True):
+                summary = gather_summary(work, used)
+                schema = scores_schema(summary, periods)
+                # The window's series-months are written while the leads are ranked.
+                outputs.add_scores(window_tables(work, summary, periods, schema))
                 leads = model.rank_leads(summary.table, periods, currency=currency)
             with _timed(timings, "writing", shown=True):
                 top = leads.head(HISTORY_LEADS)
