@@ -10,6 +10,7 @@ who published when, general demand — comes in a :class:`ScoringContext`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -49,12 +50,18 @@ class WindowEvidence:
         return cls(summary, monthly, parts[0].periods)
 
 
-def positions(trained: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
-    """Row of each ``keys`` series among the ``trained`` series (``UNSEEN`` if absent)."""
-    columns = list(SERIES_KEY_COLUMNS)
-    lookup = pd.Series(np.arange(len(trained)), index=pd.MultiIndex.from_frame(trained[columns]))
-    found = lookup.reindex(pd.MultiIndex.from_frame(keys[columns]))
-    return found.fillna(UNSEEN).to_numpy(np.int64)
+def positions(trained: pd.DataFrame | pd.MultiIndex, keys: pd.DataFrame) -> np.ndarray:
+    """Row of each ``keys`` series among the ``trained`` series (``UNSEEN`` if absent).
+
+    ``trained`` may be given as its :func:`key_index`, to build that once for many calls.
+    """
+    index = trained if isinstance(trained, pd.MultiIndex) else key_index(trained)
+    return index.get_indexer(key_index(keys)).astype(np.int64)
+
+
+def key_index(frame: pd.DataFrame) -> pd.MultiIndex:
+    """The series keys of ``frame`` as an index (its rows must be distinct series)."""
+    return pd.MultiIndex.from_frame(frame[list(SERIES_KEY_COLUMNS)])
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,12 @@ class WindowScorer:
     keys: pd.DataFrame
     ratios: MirrorRatios
     controlled_codes: frozenset[str]
+
+    @cached_property
+    def key_index(self) -> pd.MultiIndex:
+        """:func:`key_index` of the trained series (built once: a batch worker looks
+        up every partition's series in it)."""
+        return key_index(self.keys)
 
     def controlled(self, keys: pd.DataFrame) -> np.ndarray:
         """Whether each series' good is on the control list."""
@@ -104,7 +117,7 @@ class WindowScorer:
         uncontrolled = ~self.controlled(extended.keys)
         expected = np.zeros((extended.n_series, extended.n_periods - 1))
         if uncontrolled.any():
-            rows = positions(self.keys, extended.keys.loc[uncontrolled])
+            rows = positions(self.key_index, extended.keys.loc[uncontrolled])
             expected[uncontrolled] = self.forecaster.predict(start, end, series=rows).mean
         return build_context(
             extended.keys, extended.values, extended.periods, expected, uncontrolled
@@ -122,7 +135,7 @@ class WindowScorer:
         published = published[has_data]
         controlled = self.controlled(window.keys)
         actual = np.nan_to_num(window.values.astype(np.float64), nan=0.0)
-        rows = positions(self.keys, window.keys)
+        rows = positions(self.key_index, window.keys)
         forecast = self.forecaster.predict(start, end, series=rows)
 
         growth = context.growth()
