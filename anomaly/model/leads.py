@@ -102,14 +102,19 @@ def detector_pvalues(stats: pd.DataFrame, iforest: IsolationForestDetector) -> p
     """
     z = stats["z"].to_numpy()
     log_p_residual = log_ndtr(-z)
-    log_p_iforest = np.log(iforest.pvalues(series_features(stats)))
+    rising = z > 0
+    # Only where it applies: the forest's descent is the costliest step of ranking.
+    log_p_iforest = np.full(len(stats), np.nan)
+    features = series_features(stats)[rising]
+    if len(features):
+        log_p_iforest[rising] = np.log(iforest.pvalues(features))
     onward = stats["onward_z"].to_numpy()
     mirror = stats["mirror_z"].to_numpy()
     return pd.DataFrame(
         {
             "p_residual": log_p_residual,
             "p_mirror": np.where(np.isfinite(mirror), log_ndtr(-mirror), np.nan),
-            "p_isolation": np.where(z > 0, log_p_iforest, np.nan),
+            "p_isolation": log_p_iforest,
             "p_onward": np.where(
                 np.isfinite(onward), np.maximum(log_p_residual, log_ndtr(-onward)), np.nan
             ),
