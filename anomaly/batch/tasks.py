@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from anomaly.batch.errors import BatchError
 from anomaly.batch.models import ModelRef, load_model, trained_partitions
@@ -124,18 +125,17 @@ def _build(
     in_window = pc.greater_equal(scanned["period"], plan.first)
     rows = _frame(scanned.filter(in_window))
     before = scanned.filter(pc.invert(in_window))
-    keys = pd.concat(
-        [_frame(read_scanned(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)],
-        ignore_index=True,
+    keys = _stacked(
+        [_frame(read_scanned(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)]
     )
     if rows.empty and keys.empty and trained.empty:
         (folder / EMPTY).touch()
         return
     if not rows.empty:
-        rows, _ = check_flows(rows, [Source(name) for name in plan.files])
+        sources = [Source(name) for name in plan.files]
+        rows, _ = check_flows(rows, sources, categorical=True)
     history = _published_before(before, plan, fitted.hs_level)
-    parts = [part for part in (rows, keys.assign(**{VALUE_COLUMN: np.nan})) if len(part)]
-    flows = pd.concat(parts, ignore_index=True) if parts else rows
+    flows = _stacked([rows, keys.assign(**{VALUE_COLUMN: np.nan})])
     periods = plan.periods
     if flows.empty:
         blank = pd.DataFrame({name: pd.Series(dtype=object) for name in SERIES_KEY_COLUMNS})
@@ -143,7 +143,7 @@ def _build(
     else:
         # Over the data's whole range, as in memory: a panel keeps only the series of
         # the months it spans, and the keys-only rows lie outside the window.
-        panel = build_panel(_text_keys(flows), hs_level=fitted.hs_level)
+        panel = build_panel(flows, hs_level=fitted.hs_level)
         panel = panel.window(periods[0], periods[-1])
     n_data = panel.n_series
     panel = fitted.scorer_.with_trained_series(panel, keys=trained)
@@ -152,12 +152,24 @@ def _build(
     save_panel(folder, panel, appended.astype(np.int64), Share(context, history))
 
 
-def _text_keys(flows: pd.DataFrame) -> pd.DataFrame:
-    """Key columns as text: a panel orders categorical keys by their categories."""
-    for name in SERIES_KEY_COLUMNS:
-        if isinstance(flows[name].dtype, pd.CategoricalDtype):
-            flows[name] = flows[name].astype(object)
-    return flows
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of ``frames`` one after the other, key columns as categoricals of their
+    sorted union (a panel orders categorical keys by their categories: here the text
+    order, as in memory; and no string is made per row)."""
+    frames = [frame for frame in frames if len(frame)] or frames[:1]
+    columns = {}
+    for name in frames[0].columns:
+        parts = [
+            frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+            for frame in frames
+        ]
+        if name in SERIES_KEY_COLUMNS:
+            columns[name] = union_categoricals(
+                [part.astype("category") for part in parts], sort_categories=True
+            )
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:

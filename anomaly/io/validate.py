@@ -229,9 +229,18 @@ def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | Non
 
 
 def check_flows(
-    frame: pd.DataFrame, sources: Sequence[Source]
+    frame: pd.DataFrame, sources: Sequence[Source], *, categorical: bool = False
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Check rows of typed canonical columns together; sort them; record HS overlaps.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    sources : sequence of Source
+        The files of the rows (``FILE`` codes), for error messages.
+    categorical : bool
+        Text key columns as categoricals of their sorted distinct values, instead of a
+        string per row (for large internal tables).
 
     Returns
     -------
@@ -258,7 +267,10 @@ def check_flows(
         raise duplicate_error(frame, key, duplicated, sources, KEY_COLUMNS)
     order = np.lexsort([codes[column] for column in reversed(KEY_COLUMNS)])
     table = pd.DataFrame(
-        {column: _take(uniques[column], codes[column][order]) for column in KEY_COLUMNS}
+        {
+            column: _take(uniques[column], codes[column][order], categorical)
+            for column in KEY_COLUMNS
+        }
     )
     for column in numbers:
         table[column] = frame[column].to_numpy(dtype=np.float64)[order]
@@ -284,8 +296,12 @@ def check_negative(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
             )
 
 
-def _take(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
-    """Broadcast distinct values back to rows, as the default string dtype for text."""
-    if not isinstance(uniques.dtype, pd.PeriodDtype):
-        uniques = uniques.astype(str)
+def _take(uniques: pd.Index, codes: np.ndarray, categorical: bool = False) -> pd.Series:
+    """Broadcast distinct values back to rows, as the default string dtype for text
+    (or, with ``categorical``, as categories of the distinct values)."""
+    if isinstance(uniques.dtype, pd.PeriodDtype):
+        return pd.Series(uniques.take(codes), copy=False)
+    uniques = uniques.astype(str)
+    if categorical:
+        return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), copy=False)
     return pd.Series(uniques.take(codes), copy=False)
