@@ -154,6 +154,10 @@ def score_batch(
 
         with _timed(timings, "scan"):
             currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+            # Fresh workers for the passes: joblib's workers measure their memory after
+            # their first task and restart when it grows by 300 MB — as loading the
+            # model after a scan task does.
+            runner.release()
         passes = PassPlan(work, source.files, n_partitions, first.ordinal, last, HISTORY_MONTHS)
         with _timed(timings, "pass 1"):
             used, merged = _pass_one(runner, passes, ref)
