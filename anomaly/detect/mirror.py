@@ -15,6 +15,7 @@ received": only months both reporters published count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -123,16 +124,24 @@ class MirrorRatios:
 
     def lookup(self, keys: pd.DataFrame) -> np.ndarray:
         """Normal log ratio of each declared series in ``keys`` (``NaN``: no reading)."""
-        columns = list(SERIES_KEY_COLUMNS)
-        own = pd.Series(self.log_ratio, index=pd.MultiIndex.from_frame(self.keys[columns]))
-        wanted = pd.MultiIndex.from_frame(keys[columns])
-        found = own.reindex(wanted).to_numpy()
-        mirrored = self.keys.loc[np.isfinite(self.log_ratio), ["reporter", "partner"]]
-        covered = pd.MultiIndex.from_frame(mirrored).unique()
-        in_covered_pair = pd.MultiIndex.from_frame(keys[["reporter", "partner"]]).isin(covered)
-        seen = own.index.get_indexer(wanted) >= 0
-        new_in_covered = ~seen & in_covered_pair
+        row = self._index.get_indexer(pd.MultiIndex.from_frame(keys[list(SERIES_KEY_COLUMNS)]))
+        seen = row >= 0
+        found = np.full(len(row), np.nan)
+        found[seen] = self.log_ratio[row[seen]]
+        pairs = pd.MultiIndex.from_frame(keys[["reporter", "partner"]])
+        new_in_covered = ~seen & pairs.isin(self._covered_pairs)
         return np.where(seen, found, np.where(new_in_covered, self.pooled, np.nan))
+
+    @cached_property
+    def _index(self) -> pd.MultiIndex:
+        """The learned series' keys (built once: batch workers look up every partition)."""
+        return pd.MultiIndex.from_frame(self.keys[list(SERIES_KEY_COLUMNS)])
+
+    @cached_property
+    def _covered_pairs(self) -> pd.MultiIndex:
+        """Country pairs with a learned ratio."""
+        mirrored = self.keys.loc[np.isfinite(self.log_ratio), ["reporter", "partner"]]
+        return pd.MultiIndex.from_frame(mirrored).unique()
 
 
 def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarray) -> dict:

@@ -148,7 +148,9 @@ class WindowScorer:
             summary[name] = residual[name]
         summary["stouffer_z"] = residual["stouffer_z"]
         summary["persistence"] = residual["persistence"]
-        summary["onset"] = [str(window.periods[i]) if i >= 0 else None for i in residual["onset"]]
+        labels = np.asarray(window.periods.astype(str), dtype=object)
+        onset = residual["onset"]
+        summary["onset"] = np.where(onset >= 0, labels[np.maximum(onset, 0)], None)
         summary["demand_factor"] = factor
         summary["controlled"] = controlled
         info = self.forecaster.series_info_["n_nonzero"].to_numpy()
