@@ -56,8 +56,10 @@ def gather_summary(work: WorkDir, partitions: Iterable[int]) -> Summary:
     nonempty = [t for t in tables if len(t)] or tables[:1]
     table = pd.concat(nonempty, ignore_index=True)
     order = in_memory_order(table, np.concatenate(trained))
+    table = table.iloc[order]
+    table.index = pd.RangeIndex(len(table))  # reset_index would copy it all once more
     return Summary(
-        table.iloc[order].reset_index(drop=True),
+        table,
         np.concatenate(partition)[order],
         np.concatenate(row)[order],
     )

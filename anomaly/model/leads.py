@@ -154,8 +154,9 @@ def build_leads(
     added = ("rank", "explanation")
     columns = [c for c in LEAD_COLUMNS if c not in added]
     columns += [c for c in leads.columns if c not in LEAD_COLUMNS]
-    # One take of every column, already in the table's column order.
-    leads = leads[columns].take(order).reset_index(drop=True)
+    # One take of every column, already in the table's column order (no further copy).
+    leads = leads.iloc[order, leads.columns.get_indexer(columns)]
+    leads.index = pd.RangeIndex(len(leads))
     leads.insert(LEAD_COLUMNS.index("rank"), "rank", np.arange(1, len(leads) + 1))
     flags = {name: fired[order] for name, fired in flags.items()}
     text = explanations(leads, flags, currency=currency, window=window_label)
