@@ -10,17 +10,19 @@ share of the context.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from anomaly.batch.partition import pair_partitions
-from anomaly.batch.scan import ROW_SCHEMA, dictionary_codes, read_scanned
+from anomaly.batch.scan import ROW_SCHEMA, scanned_batches
 from anomaly.batch.tasks import PassPlan
 from anomaly.io.origin import Source
 from anomaly.io.validate import check_flows
 from anomaly.model.evidence import positions
-from anomaly.panel import build_panel
+from anomaly.panel import Panel, build_panel
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 
@@ -41,14 +43,19 @@ def history_frame(
     )
     values = np.full((len(keys), len(months)), np.nan)
     part = pair_partitions(keys["reporter"], keys["partner"], plan.n_partitions)
-    for partition in np.unique(part):
-        chosen = np.flatnonzero(part == partition)
-        panel = _panel(plan, int(partition), keys.iloc[chosen], months, hs_level)
-        if panel is None:
-            continue
-        rows = positions(panel.keys, keys.iloc[chosen])
-        found = rows >= 0
-        values[chosen[found]] = panel.values[rows[found]]
+    groups = [np.flatnonzero(part == partition) for partition in np.unique(part)]
+
+    def panel_of(chosen: np.ndarray) -> Panel | None:
+        return _panel(plan, int(part[chosen[0]]), keys.iloc[chosen], months, hs_level)
+
+    # Reading the partitions' rows (decompression) is Arrow's work: threads share it.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for chosen, panel in zip(groups, pool.map(panel_of, groups), strict=True):
+            if panel is None:
+                continue
+            rows = positions(panel.keys, keys.iloc[chosen])
+            found = rows >= 0
+            values[chosen[found]] = panel.values[rows[found]]
     reported = set(zip(published["reporter"], published["period"], strict=True))
     mask = np.array(
         [[(reporter, month) in reported for month in months.asi8] for reporter in keys["reporter"]],
@@ -67,27 +74,40 @@ def history_frame(
     return frame
 
 
+def _route_rows(
+    batch: pa.RecordBatch, pairs: set[tuple[str, str]], months: pd.PeriodIndex
+) -> pa.RecordBatch:
+    """The rows of ``batch`` on the routes ``pairs`` (reporter, partner) in ``months``."""
+    period = batch.column("period").to_numpy()
+    in_months = (period >= months.asi8[0]) & (period <= months.asi8[-1])
+    reporter, partner = batch.column("reporter"), batch.column("partner")
+    code_of = [
+        {value: code for code, value in enumerate(column.dictionary.to_pylist())}
+        for column in (reporter, partner)
+    ]
+    n_partners = len(partner.dictionary)
+    wanted = [
+        code_of[0][a] * n_partners + code_of[1][b]
+        for a, b in pairs
+        if a in code_of[0] and b in code_of[1]
+    ]
+    route = reporter.indices.to_numpy().astype(np.int64) * n_partners
+    route += partner.indices.to_numpy()
+    return batch.filter(pa.array(in_months & np.isin(route, wanted)))
+
+
 def _panel(
     plan: PassPlan, partition: int, keys: pd.DataFrame, months: pd.PeriodIndex, hs_level: int
-):
+) -> Panel | None:
     """The panel of the months before the window of the pairs of ``keys``."""
     files = plan.work.rows_files(partition)
     if not files:
         return None
-    rows = read_scanned(files, ROW_SCHEMA)
-    # Only the rows of the leads' own (reporter, partner) routes, in those months.
-    reporter, reporters = dictionary_codes(rows, "reporter")
-    partner, partners = dictionary_codes(rows, "partner")
-    code_of = [{value: code for code, value in enumerate(d)} for d in (reporters, partners)]
-    wanted = [
-        code_of[0][a] * len(partners) + code_of[1][b]
-        for a, b in set(zip(keys["reporter"], keys["partner"], strict=True))
-        if a in code_of[0] and b in code_of[1]
+    wanted = set(zip(keys["reporter"], keys["partner"], strict=True))
+    chosen = [
+        _route_rows(batch, wanted, months) for path in files for batch in scanned_batches(path)
     ]
-    route = np.isin(reporter * len(partners) + partner, wanted)
-    period = rows["period"].to_numpy()
-    chosen = route & (period >= months.asi8[0]) & (period <= months.asi8[-1])
-    frame = rows.filter(pa.array(chosen, type=pa.bool_())).to_pandas()
+    frame = pa.Table.from_batches(chosen, ROW_SCHEMA).to_pandas()
     if frame.empty:
         return None
     frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,10 +177,13 @@ def score_batch(
                 outputs.add_scores(window_tables(work, summary, periods, schema))
                 leads = model.rank_leads(summary.table, periods, currency=currency)
             with _timed(timings, "writing", shown=True):
-                top = leads.head(HISTORY_LEADS)
-                history = history_frame(top, passes, merged.history, model.hs_level)
-                outputs.add_scores(history_tables(history, schema))
-                outputs.write_leads(leads)
+                # leads.csv is formatted in a thread while the top leads' history is read.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    written = pool.submit(outputs.write_leads, leads)
+                    top = leads.head(HISTORY_LEADS)
+                    history = history_frame(top, passes, merged.history, model.hs_level)
+                    outputs.add_scores(history_tables(history, schema))
+                    written.result()
                 run = {
                     "scored_window": [str(periods[0]), str(periods[-1])],
                     "currency": currency or model.currency_,

@@ -21,6 +21,7 @@ written and read several times faster than Parquet (these files live for one run
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,12 +257,15 @@ class _PartitionFiles:
 
 def read_scanned(files: list[Path], schema: pa.Schema) -> pa.Table:
     """A partition's split rows from every scan unit, one dictionary per text column."""
-    tables = []
-    for path in files:
-        with pa.OSFile(str(path)) as source:
-            tables.append(pa.ipc.open_stream(source).read_all())
+    tables = [pa.Table.from_batches(list(scanned_batches(path)), schema) for path in files]
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     return table.unify_dictionaries().combine_chunks()
+
+
+def scanned_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """The record batches of one split file (each with dictionaries of its own)."""
+    with pa.OSFile(str(path)) as source:
+        yield from pa.ipc.open_stream(source)
 
 
 def dictionary_codes(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
