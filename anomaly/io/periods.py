@@ -17,6 +17,7 @@ Parsing works on the distinct values, so a million rows cost a few dozen parses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -82,9 +83,19 @@ def parse_periods(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ['Y', 'Y', '']
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    ordinals, freqs = _parse_unique(pd.Series(uniques, dtype=object).astype(str).str.strip())
+    ordinals, freqs = _parse_spellings(tuple(np.asarray(uniques, dtype=object).astype(str)))
     # Missing values have code -1, which picks the appended "unparseable" slot.
     return np.append(ordinals, -1)[codes], np.append(freqs, "")[codes]
+
+
+@lru_cache(maxsize=64)
+def _parse_spellings(spellings: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Ordinals and frequencies of distinct spellings (remembered: the batches of one
+    file mostly hold the same few periods, and parsing them is pandas string work)."""
+    ordinals, freqs = _parse_unique(pd.Series(spellings, dtype=object).str.strip())
+    ordinals.flags.writeable = False
+    freqs.flags.writeable = False
+    return ordinals, freqs
 
 
 def _parse_unique(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +177,10 @@ def periods_column(
             column=column,
             expected=EXPECTED,
         )
-    kinds, counts = np.unique(freqs, return_counts=True)
+    # Counted kind by kind: sorting millions of one-letter strings is slow.
+    counts_of = {kind: int(np.count_nonzero(freqs == kind)) for kind in sorted((ANNUAL, MONTHLY))}
+    kinds = np.array([kind for kind, n in counts_of.items() if n])
+    counts = np.array([counts_of[kind] for kind in kinds])
     if len(kinds) > 1:
         # List the rarer kind; on a tie, the kind the file does not start with.
         rare = kinds[np.argmin(counts)] if counts[0] != counts[1] else kinds[kinds != freqs[0]][0]
