@@ -25,7 +25,7 @@ from markdown_table import markdown
 from anomaly.demo import SCORE_WINDOW, TRAIN_WINDOW, demo_flows
 from anomaly.io import read_flows
 from anomaly.model import TradeAnomalyModel
-from anomaly.model.explain import money
+from anomaly.report import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -58,8 +58,8 @@ def demand_check(chp: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "partner": partner,
-                "CHP Jan–Nov 2021": money(total(chp, 2021), "EUR"),
-                "CHP Jan–Nov 2022": money(total(chp, 2022), "EUR"),
+                "CHP Jan–Nov 2021": format_money(total(chp, 2021), "EUR"),
+                "CHP Jan–Nov 2022": format_money(total(chp, 2022), "EUR"),
                 "CHP growth": chp_growth,
                 "all goods growth": all_growth,
                 "CHP over all goods": chp_growth / all_growth
@@ -101,15 +101,15 @@ def main() -> None:
         .reset_index()
         .sort_values("excess", ascending=False)
     )
-    by_partner["excess"] = [money(v, "EUR") for v in by_partner["excess"]]
+    by_partner["excess"] = [format_money(v, "EUR") for v in by_partner["excess"]]
 
     electronics = leads["hs"].str[:4].isin(ELECTRONICS)
     surges = leads[leads["partner"].isin(["KGZ", "ARM"]) & electronics & leads["alert"]]
     kgz_arm = surges.head(15)[
         ["rank", "reporter", "partner", "hs", "score", "actual", "expected"]
     ].copy()
-    kgz_arm["actual"] = [money(v, "EUR") for v in kgz_arm["actual"]]
-    kgz_arm["expected"] = [money(v, "EUR") for v in kgz_arm["expected"]]
+    kgz_arm["actual"] = [format_money(v, "EUR") for v in kgz_arm["actual"]]
+    kgz_arm["expected"] = [format_money(v, "EUR") for v in kgz_arm["expected"]]
 
     russia = leads[(leads["partner"] == "RUS") & (leads["flow"] == "export")]
     compliance = russia["signals"].str.contains("compliance_drop")
@@ -134,7 +134,7 @@ def main() -> None:
         f"{len(surges)} alerts are chips and electronics (HS {', '.join(ELECTRONICS)}) to "
         f"Kyrgyzstan or Armenia. Russia: {int(compliance.sum())} direct export series carry "
         f"`compliance_drop` and {russia_alerts} alert; the direct CHP exports to Russia fell "
-        f"{money(russia_drop, 'EUR')} short of their counterfactual over the window. "
+        f"{format_money(russia_drop, 'EUR')} short of their counterfactual over the window. "
         f"Independent checks agree: Kyrgyzstan's CHP imports from the EU grew "
         f"{kgz['CHP growth']:.1f}× from January–November 2021 to 2022 against "
         f"{kgz['all goods growth']:.1f}× for all goods (Armenia {arm['CHP growth']:.1f}× against "

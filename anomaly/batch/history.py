@@ -1,7 +1,7 @@
 """The months before the window of the top leads, for their charts.
 
 An in-memory run puts the last :data:`~anomaly.model.scores.HISTORY_MONTHS` of the
-top :data:`~anomaly.model.scores.HISTORY_LEADS` leads at the head of
+top :data:`~anomaly.model.scores.HISTORY_LEADS` leads at the end of
 ``scores.parquet``. Here they are read back from the scan's rows of those leads'
 partitions (only the leads' country pairs, only those months) and pivoted the same
 way; whether each reporter published in each month comes from every partition's

@@ -28,7 +28,7 @@ from anomaly.batch.scan import ScanPlan, UnitSummary, scan_table, scan_unit
 from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.store import Share
 from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
-from anomaly.batch.workdir import WorkDir
+from anomaly.batch.workdir import LAYOUT, WorkDir
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
 from anomaly.model import TradeAnomalyModel
@@ -246,6 +246,7 @@ def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int
     )
     return {
         "anomaly": __version__,
+        "layout": LAYOUT,
         "inputs": source.fingerprint(),
         "format": source.format,
         "window": [str(first), None if end is None else str(as_month(end))],

@@ -217,7 +217,7 @@ def _write_summary(folder: Path, summary: UnitSummary) -> None:
 
 
 class _PartitionFiles:
-    """One Parquet writer per partition of a unit, opened at its first rows."""
+    """One Arrow IPC stream per partition of a unit, opened at its first rows."""
 
     def __init__(self, folder: Path, n_partitions: int) -> None:
         self.folder = folder

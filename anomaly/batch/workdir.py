@@ -34,6 +34,9 @@ from anomaly.batch.errors import BatchError
 JOB_FILE = "job.json"
 #: Suffix of the scan's split files: Arrow IPC streams (LZ4), written and read at memory speed.
 SPLIT_SUFFIX = "arrows"
+#: Version of this layout, part of a job's identity: a work directory left by a version
+#: that wrote other files is refused, never half-reused.
+LAYOUT = 2
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ nulls join as nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ _LIMITS = np.array([1.0, 1e3, 1e6, 1e9])
 #: Whole numbers beyond this are formatted by Python (int64 and exact float integers end).
 _EXACT = 2.0**53
 MISSING = "n/a"
+_ONE = Decimal(1)
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -57,11 +59,11 @@ def money(values, currency: str | None) -> pa.Array:
         unit = np.zeros(value.shape, dtype=np.int64)
         for index in range(len(_UNITS) - 1):
             # Shown as 1000 or more of this unit: the next unit's turn.
-            unit[(unit == index) & (np.rint(size / _LIMITS[index]) >= 1000)] = index + 1
+            shown = _rounded(size, divisor=int(_LIMITS[index]))
+            unit[(unit == index) & (shown >= 1000)] = index + 1
         scale = _LIMITS[unit]
         decimals = np.where((unit > 0) & (size < 10 * scale), 1, 0)
-        # One correctly rounded division: a tie (1,150 → 1.2k) stays a tie.
-        digits = np.rint(size / (scale / 10.0**decimals))
+        digits = _rounded(size, divisor=(scale / 10.0**decimals).astype(np.int64))
     body = pc.if_else(pa.array(decimals == 1), _decimal(digits, 1), _whole(digits))
     suffix = pc.take(pa.array(_UNITS), pa.array(unit))
     sign = pa.array(np.where((value < 0) & (digits != 0), "-", ""))
@@ -133,7 +135,9 @@ def explanations(
         outcome,
         _where(
             lead & (np.abs(demand - 1.0) >= MATERIAL_SHARE),
-            _join("; general demand ×", _decimal(np.rint(demand * 100), 2), " factored in"),
+            _join(
+                "; general demand ×", _decimal(_rounded(demand, multiplier=100), 2), " factored in"
+            ),
         ),
         _where(
             lead & (gap >= MATERIAL_SHARE),
@@ -185,13 +189,41 @@ def _multiple(ratio: np.ndarray) -> pa.Array:
     """A factor: whole from 10 up, one decimal below."""
     with np.errstate(invalid="ignore"):
         return pc.if_else(
-            pa.array(ratio >= 10), _whole(np.rint(ratio)), _decimal(np.rint(ratio * 10), 1)
+            pa.array(ratio >= 10),
+            _whole(_rounded(ratio)),
+            _decimal(_rounded(ratio, multiplier=10), 1),
         )
 
 
 def _percent(share: np.ndarray) -> pa.Array:
     """``64%``: a share as a whole percentage."""
+    # As Python's "%" format: the share times 100 in floating point, then rounded.
     return _join(_whole(np.rint(share * 100)), "%")
+
+
+def _rounded(
+    values: np.ndarray, *, multiplier: int = 1, divisor: int | np.ndarray = 1
+) -> np.ndarray:
+    """``values * multiplier / divisor`` rounded to whole numbers, ties to even, as
+    exact decimal arithmetic on the binary values rounds it (Python's ``f"{x:.1f}"``
+    of ``values`` for ``multiplier=10``).
+
+    Computed in floating point; where the result lands exactly on a half, the float
+    operations may have made the tie (0.35 × 10 is 3.5, while the binary 0.35 is a
+    little less), and exact decimal arithmetic decides.
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        scaled = values * multiplier / divisor
+        rounded = np.rint(scaled)
+        tie = np.abs(scaled - np.trunc(scaled)) == 0.5
+    if tie.any():
+        divisors = np.broadcast_to(divisor, values.shape)[tie]
+        rounded[tie] = [
+            float((Decimal(x) * multiplier / int(d)).quantize(_ONE, ROUND_HALF_EVEN))
+            for x, d in zip(values[tie], divisors, strict=True)
+        ]
+    return rounded
 
 
 def _decimal(scaled: np.ndarray, digits: int) -> pa.Array:

@@ -155,7 +155,11 @@ def build_leads(
     columns = [c for c in LEAD_COLUMNS if c not in added]
     columns += [c for c in leads.columns if c not in LEAD_COLUMNS]
     # One take of every column, already in the table's column order (no further copy).
-    leads = leads.iloc[order, leads.columns.get_indexer(columns)]
+    where = leads.columns.get_indexer(columns)
+    if (where < 0).any():
+        missing = [c for c, i in zip(columns, where, strict=True) if i < 0]
+        raise KeyError(f"the statistics lack the lead columns {missing}")
+    leads = leads.iloc[order, where]
     leads.index = pd.RangeIndex(len(leads))
     leads.insert(LEAD_COLUMNS.index("rank"), "rank", np.arange(1, len(leads) + 1))
     flags = {name: fired[order] for name, fired in flags.items()}

@@ -1,7 +1,9 @@
 """Writing a scoring run's outputs: ``leads.csv``, ``scores.parquet``, ``run.json``.
 
 One writer for the in-memory run (:meth:`Scores.write`) and the batch run
-(:func:`anomaly.batch.score_batch`), so the two give the same bytes. All three files
+(:func:`anomaly.batch.score_batch`), so the two give the same ``leads.csv`` and
+``run.json`` bytes and the same rows of ``scores.parquet`` (its row groups follow the
+chunks each run writes). All three files
 are written to temporaries beside their targets and renamed into place only when
 every one is complete: a job killed midway leaves the previous outputs as they were,
 never half a file nor a new file beside old ones (short of a crash between the
@@ -49,6 +51,7 @@ class RunOutputs:
         self._chunks: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._finished = False
+        self._done: set[str] = set()
 
     def __enter__(self) -> RunOutputs:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -64,10 +67,12 @@ class RunOutputs:
     def write_leads(self, leads: pd.DataFrame) -> None:
         """Write the leads table (see :func:`write_leads_csv`)."""
         write_leads_csv(leads, self._written["leads.csv"])
+        self._done.add("leads.csv")
 
     def write_run(self, run: dict) -> None:
         """Write what ``run.json`` records."""
         self._written["run.json"].write_text(json.dumps(run, indent=2, sort_keys=True))
+        self._done.add("run.json")
 
     def finish(self) -> Path:
         """Wait for ``scores.parquet`` and rename the three files into place.
@@ -78,8 +83,14 @@ class RunOutputs:
             self._finished = True
             self._chunks.put(None)
             try:
-                self._parquet.result()
+                if not self._parquet.result():
+                    raise ValueError("no rows of scores.parquet were given")
+                unwritten = sorted({"leads.csv", "run.json"} - self._done)
+                if unwritten:
+                    raise ValueError(f"{', '.join(unwritten)} not written")
             except BaseException:
+                # Interrupted or failed: the writer thread stops at its next chunk.
+                self._stop.set()
                 self._discard()
                 raise
             finally:
@@ -98,19 +109,21 @@ class RunOutputs:
             self._pool.shutdown()
             self._discard()
 
-    def _write_parquet(self, path: Path) -> None:
+    def _write_parquet(self, path: Path) -> bool:
+        """Write the chunks as they come; whether any was written."""
         writer = None
         try:
             while (tables := self._chunks.get()) is not None:
                 for table in tables:
                     if self._stop.is_set():
-                        return
+                        return False
                     if writer is None:
                         writer = pq.ParquetWriter(path, table.schema)
                     writer.write_table(table)
         finally:
             if writer is not None:
                 writer.close()
+        return writer is not None
 
     def _discard(self) -> None:
         for temporary in self._written.values():
@@ -150,6 +163,12 @@ def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
     Text is quoted, numbers are written in their shortest exact form (``2`` for 2.0,
     ``1e-7``), booleans as ``true``/``false``, missing values as empty fields; the
     header is quoted too. ``pandas.read_csv`` reads it back to the same values.
+
+    Parameters
+    ----------
+    leads : pandas.DataFrame
+    path : path
+        The file to write (replaced if it exists: callers write to a temporary).
     """
     table = pa.Table.from_pandas(leads, preserve_index=False)
     columns = [

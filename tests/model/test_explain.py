@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.model.explain import explanations, money
+from anomaly.model.explain import _rounded, explanations, money
 from anomaly.model.leads import SIGNALS
 
 
@@ -160,3 +160,15 @@ def test_a_compliance_drop_is_explained_as_compliance():
     assert "down 89%" in text
     assert text.endswith("(compliance, not a lead)")
     assert "mirror gap" not in text
+
+
+def test_factors_round_as_pythons_formatting_even_at_decimal_ties():
+    # 0.35 × 10 is exactly 3.5 in floating point, while the binary 0.35 is a little
+    # less: the text must follow the value, as f"{0.35:.1f}" == "0.3" does.
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.round(rng.uniform(0, 10, 5000), 2), [0.05, 0.35, 2.675, 0.505]])
+    tenths = _rounded(values, multiplier=10)
+    hundredths = _rounded(values, multiplier=100)
+    assert [f"{t / 10:.1f}" for t in tenths] == [f"{v:.1f}" for v in values]
+    assert [f"{h / 100:.2f}" for h in hundredths] == [f"{v:.2f}" for v in values]
+    assert _rounded(np.array([1150.0, 1250.0]), divisor=100).tolist() == [12.0, 12.0]
