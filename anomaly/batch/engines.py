@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import as_completed
 from typing import Any
 
 from anomaly.batch.errors import BatchError
@@ -38,12 +39,13 @@ class LocalEngine:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         self.workers = jobs
         self.in_process = jobs == 1
+        self._executor = None
 
     def __enter__(self) -> LocalEngine:
         return self
 
     def __exit__(self, *exc) -> None:
-        return None
+        self.release()
 
     def share(self, value: Any) -> Any:
         """``value`` as task arguments should carry it (as is, on one machine)."""
@@ -51,10 +53,9 @@ class LocalEngine:
 
     def release(self) -> None:
         """Stop the worker processes, and with them the models they keep."""
-        if not self.in_process:
-            from joblib.externals.loky import get_reusable_executor
-
-            get_reusable_executor().shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     def map(self, function: Callable, items: Sequence, *shared: Any) -> Iterator[tuple[int, Any]]:
         """``(index, function(*shared, item))`` for each item, in order of completion."""
@@ -62,12 +63,24 @@ class LocalEngine:
             for index, item in enumerate(items):
                 yield index, function(*shared, item)
             return
-        from joblib import Parallel, delayed
+        if self._executor is None:
+            from joblib.externals.loky import get_reusable_executor
 
-        parallel = Parallel(n_jobs=self.workers, backend="loky", return_as="generator_unordered")
-        yield from parallel(
-            delayed(_indexed)(index, function, *shared, item) for index, item in enumerate(items)
-        )
+            # joblib's process executor (loky), with the workers' environment set
+            # before they start (the allocator reads it then).
+            self._executor = get_reusable_executor(
+                max_workers=self.workers, env=_worker_environment()
+            )
+        futures = [
+            self._executor.submit(_indexed, index, function, *shared, item)
+            for index, item in enumerate(items)
+        ]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 class DaskEngine:
@@ -99,7 +112,7 @@ class DaskEngine:
         self.same_machine = scheduler is None
         try:
             if scheduler is None:
-                with dask.config.set({_SPAWN_ENVIRON: _worker_environment()}):
+                with dask.config.set({_SPAWN_ENVIRON: _dask_worker_environment()}):
                     self.cluster = LocalCluster(
                         n_workers=jobs,
                         threads_per_worker=1,
@@ -153,18 +166,29 @@ class DaskEngine:
 
 
 _SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ"
-#: glibc allocator settings of the local cluster's workers (bytes). Dask's default trims
-#: the heap at 64 KiB, which also sends every allocation over 128 KiB to mmap: numpy's
-#: large temporaries then cost page faults each time, and the passes ran ~1.4x slower
-#: than in joblib's workers. These keep glibc's usual steady state (heap up to 32 MiB
-#: blocks); the workers' memory is returned when the cluster closes after the run.
-_MALLOC = {"MALLOC_TRIM_THRESHOLD_": 128 << 20, "MALLOC_MMAP_THRESHOLD_": 32 << 20}
+#: Environment of the worker processes started here. One thread each for numpy's BLAS
+#: (the workers already fill the cores). glibc's allocator keeps its usual steady
+#: state (heap blocks up to 32 MiB): Dask's default (trim at 64 KiB) also sends every
+#: allocation over 128 KiB to mmap, so numpy's large temporaries cost page faults each
+#: time — the passes ran ~1.4x slower. Memory is returned when the workers stop after
+#: the run.
+_WORKER_ENVIRONMENT = {
+    "MALLOC_TRIM_THRESHOLD_": str(128 << 20),
+    "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
 
 
-def _worker_environment() -> dict:
+def _worker_environment() -> dict[str, str]:
+    return dict(_WORKER_ENVIRONMENT)
+
+
+def _dask_worker_environment() -> dict:
     import dask
 
-    return {**dask.config.get(_SPAWN_ENVIRON, default={}), **_MALLOC}
+    return {**dask.config.get(_SPAWN_ENVIRON, default={}), **_WORKER_ENVIRONMENT}
 
 
 def engine_for(engine: str, jobs: int, scheduler: str | None) -> LocalEngine | DaskEngine:
