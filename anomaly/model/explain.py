@@ -29,6 +29,20 @@ _LIMITS = np.array([1.0, 1e3, 1e6, 1e9])
 _EXACT = 2.0**53
 MISSING = "n/a"
 _ONE = Decimal(1)
+#: Numeric columns :func:`explanations` reads.
+_NUMERIC = (
+    "actual",
+    "expected",
+    "lower",
+    "upper",
+    "demand_factor",
+    "mirror_gap",
+    "not_received",
+    "onward_ratio",
+    "direct_drop",
+)
+#: Every column :func:`explanations` reads.
+EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", *_NUMERIC)
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -80,8 +94,7 @@ def explanations(
     Parameters
     ----------
     leads : pandas.DataFrame
-        Columns ``reporter, partner, flow, hs, actual, expected, lower, upper,
-        demand_factor, mirror_gap, not_received, hub, onward_ratio, direct_drop``.
+        The columns :data:`EXPLAINED_COLUMNS`.
     flags : mapping of str to numpy.ndarray of bool
         The signals that fired on each row (``compliance_drop``, ``rerouting`` and
         ``new_flow`` change the text).
@@ -160,20 +173,6 @@ def explanations(
         _where(lead & _flag(flags, "new_flow", n), "; no trade before the war"),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
-
-
-#: Numeric columns :func:`explanations` reads.
-_NUMERIC = (
-    "actual",
-    "expected",
-    "lower",
-    "upper",
-    "demand_factor",
-    "mirror_gap",
-    "not_received",
-    "onward_ratio",
-    "direct_drop",
-)
 
 
 def _change(ratio: np.ndarray) -> pa.Array:

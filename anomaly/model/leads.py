@@ -7,6 +7,7 @@ list of signals that fired and a one-line explanation.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
 from anomaly.detect.ensemble import log_cauchy_combination, score_from_log_p
 from anomaly.detect.iforest import IsolationForestDetector, series_features
 from anomaly.detect.rerouting import SANCTIONED, onward_flows, substitution
-from anomaly.model.explain import explanations
+from anomaly.model.explain import EXPLAINED_COLUMNS, explanations
 from anomaly.schema import LEAD_COLUMNS
 
 #: A detector "fires" at a calibrated z at or above this (one-sided p ≤ 0.01).
@@ -144,6 +145,19 @@ def build_leads(
     leads["alert"] = (leads["score"] >= threshold) & leads["in_scope"]
     flags = signal_flags(leads)
     leads["signals"] = signal_names(flags)
+    # Explained in a second thread (Arrow's kernels release the GIL) while the table is
+    # sorted here; the thread has its own copy of what it reads.
+    explained = leads[list(EXPLAINED_COLUMNS)].copy()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        text = pool.submit(explanations, explained, flags, currency=currency, window=window_label)
+        leads, order = _sorted(leads)
+        leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text.result()[order])
+    return leads
+
+
+def _sorted(leads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Leads best first (in scope, then score, then excess value), ranked, in the
+    table's column order (``explanation`` left out), and the order taken."""
     order = np.lexsort(
         (
             -leads["excess_value"].to_numpy(dtype=float),
@@ -162,10 +176,7 @@ def build_leads(
     leads = leads.iloc[order, where]
     leads.index = pd.RangeIndex(len(leads))
     leads.insert(LEAD_COLUMNS.index("rank"), "rank", np.arange(1, len(leads) + 1))
-    flags = {name: fired[order] for name, fired in flags.items()}
-    text = explanations(leads, flags, currency=currency, window=window_label)
-    leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text)
-    return leads
+    return leads, order
 
 
 def signal_flags(leads: pd.DataFrame) -> dict[str, np.ndarray]:
