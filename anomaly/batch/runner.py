@@ -141,33 +141,36 @@ def score_batch(
     model.scoring_window(first, end if end is not None else first, None)
     source = resolve_inputs(inputs, format)
     timings: dict[str, float] = {}
-    with _work_directory(work_dir) as work, engine_for(engine, jobs, scheduler) as runner:
-        table = None
-        if not source.native and not work.unit_dir(0).exists():
-            with _timed(timings, "read", shown=True):
-                table = read_flows(list(source.paths), format=format)
-        n_rows = source.n_rows or (len(table) if table is not None else 0)
-        n_partitions = (
-            partitions or work.recorded_partitions() or default_partitions(n_rows, runner.workers)
-        )
-        work.claim(_job(source, first, end, model, n_partitions))
-        ref = _model_ref(runner, model, model_path, work, strict)
+    with _work_directory(work_dir) as work:
+        with engine_for(engine, jobs, scheduler) as runner:
+            table = None
+            if not source.native and not work.unit_dir(0).exists():
+                with _timed(timings, "read", shown=True):
+                    table = read_flows(list(source.paths), format=format)
+            n_rows = source.n_rows or (len(table) if table is not None else 0)
+            n_partitions = (
+                partitions
+                or work.recorded_partitions()
+                or default_partitions(n_rows, runner.workers)
+            )
+            work.claim(_job(source, first, end, model, n_partitions))
+            ref = _model_ref(runner, model, model_path, work, strict)
 
-        with _timed(timings, "scan"):
-            currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
-            # Fresh workers for the passes: joblib's workers measure their memory after
-            # their first task and restart when it grows by 300 MB — as loading the
-            # model after a scan task does.
-            runner.release()
-        passes = PassPlan(work, source.files, n_partitions, first.ordinal, last, HISTORY_MONTHS)
-        with _timed(timings, "pass 1"):
-            used, merged = _pass_one(runner, passes, ref)
-        with _timed(timings, "pass 2"):
-            context = runner.share(merged.context)
-            _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
-        # What follows runs here; the workers' copies of the model only take memory.
-        runner.release()
-
+            with _timed(timings, "scan"):
+                currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+                # Fresh workers for the passes: joblib's workers measure their memory after
+                # their first task and restart when it grows by 300 MB — as loading the
+                # model after a scan task does.
+                runner.release()
+            passes = PassPlan(work, source.files, n_partitions, first.ordinal, last, HISTORY_MONTHS)
+            with _timed(timings, "pass 1"):
+                used, merged = _pass_one(runner, passes, ref)
+            with _timed(timings, "pass 2"):
+                context = runner.share(merged.context)
+                _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
+            workers = runner.workers
+        # What follows runs here, with the workers (and a local cluster) stopped: their
+        # copies of the model only take memory, and a cluster's upkeep takes CPU.
         periods = passes.periods[:-1]
         with RunOutputs(out_dir) as outputs:
             with _timed(timings, "ranking", shown=True):
@@ -191,7 +194,7 @@ def score_batch(
                     "n_alerts": int(leads["alert"].sum()),
                     "batch": {
                         "engine": engine,
-                        "workers": runner.workers,
+                        "workers": workers,
                         "partitions": n_partitions,
                     },
                 }
