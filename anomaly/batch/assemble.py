@@ -93,8 +93,8 @@ def window_tables(
 ) -> Iterator[pa.Table]:
     """The window's rows of ``scores.parquet``, in chunks, in the summary's order.
 
-    Text columns are built as Arrow dictionaries and decoded in Arrow: tens of millions
-    of rows never become Python strings.
+    Text columns are Arrow dictionaries (codes into the distinct keys and months): tens
+    of millions of rows never become strings, and Parquet stores them as they are.
     """
     n_months = len(periods)
     keys = summary.table
@@ -110,13 +110,17 @@ def window_tables(
             here = partition == part
             for name in MONTHLY:
                 monthly[name][here] = arrays[name][row[here]]
-        columns = {"period": _decoded(np.tile(np.arange(n_months), len(row)), labels)}
+        columns = {"period": _coded(np.tile(np.arange(n_months), len(row)), labels)}
         for column, (codes, distinct) in key_codes.items():
             dictionary = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
-            columns[column] = _decoded(np.repeat(codes[chunk], n_months), dictionary)
+            columns[column] = _coded(np.repeat(codes[chunk], n_months), dictionary)
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
-        yield pa.Table.from_arrays([columns[f.name].cast(f.type) for f in schema], schema=schema)
+        arrays = [
+            columns[f.name] if pa.types.is_string(f.type) else columns[f.name].cast(f.type)
+            for f in schema
+        ]
+        yield pa.Table.from_arrays(arrays, names=schema.names)
 
 
 def history_tables(history: pd.DataFrame, schema: pa.Schema) -> list[pa.Table]:
@@ -138,7 +142,5 @@ def _window_frame(keys: pd.DataFrame, periods: pd.PeriodIndex) -> pd.DataFrame:
     return frame
 
 
-def _decoded(indices: np.ndarray, dictionary: pa.Array) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary).cast(
-        dictionary.type
-    )
+def _coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -117,8 +118,9 @@ class RunOutputs:
                 for table in tables:
                     if self._stop.is_set():
                         return False
+                    table = _text_as_dictionaries(table)
                     if writer is None:
-                        writer = pq.ParquetWriter(path, table.schema)
+                        writer = _parquet_writer(path, table.schema)
                     writer.write_table(table)
         finally:
             if writer is not None:
@@ -176,6 +178,25 @@ def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
         for column in table.columns
     ]
     pa_csv.write_csv(pa.table(columns, names=table.column_names), path)
+
+
+def _text_as_dictionaries(table: pa.Table) -> pa.Table:
+    """Text columns as dictionaries (int32 codes): how ``scores.parquet`` is written
+    whatever the caller gives, a few distinct keys repeated over millions of rows."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            column = pc.dictionary_encode(column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """Parquet with dictionary pages for text only (numbers are rarely repeated: trying
+    dictionaries on them costs time for nothing), without Arrow's schema, so readers
+    see text columns as plain strings."""
+    text = [field.name for field in schema if pa.types.is_dictionary(field.type)]
+    return pq.ParquetWriter(path, schema, use_dictionary=text, store_schema=False)
 
 
 def _temporary(folder: Path, name: str) -> Path:
