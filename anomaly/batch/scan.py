@@ -229,10 +229,12 @@ class _PartitionFiles:
         return self
 
     def __exit__(self, *exc) -> None:
-        for writer in self.writers.values():
-            writer.close()
-        for sink in self.sinks:
-            sink.close()
+        try:
+            for writer in self.writers.values():
+                writer.close()
+        finally:
+            for sink in self.sinks:
+                sink.close()
 
     def write(self, rows: pd.DataFrame, keys: pd.DataFrame) -> None:
         self._append("rows", rows, ROW_SCHEMA)
@@ -269,7 +271,20 @@ def scanned_batches(path: Path) -> Iterator[pa.RecordBatch]:
 
 
 def dictionary_codes(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and distinct values of a dictionary column of :func:`read_scanned`."""
+    """Integer codes and distinct values of a dictionary column of :func:`read_scanned`.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        One chunk per column (as :func:`read_scanned` returns it), or none.
+    name : str
+
+    Returns
+    -------
+    codes : numpy.ndarray of int64
+    values : numpy.ndarray of object
+        ``values[codes]`` is the column.
+    """
     column = table[name]
     if column.num_chunks == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)

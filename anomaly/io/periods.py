@@ -83,9 +83,16 @@ def parse_periods(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ['Y', 'Y', '']
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    ordinals, freqs = _parse_spellings(tuple(np.asarray(uniques, dtype=object).astype(str)))
+    spellings = tuple(np.asarray(uniques, dtype=object).astype(str))
+    # Remembered when few (a file's periods); a garbage column's are parsed, not kept.
+    parse = _parse_spellings if len(spellings) <= _REMEMBERED else _parse_spellings.__wrapped__
+    ordinals, freqs = parse(spellings)
     # Missing values have code -1, which picks the appended "unparseable" slot.
     return np.append(ordinals, -1)[codes], np.append(freqs, "")[codes]
+
+
+#: Distinct spellings of a column up to which their parse is remembered.
+_REMEMBERED = 1000
 
 
 @lru_cache(maxsize=64)
