@@ -249,7 +249,7 @@ class IsolationForestArrays:
 
         starts = range(0, len(samples), chunk)
         # Chunks are independent and numpy's gathers release the GIL: threads share them.
-        with ThreadPoolExecutor(max_workers=min(_cpu_count(), len(starts)) or 1) as pool:
+        with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(starts)) or 1) as pool:
             for _ in pool.map(descend, starts):
                 pass
         denominator = self.n_estimators * average_path_length(np.array([self.max_samples]))[0]
@@ -271,14 +271,6 @@ class IsolationForestArrays:
         True
         """
         return self.score_samples(X) - self.offset
-
-
-def _cpu_count() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
 
 
 def _check_structure(

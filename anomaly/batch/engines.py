@@ -69,18 +69,13 @@ class LocalEngine:
             # joblib's process executor (loky), with the workers' environment set
             # before they start (the allocator reads it then).
             self._executor = get_reusable_executor(
-                max_workers=self.workers, env=_worker_environment()
+                max_workers=self.workers, env=dict(_WORKER_ENVIRONMENT)
             )
         futures = [
             self._executor.submit(_indexed, index, function, *shared, item)
             for index, item in enumerate(items)
         ]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+        yield from _results(futures, as_completed)
 
 
 class DaskEngine:
@@ -157,12 +152,7 @@ class DaskEngine:
             self.client.submit(_indexed, index, function, *shared, item, pure=False)
             for index, item in enumerate(items)
         ]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+        yield from _results(futures, as_completed)
 
 
 _SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ"
@@ -181,10 +171,6 @@ _WORKER_ENVIRONMENT = {
 }
 
 
-def _worker_environment() -> dict[str, str]:
-    return dict(_WORKER_ENVIRONMENT)
-
-
 def _dask_worker_environment() -> dict:
     import dask
 
@@ -200,6 +186,17 @@ def engine_for(engine: str, jobs: int, scheduler: str | None) -> LocalEngine | D
             raise BatchError("a scheduler address needs the dask engine (engine='dask')")
         return LocalEngine(jobs)
     return DaskEngine(jobs, scheduler)
+
+
+def _results(futures: list, completed: Callable) -> Iterator:
+    """Results of ``futures`` as ``completed`` yields them finished; the others are
+    cancelled if the caller stops early (an error in one task ends the map)."""
+    try:
+        for future in completed(futures):
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _indexed(index: int, function: Callable, *args: Any) -> tuple[int, Any]:

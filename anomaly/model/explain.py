@@ -96,8 +96,8 @@ def explanations(
     leads : pandas.DataFrame
         The columns :data:`EXPLAINED_COLUMNS`.
     flags : mapping of str to numpy.ndarray of bool
-        The signals that fired on each row (``compliance_drop``, ``rerouting`` and
-        ``new_flow`` change the text).
+        The signals that fired on each row, as :func:`anomaly.model.leads.signal_flags`
+        gives them (``compliance_drop``, ``rerouting`` and ``new_flow`` change the text).
     currency : str or None
     window : str
         How the scoring window is named (``2022``, ``2022-03..2023-02``).
@@ -106,11 +106,10 @@ def explanations(
     -------
     numpy.ndarray of str (object dtype)
     """
-    n = len(leads)
     column = {name: _numbers(leads, name) for name in _NUMERIC}
     hs = _strings(leads["hs"])
     exported = leads["flow"].isin(["export", "re-export"]).to_numpy()
-    compliance = _flag(flags, "compliance_drop", n)
+    compliance = _flag(flags, "compliance_drop")
     lead = ~compliance
     actual, expected = column["actual"], column["expected"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,10 +166,10 @@ def explanations(
             _join("; ", hub, "→RUS exports of ", hs, " ", _change(onward)),
         ),
         _where(
-            lead & _flag(flags, "rerouting", n) & (drop > 0),
+            lead & _flag(flags, "rerouting") & (drop > 0),
             _join("; direct exports to RUS/BLR fell by ", money(drop, currency)),
         ),
-        _where(lead & _flag(flags, "new_flow", n), "; no trade before the war"),
+        _where(lead & _flag(flags, "new_flow"), "; no trade before the war"),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
 
@@ -286,5 +285,5 @@ def _strings(column: pd.Series) -> pa.Array:
     return pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
-def _flag(flags: Mapping[str, np.ndarray], name: str, n: int) -> np.ndarray:
-    return np.asarray(flags[name], dtype=bool) if name in flags else np.zeros(n, dtype=bool)
+def _flag(flags: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+    return np.asarray(flags[name], dtype=bool)
