@@ -13,11 +13,17 @@ import pandas as pd
 import pytest
 
 from anomaly import TradeAnomalyModel, read_flows
+from anomaly.batch import score_batch
 from anomaly.simulate import simulate_world, write_world
 
 TRAIN = ("2015-01", "2021-12")
 #: The world runs to 2024-12: rows after the window are read for their keys only.
 SCORE = ("2022-01", "2023-12")
+
+
+def score(model, inputs, out_dir: Path, **options):
+    """``score_batch`` over the test window into ``out_dir``."""
+    return score_batch(model, inputs, start=SCORE[0], end=SCORE[1], out_dir=out_dir, **options)
 
 
 def same_outputs(expected: Path, actual: Path) -> None:

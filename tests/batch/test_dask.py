@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anomaly.batch import score_batch
-
-from .conftest import SCORE, same_outputs
+from .conftest import same_outputs, score
 
 distributed = pytest.importorskip("distributed")
 
@@ -24,12 +22,10 @@ def cluster():
 
 
 def test_existing_cluster(model_dir, world_dir, reference, cluster, tmp_path):
-    result = score_batch(
+    result = score(
         model_dir,
         world_dir / "flows.parquet",
-        start=SCORE[0],
-        end=SCORE[1],
-        out_dir=tmp_path / "out",
+        tmp_path / "out",
         engine="dask",
         scheduler=cluster.scheduler_address,
         partitions=5,
@@ -39,12 +35,10 @@ def test_existing_cluster(model_dir, world_dir, reference, cluster, tmp_path):
 
 
 def test_model_object_is_shipped_as_its_artifact(model, world_dir, reference, cluster, tmp_path):
-    score_batch(
+    score(
         model,
         world_dir / "flows.csv",
-        start=SCORE[0],
-        end=SCORE[1],
-        out_dir=tmp_path / "out",
+        tmp_path / "out",
         engine="dask",
         scheduler=cluster.scheduler_address,
     )
@@ -52,13 +46,5 @@ def test_model_object_is_shipped_as_its_artifact(model, world_dir, reference, cl
 
 
 def test_own_local_cluster(model_dir, world_dir, reference, tmp_path):
-    score_batch(
-        model_dir,
-        world_dir / "flows.parquet",
-        start=SCORE[0],
-        end=SCORE[1],
-        out_dir=tmp_path / "out",
-        engine="dask",
-        jobs=2,
-    )
+    score(model_dir, world_dir / "flows.parquet", tmp_path / "out", engine="dask", jobs=2)
     same_outputs(reference, tmp_path / "out")

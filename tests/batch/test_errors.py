@@ -17,7 +17,7 @@ from anomaly.errors import (
     UnknownCodeError,
 )
 
-from .conftest import SCORE
+from .conftest import score
 
 
 @pytest.fixture
@@ -26,12 +26,6 @@ def sample(flows) -> pd.DataFrame:
     keys = flows[["reporter", "partner", "flow", "hs"]].drop_duplicates().head(40)
     frame = flows.merge(keys).reset_index(drop=True)
     return frame.assign(period=frame["period"].astype(str))
-
-
-def score(model, inputs, tmp_path, **options):
-    return score_batch(
-        model, inputs, start=SCORE[0], end=SCORE[1], out_dir=tmp_path / "out", **options
-    )
 
 
 def write(frame: pd.DataFrame, path):
@@ -44,42 +38,42 @@ def test_negative_value_names_file_and_line(model, sample, tmp_path):
     sample.loc[row, "value"] = -5.0
     path = write(sample, tmp_path / "flows.parquet")
     with pytest.raises(InvalidValueError, match=rf"flows\.parquet.*line {row + 2}\b"):
-        score(model, path, tmp_path)
+        score(model, path, tmp_path / "out")
 
 
 def test_duplicates_across_files(model, sample, tmp_path):
     write(sample, tmp_path / "a.parquet")
     write(sample[sample["period"] == "2023-02"], tmp_path / "b.parquet")
     with pytest.raises(DuplicateKeyError, match=r"a\.parquet.*b\.parquet|b\.parquet.*a\.parquet"):
-        score(model, [tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path)
+        score(model, [tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "out")
 
 
 def test_unknown_country(model, sample, tmp_path):
     sample.loc[sample["period"] == "2022-03", "partner"] = "XXX"
     with pytest.raises(UnknownCodeError, match="XXX"):
-        score(model, write(sample, tmp_path / "f.parquet"), tmp_path)
+        score(model, write(sample, tmp_path / "f.parquet"), tmp_path / "out")
 
 
 def test_annual_periods(model, sample, tmp_path):
     sample["period"] = sample["period"].str[:4]
     sample = sample.drop_duplicates(["period", "reporter", "partner", "flow", "hs"])
     with pytest.raises(PeriodError, match="monthly"):
-        score(model, write(sample, tmp_path / "f.parquet"), tmp_path)
+        score(model, write(sample, tmp_path / "f.parquet"), tmp_path / "out")
 
 
 def test_missing_column(model, sample, tmp_path):
     path = write(sample.drop(columns="hs"), tmp_path / "f.parquet")
     with pytest.raises(FormatError, match="hs"):
-        score(model, path, tmp_path, format="canonical")
+        score(model, path, tmp_path / "out", format="canonical")
     with pytest.raises(FormatError):
-        score(model, path, tmp_path)
+        score(model, path, tmp_path / "out")
 
 
 def test_two_currencies(model, sample, tmp_path):
     write(sample.iloc[::2].assign(currency="EUR"), tmp_path / "a.parquet")
     write(sample.iloc[1::2].assign(currency="USD"), tmp_path / "b.parquet")
     with pytest.raises(CurrencyError):
-        score(model, [tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path)
+        score(model, [tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "out")
 
 
 def test_window_inside_training(model, world_dir, tmp_path):
@@ -89,14 +83,14 @@ def test_window_inside_training(model, world_dir, tmp_path):
 
 def test_missing_and_empty_inputs(model, tmp_path):
     with pytest.raises(FileNotFoundError):
-        score(model, tmp_path / "nothing.parquet", tmp_path)
+        score(model, tmp_path / "nothing.parquet", tmp_path / "out")
     (tmp_path / "empty").mkdir()
     with pytest.raises(EmptyDataError):
-        score(model, tmp_path / "empty", tmp_path)
+        score(model, tmp_path / "empty", tmp_path / "out")
 
 
 def test_engine_options(model, world_dir, tmp_path):
     with pytest.raises(BatchError, match="dask"):
-        score(model, world_dir / "flows.parquet", tmp_path, scheduler="tcp://127.0.0.1:1")
+        score(model, world_dir / "flows.parquet", tmp_path / "out", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ValueError, match="engine"):
-        score(model, world_dir / "flows.parquet", tmp_path, engine="spark")
+        score(model, world_dir / "flows.parquet", tmp_path / "out", engine="spark")

@@ -101,7 +101,7 @@ def test_money_rounds_like_exact_decimal_arithmetic():
     ties = [1150, 1250, 2_675_000, 12_500, 999_500, 999_950, 9_950, 10_050, 150_000_000]
     amounts = ties + [int(x) for x in np.exp(rng.uniform(0, np.log(5e12), 3000))]
     got = money(np.array(amounts, dtype=float), "EUR").to_pylist()
-    assert [(a, g) for a, g in zip(amounts, got) if g != _exact(a)] == []
+    assert [(a, g) for a, g in zip(amounts, got, strict=True) if g != _exact(a)] == []
 
 
 def test_explanation_reads_like_the_issues_example():
