@@ -234,7 +234,7 @@ def _decimal(scaled: np.ndarray, digits: int) -> pa.Array:
         ".",
         pc.utf8_lpad(_whole(fraction), width=digits, padding="0"),
     )
-    text = pc.if_else(pa.array(np.abs(scaled) < _EXACT), text, pa.scalar(None, pa.string()))
+    text = _where(np.abs(scaled) < _EXACT, text)
     return _with_large(text, scaled, lambda x: f"{x / 10**digits:.{digits}f}")
 
 
