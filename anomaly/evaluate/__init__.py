@@ -1,7 +1,8 @@
 """Metrics that measure the package against planted truth.
 
 - :mod:`~anomaly.evaluate.forecast_metrics`: accuracy of counterfactual forecasts and
-  their intervals (RMSSE, MASE, coverage, Winkler score), per series.
+  their intervals (RMSSE, MASE, coverage, Winkler score), per series; defined in
+  :mod:`anomaly.forecast.accuracy` (forecasters calibrate on them) and re-exported.
 - :mod:`~anomaly.evaluate.detection_metrics`: how well a ranking of series finds the
   planted evasion (precision@k, recall, value captured, average precision), the
   false-alarm rate of placebo runs and the delay to the first alert.

@@ -3,7 +3,8 @@
 :class:`PooledForecaster` is the default; :class:`ETSForecaster` and
 :class:`UnobservedComponentsForecaster` are the per-series statsmodels references;
 :class:`PrewarMeanForecaster` and :class:`SeasonalNaiveForecaster` are the baselines
-of published analyses.
+of published analyses. :data:`FORECASTERS` (by class name) and :data:`SHORT_NAMES`
+(by command-line name) list them all.
 """
 
 from anomaly.forecast.base import UNSEEN, Forecaster
@@ -16,9 +17,12 @@ from anomaly.forecast.distribution import (
     HurdleLogForecast,
 )
 from anomaly.forecast.pooled import PooledForecaster
+from anomaly.forecast.registry import FORECASTERS, SHORT_NAMES
 from anomaly.forecast.statsmodels_models import ETSForecaster, UnobservedComponentsForecaster
 
 __all__ = [
+    "FORECASTERS",
+    "SHORT_NAMES",
     "UNSEEN",
     "ClippedNormalForecast",
     "ETSForecaster",

@@ -57,6 +57,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
+from anomaly.forecast.accuracy import rmsse
 from anomaly.forecast.base import UNSEEN, Forecaster
 from anomaly.forecast.distribution import (
     ErrorShape,
@@ -665,8 +666,6 @@ def _calibration_rows(n_series: int, limit: int = 20_000) -> np.ndarray:
 
 def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarray) -> float:
     """Median RMSSE of the forecast's expected values (the benchmark's point measure)."""
-    from anomaly.evaluate import rmsse
-
     with np.errstate(invalid="ignore", divide="ignore"):
         losses = rmsse(actual, forecast.mean, train)
     return float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else np.nan

@@ -6,6 +6,11 @@
 Both return the table described in :mod:`anomaly.schema`, sorted by key, with
 ``attrs`` for the currency, the sources, HS overlaps and the rows left out.
 
+The checks they are built from are public too, for readers that stream a file in
+batches (:mod:`anomaly.batch`): :func:`detect_format`, :func:`check_flows` and the
+column checks, :class:`Source` (file and line of each row, for messages), and the key
+coders :func:`combine_codes` and :func:`sorted_factorize`.
+
 Examples
 --------
 >>> import pandas as pd
@@ -17,8 +22,37 @@ period[M]
 """
 
 from anomaly.io.codes import TOTAL_HS
-from anomaly.io.detect import FORMATS
+from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
+from anomaly.io.keys import combine_codes, sorted_factorize
+from anomaly.io.origin import FILE, LINE, Source
 from anomaly.io.read import read_flows
-from anomaly.io.validate import VALUATION_COLUMNS, validate_flows
+from anomaly.io.validate import (
+    VALUATION_COLUMNS,
+    canonical_columns,
+    check_flows,
+    check_negative,
+    currency_column,
+    period_column,
+    validate_flows,
+)
 
-__all__ = ["FORMATS", "TOTAL_HS", "VALUATION_COLUMNS", "read_flows", "validate_flows"]
+__all__ = [
+    "AUTO",
+    "FILE",
+    "FORMATS",
+    "FORMAT_CHOICES",
+    "LINE",
+    "TOTAL_HS",
+    "VALUATION_COLUMNS",
+    "Source",
+    "canonical_columns",
+    "check_flows",
+    "check_negative",
+    "combine_codes",
+    "currency_column",
+    "detect_format",
+    "period_column",
+    "read_flows",
+    "sorted_factorize",
+    "validate_flows",
+]

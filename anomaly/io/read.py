@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from anomaly.errors import CurrencyError, EmptyDataError, PeriodError
-from anomaly.io.canonical import read_canonical
-from anomaly.io.comext import read_comext, read_comext_relational
-from anomaly.io.comext_bulk import read_comext_bulk
-from anomaly.io.comtrade import read_comtrade, read_comtrade_api
-from anomaly.io.detect import check_format, detect_format
+from anomaly.io.formats import AUTO, INPUT_FORMATS, check_format, detect_format
 from anomaly.io.origin import FILE
 from anomaly.io.parsed import ParsedFile
-from anomaly.io.rawtable import RawTable, read_columns, read_raw
+from anomaly.io.rawtable import read_columns, read_raw
 from anomaly.io.validate import check_flows
 from anomaly.schema import CURRENCIES
 
 MONTHLY = pd.PeriodDtype("M")
-READERS: dict[str, Callable[[RawTable], ParsedFile]] = {
-    "canonical": read_canonical,
-    "comext": read_comext,
-    "comext-relational": read_comext_relational,
-    "comext-bulk": read_comext_bulk,
-    "comtrade": read_comtrade,
-    "comtrade-api": read_comtrade_api,
-}
 #: File names a directory is searched for (case-insensitive).
 DIRECTORY_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
 
@@ -36,7 +24,7 @@ PathLike = str | Path
 
 def read_flows(
     path_or_paths: PathLike | Sequence[PathLike],
-    format: str = "auto",
+    format: str = AUTO,
     *,
     currency: str | None = None,
 ) -> pd.DataFrame:
@@ -48,9 +36,10 @@ def read_flows(
         CSV (plain or ``.gz``) or Parquet files. A directory stands for its
         ``.csv``, ``.csv.gz`` and ``.parquet`` files, in sorted order. Several files
         are read and validated together: a key found in two files is a duplicate.
-    format : {"auto", "canonical", "comext", "comext-relational", "comext-bulk", \
-"comtrade", "comtrade-api"}
-        The files' format; ``"auto"`` tells each file's format from its header.
+    format : str
+        The files' format: one of :data:`anomaly.io.FORMATS` (``"canonical"``,
+        ``"comext"``, ``"comtrade"``, ...), or ``"auto"`` to tell each file's format
+        from its header.
     currency : {"EUR", "USD"}, optional
         The currency of canonical files without a ``currency`` column. Eurostat files
         are EUR and Comtrade files USD; asking for another currency is an error.
@@ -156,11 +145,11 @@ def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
 
 def _read_file(path: str, format: str) -> ParsedFile:
     columns = read_columns(path)
-    if format == "auto":
+    if format == AUTO:
         format = detect_format(columns, source=path)
     else:
         check_format(format, columns, source=path)
-    return READERS[format](read_raw(path))
+    return INPUT_FORMATS[format].read(read_raw(path))
 
 
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:

@@ -19,15 +19,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SYMBOLS = {"EUR": "€", "USD": "$"}
+from anomaly.money import EXPLANATION
+
 #: Demand factors and mirror gaps smaller than this are not worth a line.
 MATERIAL_SHARE = 0.05
 #: Unit suffixes of :func:`money` and their sizes.
-_UNITS = ("", "k", "M", "B")
-_LIMITS = np.array([1.0, 1e3, 1e6, 1e9])
+_UNITS = EXPLANATION.suffixes
+_LIMITS = 1000.0 ** np.arange(len(_UNITS))
 #: Whole numbers beyond this are formatted by Python (int64 and exact float integers end).
 _EXACT = 2.0**53
-MISSING = "n/a"
+#: The text of any number an explanation lacks, amounts included.
+MISSING = EXPLANATION.missing
 _ONE = Decimal(1)
 #: Numeric columns :func:`explanations` reads.
 _NUMERIC = (
@@ -51,6 +53,8 @@ def money(values, currency: str | None) -> pa.Array:
     Amounts are rounded to the nearest (ties to even) at the precision shown: whole
     units below a thousand, then one decimal below 10 of a unit and none above; an
     amount that rounds up into the next unit takes it (999,999 is ``€1.0M``).
+    The text is that of the reference :func:`anomaly.money.format_money` in the
+    :data:`anomaly.money.EXPLANATION` style, computed for a whole column at once.
 
     Parameters
     ----------
@@ -76,12 +80,13 @@ def money(values, currency: str | None) -> pa.Array:
             shown = _rounded(size, divisor=int(_LIMITS[index]))
             unit[(unit == index) & (shown >= 1000)] = index + 1
         scale = _LIMITS[unit]
-        decimals = np.where((unit > 0) & (size < 10 * scale), 1, 0)
+        decimals = np.where((unit > 0) & (size < EXPLANATION.decimals_below * scale), 1, 0)
         digits = _rounded(size, divisor=(scale / 10.0**decimals).astype(np.int64))
     body = pc.if_else(pa.array(decimals == 1), _decimal(digits, 1), _whole(digits))
     suffix = pc.take(pa.array(_UNITS), pa.array(unit))
     sign = pa.array(np.where((value < 0) & (digits != 0), "-", ""))
-    symbol = SYMBOLS.get(currency or "", "")
+    # EXPLANATION names no currency by its code: a currency without a symbol is left out.
+    symbol = EXPLANATION.symbols.get(currency or "", "")
     text = _join(sign, symbol, body, suffix)
     return pc.if_else(pa.array(np.isfinite(value)), text, MISSING)
 
@@ -96,7 +101,7 @@ def explanations(
     leads : pandas.DataFrame
         The columns :data:`EXPLAINED_COLUMNS`.
     flags : mapping of str to numpy.ndarray of bool
-        The signals that fired on each row, as :func:`anomaly.model.leads.signal_flags`
+        The signals that fired on each row, as :meth:`anomaly.detect.Ensemble.signal_flags`
         gives them (``compliance_drop``, ``rerouting`` and ``new_flow`` change the text).
     currency : str or None
     window : str
@@ -109,7 +114,7 @@ def explanations(
     column = {name: _numbers(leads, name) for name in _NUMERIC}
     hs = _strings(leads["hs"])
     exported = leads["flow"].isin(["export", "re-export"]).to_numpy()
-    compliance = _flag(flags, "compliance_drop")
+    compliance = _flag(flags, len(leads), "compliance_drop")
     lead = ~compliance
     actual, expected = column["actual"], column["expected"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,10 +171,10 @@ def explanations(
             _join("; ", hub, "→RUS exports of ", hs, " ", _change(onward)),
         ),
         _where(
-            lead & _flag(flags, "rerouting") & (drop > 0),
+            lead & _flag(flags, len(leads), "rerouting") & (drop > 0),
             _join("; direct exports to RUS/BLR fell by ", money(drop, currency)),
         ),
-        _where(lead & _flag(flags, "new_flow"), "; no trade before the war"),
+        _where(lead & _flag(flags, len(leads), "new_flow"), "; no trade before the war"),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
 
@@ -285,5 +290,8 @@ def _strings(column: pd.Series) -> pa.Array:
     return pa.array(column.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
-def _flag(flags: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+def _flag(flags: Mapping[str, np.ndarray], n_rows: int, name: str) -> np.ndarray:
+    """A signal's flags; all false where the model has no detector that fires it."""
+    if name not in flags:
+        return np.zeros(n_rows, dtype=bool)
     return np.asarray(flags[name], dtype=bool)

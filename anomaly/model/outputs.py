@@ -1,9 +1,10 @@
 """Writing a scoring run's outputs: ``leads.csv``, ``scores.parquet``, ``run.json``.
 
 One writer for the in-memory run (:meth:`Scores.write`) and the batch run
-(:func:`anomaly.batch.score_batch`), so the two give the same ``leads.csv`` and
-``run.json`` bytes and the same rows of ``scores.parquet`` (its row groups follow the
-chunks each run writes). All three files
+(:func:`anomaly.batch.score_batch`), and one builder of what ``run.json`` records
+(:func:`run_record`), so the two give the same ``leads.csv`` and ``run.json`` bytes
+(but for the batch run's own ``batch`` entry) and the same rows of ``scores.parquet``
+(its row groups follow the chunks each run writes). All three files
 are written to temporaries beside their targets and renamed into place only when
 every one is complete: a job killed midway leaves the previous outputs as they were,
 never half a file nor a new file beside old ones (short of a crash between the
@@ -17,7 +18,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +29,54 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
+
+
+def run_record(
+    leads: pd.DataFrame,
+    periods: Sequence[pd.Period],
+    *,
+    currency: str | None,
+    model: str | None = None,
+    batch: Mapping[str, object] | None = None,
+) -> dict:
+    """What ``run.json`` records about a scoring run.
+
+    Parameters
+    ----------
+    leads : pandas.DataFrame
+        The ranked leads, one row per series scored (its ``alert`` column is counted).
+    periods : sequence of pandas.Period
+        The scored months, first to last (a ``pandas.PeriodIndex``).
+    currency : str or None
+        The currency of every amount, None if not known.
+    model : str, optional
+        Which model scored (its path, or a description); left out when None.
+    batch : mapping, optional
+        How a batch run was split up (engine, workers, partitions); left out when None.
+
+    Returns
+    -------
+    dict
+        ``scored_window`` (first and last month), ``currency``, ``n_series``,
+        ``n_alerts``, then ``model`` and ``batch`` when given.
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"alert": [True, False, False]})
+    >>> run_record(leads, pd.period_range("2022-01", "2022-11", freq="M"), currency="EUR")
+    {'scored_window': ['2022-01', '2022-11'], 'currency': 'EUR', 'n_series': 3, 'n_alerts': 1}
+    """
+    run = {
+        "scored_window": [str(periods[0]), str(periods[-1])],
+        "currency": currency,
+        "n_series": len(leads),
+        "n_alerts": int(leads["alert"].sum()),
+    }
+    if model is not None:
+        run["model"] = model
+    if batch is not None:
+        run["batch"] = dict(batch)
+    return run
 
 
 class RunOutputs:

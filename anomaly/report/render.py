@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anomaly import __version__
+from anomaly._version import __version__
 from anomaly.report.charts import PLOT_INSTALL, figure_png, matplotlib_available, series_chart
 from anomaly.report.inputs import ScoringOutput, read_scoring_output
 from anomaly.report.monthly import read_monthly

@@ -14,8 +14,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from anomaly.cli import main
+from anomaly.cli import build_parser, main
 from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_OK, EXIT_USAGE
+from anomaly.forecast import SHORT_NAMES
+from anomaly.io import FORMAT_CHOICES
 
 from .conftest import copy_tree, run
 
@@ -81,6 +83,17 @@ def test_every_subcommand_has_help_that_exits_zero(capsys, command):
 def test_an_unknown_option_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["score", "--no-such-option"])
+    assert exit_.value.code == EXIT_USAGE
+
+
+def test_format_and_forecaster_options_are_the_registries():
+    train = ["train", "--data", "f.csv", "--train-end", "2021-12", "--out", "m"]
+    for format in FORMAT_CHOICES:
+        assert build_parser().parse_args([*train, "--format", format]).format == format
+    for name in SHORT_NAMES:
+        assert build_parser().parse_args([*train, "--forecaster", name]).forecaster == name
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*train, "--format", "excel"])
     assert exit_.value.code == EXIT_USAGE
 
 

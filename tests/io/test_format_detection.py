@@ -6,7 +6,7 @@ import pytest
 
 from anomaly.errors import FormatError
 from anomaly.io import FORMATS, read_flows
-from anomaly.io.detect import detect_format
+from anomaly.io.formats import detect_format
 
 HEADERS = {
     "canonical": "period,reporter,partner,flow,hs,value,quantity,weight_kg",

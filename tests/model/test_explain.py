@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from anomaly.detect import DetectionConfig, Ensemble, default_detectors
 from anomaly.model.explain import _rounded, explanations, money
-from anomaly.model.leads import SIGNALS
+from anomaly.money import EXPLANATION, format_money
+
+SIGNALS = Ensemble(default_detectors(DetectionConfig()), DetectionConfig(), 0.01).signal_names
 
 
 def row(**changes) -> dict:
@@ -82,26 +84,34 @@ def test_money_of_amounts_beyond_exact_integers_stays_readable():
     assert money([2.5e18, -4e20], "USD").to_pylist() == ["$2500000000B", "-$400000000000B"]
 
 
-def _exact(amount: int) -> str:
-    """``money`` of a whole amount in exact decimal arithmetic (ties to even)."""
-    rounded = Decimal(amount).quantize(Decimal(1), ROUND_HALF_EVEN)
-    if rounded < 1000:
-        return f"€{rounded}"
-    for limit, suffix in ((1000, "k"), (10**6, "M"), (10**9, "B")):
-        scaled = Decimal(amount) / limit
-        step = Decimal(1) if scaled >= 10 else Decimal("0.1")
-        shown = scaled.quantize(step, ROUND_HALF_EVEN)
-        if shown < 1000 or suffix == "B":
-            return f"€{shown}{suffix}"
-    raise AssertionError
-
-
-def test_money_rounds_like_exact_decimal_arithmetic():
+def test_money_writes_what_the_reference_formatter_writes():
+    # anomaly.money.format_money is the reference (itself checked against exact decimal
+    # arithmetic in tests/test_money.py); the column-wide version must agree with it on
+    # every amount: whole and fractional, at decimal ties, next to each unit's edges,
+    # negative, missing. Beyond 9e24 floating point no longer tells whole billions apart.
     rng = np.random.default_rng(7)
     ties = [1150, 1250, 2_675_000, 12_500, 999_500, 999_950, 9_950, 10_050, 150_000_000]
-    amounts = ties + [int(x) for x in np.exp(rng.uniform(0, np.log(5e12), 3000))]
-    got = money(np.array(amounts, dtype=float), "EUR").to_pylist()
-    assert [(a, g) for a, g in zip(amounts, got, strict=True) if g != _exact(a)] == []
+    edges = [
+        edge
+        for unit in (1.0, 1e3, 1e6, 1e9, 1e12)
+        for share in (0.9995, 0.99949, 0.9999, 1.15, 1.25, 9.95, 9.949, 9.96, 10, 999.5, 999.96)
+        for edge in np.nextafter(unit * share, [0, unit * share, np.inf])
+    ]
+    amounts = np.concatenate(
+        [
+            ties,
+            edges,
+            np.round(np.exp(rng.uniform(0, np.log(5e12), 3000))),
+            np.exp(rng.uniform(np.log(1e-3), np.log(1e15), 3000)),
+            np.round(rng.uniform(0, 2000, 1000), 1),
+            [0.0, -0.0, 0.5, 1.5, 2.5, 2.5e18, 4e20, math.nan, math.inf, -math.inf],
+        ]
+    )
+    amounts = np.concatenate([amounts, -amounts])
+    for currency in ("EUR", "USD", None, "GBP"):
+        got = money(amounts, currency).to_pylist()
+        expected = [format_money(a, currency, style=EXPLANATION) for a in amounts]
+        assert [(a, g, e) for a, g, e in zip(amounts, got, expected, strict=True) if g != e] == []
 
 
 def test_explanation_reads_like_the_issues_example():
