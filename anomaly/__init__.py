@@ -19,12 +19,11 @@ Examples
 >>> same = anomaly.load("models/my-model")  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"  # before the imports: artifacts record it while the package loads
-
 from anomaly import errors
+from anomaly._version import __version__
 from anomaly.io import read_flows, validate_flows
 from anomaly.model import Scores, TradeAnomalyModel
-from anomaly.model.persist import load_model as load
+from anomaly.model import load_model as load
 from anomaly.panel import Panel, build_panel
 
 __all__ = [

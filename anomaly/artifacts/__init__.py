@@ -4,9 +4,10 @@ A trained model is stored as a directory of non-executable files: ``manifest.jso
 (format version, package and dependency versions, config, metadata, sha256 of every
 file), ``arrays.npz`` (numeric arrays, loaded with ``allow_pickle=False``) and one
 Parquet file per table; :func:`pack_artifact` turns it into one zip. Reading verifies
-the manifest, format version and every file's digest before parsing anything. An
-isolation forest is stored as node arrays and scored by :class:`IsolationForestArrays`,
-so no artifact ever needs pickle. The format is specified in ``docs/artifact-format.md``.
+the manifest, format version and every file's digest before parsing anything; what the
+arrays mean is their owner's business (an isolation forest, for instance, is stored as
+node arrays by :mod:`anomaly.detect.forest`), so no artifact ever needs pickle. The
+format is specified in ``docs/artifact-format.md``.
 
 Examples
 --------
@@ -15,23 +16,17 @@ Examples
 """
 
 from anomaly.artifacts.archive import pack_artifact
-from anomaly.artifacts.iforest import (
-    ISOLATION_FOREST_ARRAYS,
-    IsolationForestArrays,
-    export_isolation_forest,
-)
+from anomaly.artifacts.atomic import replace_file
 from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
 from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
 
 __all__ = [
     "FORMAT_VERSION",
-    "ISOLATION_FOREST_ARRAYS",
     "SUPPORTED_FORMAT_VERSIONS",
     "Artifact",
-    "IsolationForestArrays",
-    "export_isolation_forest",
     "pack_artifact",
     "read_artifact",
+    "replace_file",
     "verify_artifact",
     "write_artifact",
 ]

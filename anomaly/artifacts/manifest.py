@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-import anomaly
+from anomaly._version import __version__
 from anomaly.errors import ArtifactIntegrityError, ArtifactVersionError
 
 __all__ = [
@@ -42,10 +42,10 @@ __all__ = [
 FORMAT_NAME = "anomaly-artifact"
 #: The format this package writes. Bump it for any change an older reader would
 #: misread; see "Versioning" in docs/artifact-format.md.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Every format this package can read. Readers of older formats stay here for as long
 #: as models written in them may exist.
-SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (1,)
+SUPPORTED_FORMAT_VERSIONS: tuple[int, ...] = (1, 2)
 
 MANIFEST_FILE = "manifest.json"
 ARRAYS_FILE = "arrays.npz"
@@ -209,7 +209,7 @@ def build_manifest(
     ...               "data_fingerprint": "sha256:0", "n_series": 0},
     ...     created=None)
     >>> manifest["format_version"]
-    1
+    2
     """
     if not isinstance(model_class, str) or not model_class:
         raise ValueError(f"model_class must be a non-empty str, got {model_class!r}")
@@ -222,7 +222,7 @@ def build_manifest(
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "created": format_created(created),
-        "package": {"name": "anomaly", "version": anomaly.__version__},
+        "package": {"name": "anomaly", "version": __version__},
         "dependencies": dependency_versions(),
         "model_class": model_class,
         "config": dict(config),
@@ -272,12 +272,12 @@ def _check_format_version(document: Mapping[str, Any], where: str) -> None:
     if version > FORMAT_VERSION:
         raise ArtifactVersionError(
             f"{where}: artifact format version {version} (written by {writer_text}) is "
-            f"newer than this anomaly {anomaly.__version__} can read (format versions "
+            f"newer than this anomaly {__version__} can read (format versions "
             f"{supported}); upgrade anomaly to the version that wrote it or later"
         )
     raise ArtifactVersionError(
         f"{where}: unknown artifact format version {version}; anomaly "
-        f"{anomaly.__version__} reads format versions {supported}"
+        f"{__version__} reads format versions {supported}"
     )
 
 

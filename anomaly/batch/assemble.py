@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from anomaly.batch.store import MONTHLY, load_summary, monthly_arrays
 from anomaly.batch.workdir import WorkDir
-from anomaly.io.keys import sorted_factorize
+from anomaly.io import sorted_factorize
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 #: Series per row group of ``scores.parquet``.

@@ -19,10 +19,8 @@ import pyarrow as pa
 from anomaly.batch.partition import pair_partitions
 from anomaly.batch.scan import ROW_SCHEMA, scanned_batches
 from anomaly.batch.tasks import PassPlan
-from anomaly.io.origin import Source
-from anomaly.io.validate import check_flows
-from anomaly.model.evidence import positions
-from anomaly.panel import Panel, build_panel
+from anomaly.io import Source, check_flows
+from anomaly.panel import Panel, build_panel, positions
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 

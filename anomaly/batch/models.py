@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from anomaly.batch.partition import pair_partitions
-from anomaly.model import TradeAnomalyModel
+from anomaly.model import TradeAnomalyModel, load_model
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class _Loaded:
 _loaded: list[_Loaded] = []
 
 
-def load_model(model: ModelRef | TradeAnomalyModel) -> TradeAnomalyModel:
+def cached_model(model: ModelRef | TradeAnomalyModel) -> TradeAnomalyModel:
     """The model a task works with (loaded once per process, then reused)."""
     return _entry(model).model
 
@@ -105,15 +105,13 @@ def _entry(model: ModelRef | TradeAnomalyModel) -> _Loaded:
 
 
 def _load(ref: ModelRef) -> TradeAnomalyModel:
-    from anomaly.model.persist import load_model as load_artifact
-
     if ref.path is not None:
-        return load_artifact(ref.path, strict=ref.strict)
+        return load_model(ref.path, strict=ref.strict)
     # A private directory: a predictable name in a shared temp dir could be planted.
     with tempfile.TemporaryDirectory(prefix="anomaly-model-") as folder:
         path = Path(folder) / "model.zip"
         path.write_bytes(ref.archive)
-        return load_artifact(path, strict=ref.strict)
+        return load_model(path, strict=ref.strict)
 
 
 def _sha256(data: bytes) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anomaly import __version__
+from anomaly._version import __version__
 from anomaly.batch.assemble import gather_summary, history_tables, scores_schema, window_tables
 from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
 from anomaly.batch.history import history_frame
@@ -31,10 +31,15 @@ from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
 from anomaly.batch.workdir import LAYOUT, WorkDir
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
-from anomaly.model import TradeAnomalyModel
-from anomaly.model.outputs import RunOutputs
-from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS
-from anomaly.panel.core import as_month
+from anomaly.model import (
+    HISTORY_LEADS,
+    HISTORY_MONTHS,
+    RunOutputs,
+    TradeAnomalyModel,
+    load_model,
+    run_record,
+)
+from anomaly.panel import as_month
 from anomaly.progress import counted, step
 
 logger = logging.getLogger(__name__)
@@ -187,19 +192,13 @@ def score_batch(
                     history = history_frame(top, passes, merged.history, model.hs_level)
                     outputs.add_scores(history_tables(history, schema))
                     written.result()
-                run = {
-                    "scored_window": [str(periods[0]), str(periods[-1])],
-                    "currency": currency or model.currency_,
-                    "n_series": len(leads),
-                    "n_alerts": int(leads["alert"].sum()),
-                    "batch": {
-                        "engine": engine,
-                        "workers": workers,
-                        "partitions": n_partitions,
-                    },
-                }
-                if model_path is not None:
-                    run["model"] = str(model_or_path)
+                run = run_record(
+                    leads,
+                    periods,
+                    currency=currency or model.currency_,
+                    model=str(model_or_path) if model_path is not None else None,
+                    batch={"engine": engine, "workers": workers, "partitions": n_partitions},
+                )
                 outputs.write_run(run)
                 out = outputs.finish()
     logger.info("batch scoring: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
@@ -208,10 +207,8 @@ def score_batch(
 
 def _model(model_or_path, strict: bool) -> tuple[TradeAnomalyModel, Path | None]:
     if isinstance(model_or_path, TradeAnomalyModel):
-        model_or_path._check_fitted()
+        model_or_path.check_fitted()
         return model_or_path, None
-    from anomaly.model.persist import load_model
-
     path = Path(model_or_path)
     return load_model(path, strict=strict), path
 
@@ -242,7 +239,7 @@ def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int
         [
             model.data_fingerprint_,
             list(model.train_window_),
-            model.calibration_.threshold,
+            model.alert_threshold_,
             model.hs_level,
             type(model.forecaster_).__name__,
         ]

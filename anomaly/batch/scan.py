@@ -33,9 +33,16 @@ from anomaly.batch.partition import pair_partitions
 from anomaly.batch.sources import Inputs, read_unit
 from anomaly.batch.workdir import SPLIT_SUFFIX, WorkDir, publish
 from anomaly.errors import CurrencyError, PeriodError
-from anomaly.io.origin import FILE, LINE, Source
-from anomaly.io.validate import canonical_columns, check_negative, currency_column, period_column
-from anomaly.panel.build import REVISION_YEARS
+from anomaly.io import (
+    FILE,
+    LINE,
+    Source,
+    canonical_columns,
+    check_negative,
+    currency_column,
+    period_column,
+)
+from anomaly.panel import hs_revision
 from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
 
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
@@ -178,7 +185,7 @@ def _representatives(frame: pd.DataFrame, ordinal: np.ndarray) -> np.ndarray:
     series these rows would.
     """
     years = ordinal // 12 + 1970
-    revision = sum((years >= year).astype(np.int8) for year in REVISION_YEARS)
+    revision = hs_revision(years)
     columns = {name: pd.factorize(frame[name])[0] for name in SERIES_KEY_COLUMNS}
     return ~pd.DataFrame(columns | {"revision": revision}).duplicated().to_numpy()
 

@@ -20,8 +20,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 
 from anomaly.errors import EmptyDataError, FormatError
-from anomaly.io.detect import detect_format
-from anomaly.io.origin import FILE, LINE, Source
+from anomaly.io import FILE, LINE, Source, detect_format
 from anomaly.schema import CANONICAL_COLUMNS
 
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anomaly.model.context import DEMAND_KEYS, ScoringContext
-from anomaly.model.evidence import WindowEvidence
-from anomaly.panel.core import Panel
+from anomaly.model import DEMAND_KEYS, ScoringContext, WindowEvidence
+from anomaly.panel import Panel
 
 #: Monthly arrays of the evidence, in the order of the scores table's columns.
 MONTHLY = ("actual", "expected", "lower", "upper", "z")

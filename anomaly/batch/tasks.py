@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 
 from anomaly.batch.errors import BatchError
-from anomaly.batch.models import ModelRef, load_model, trained_partitions
+from anomaly.batch.models import ModelRef, cached_model, trained_partitions
 from anomaly.batch.scan import KEY_SCHEMA, ROW_SCHEMA, dictionary_codes, read_scanned
 from anomaly.batch.store import (
     Share,
@@ -33,14 +33,9 @@ from anomaly.batch.store import (
     save_panel,
 )
 from anomaly.batch.workdir import WorkDir, publish
-from anomaly.io.keys import combine_codes
-from anomaly.io.origin import Source
-from anomaly.io.validate import check_flows
-from anomaly.model import TradeAnomalyModel
-from anomaly.model.context import ScoringContext
-from anomaly.model.evidence import positions
-from anomaly.panel import Panel, build_panel
-from anomaly.panel.build import REVISION_YEARS
+from anomaly.io import Source, check_flows, combine_codes
+from anomaly.model import ScoringContext, TradeAnomalyModel
+from anomaly.panel import Panel, build_panel, hs_revision, positions
 from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
 
 EMPTY = "empty"
@@ -101,9 +96,8 @@ def partition_evidence(
     folder = plan.work.evidence_dir(partition)
     if not folder.exists():
         panel, appended = load_panel(plan.work.panel_dir(partition), plan.periods)
-        scorer = load_model(model).scorer_
         first, last = plan.periods[0], plan.periods[-2]
-        evidence = scorer.evidence(panel, first, last, context)
+        evidence = cached_model(model).evidence(panel, first, last, context)
         rows = positions(panel.keys, evidence.summary)
         n_data = panel.n_series - len(appended)
         trained = np.full(len(rows), -1, dtype=np.int64)
@@ -116,7 +110,7 @@ def partition_evidence(
 def _build(
     plan: PassPlan, model: ModelRef | TradeAnomalyModel, partition: int, folder: Path
 ) -> None:
-    fitted = load_model(model)
+    fitted = cached_model(model)
     trained = fitted.keys_[trained_partitions(model, plan.n_partitions) == partition]
     scanned = read_scanned(plan.work.rows_files(partition), ROW_SCHEMA)
     # Only the window's values are scored: the months before it count for which
@@ -146,9 +140,9 @@ def _build(
         panel = build_panel(flows, hs_level=fitted.hs_level)
         panel = panel.window(periods[0], periods[-1])
     n_data = panel.n_series
-    panel = fitted.scorer_.with_trained_series(panel, keys=trained)
+    panel = fitted.with_trained_series(panel, keys=trained)
     appended = trained.index.to_numpy()[positions(trained, panel.keys.iloc[n_data:])]
-    context = fitted.scorer_.context(panel, periods[0], periods[-2])
+    context = fitted.context(panel, periods[0], periods[-2])
     save_panel(folder, panel, appended.astype(np.int64), Share(context, history))
 
 
@@ -189,7 +183,7 @@ def _series_keys(rows: pa.Table) -> pd.DataFrame:
         return _frame(KEY_SCHEMA.empty_table())
     period = rows["period"].to_numpy()
     years = period // 12 + 1970
-    revision = sum((years >= year).astype(np.int64) for year in REVISION_YEARS)
+    revision = hs_revision(years).astype(np.int64)
     codes = [dictionary_codes(rows, name)[0] for name in SERIES_KEY_COLUMNS]
     _, first = np.unique(combine_codes([*codes, revision]), return_index=True)
     return _frame(rows.select(KEY_SCHEMA.names).take(pa.array(np.sort(first))))

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from anomaly.artifacts.atomic import replace_file
+from anomaly.artifacts import replace_file
 from anomaly.batch.errors import BatchError
 
 JOB_FILE = "job.json"

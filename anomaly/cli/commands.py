@@ -10,28 +10,21 @@ from pathlib import Path
 import pandas as pd
 
 from anomaly.errors import DataError
+from anomaly.forecast import SHORT_NAMES
 from anomaly.progress import step
 
-FORECASTER_CHOICES = {
-    "pooled": "PooledForecaster",
-    "ets": "ETSForecaster",
-    "unobserved-components": "UnobservedComponentsForecaster",
-    "prewar-mean": "PrewarMeanForecaster",
-    "seasonal-naive": "SeasonalNaiveForecaster",
-}
 TOP_PRINTED = 10
 
 
 def train(args: argparse.Namespace) -> None:
     """``anomaly train``: read, fit, save (and optionally pack)."""
-    import anomaly.forecast as forecast
     from anomaly.artifacts import pack_artifact
     from anomaly.io import read_flows
     from anomaly.model import TradeAnomalyModel
 
     with step("reading input"):
         flows = read_flows(args.data, format=args.format)
-    forecaster = getattr(forecast, FORECASTER_CHOICES[args.forecaster])()
+    forecaster = SHORT_NAMES[args.forecaster]()
     with step("training"):
         model = TradeAnomalyModel(forecaster, hs_level=args.hs_level).fit(
             flows, args.train_start, args.train_end
@@ -47,8 +40,8 @@ def train(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     """``anomaly score``: load, read, score, write atomically (in batches with any batch
     option)."""
-    from anomaly import load
     from anomaly.io import read_flows
+    from anomaly.model import load_model
 
     if any(
         getattr(args, name) is not None
@@ -58,7 +51,7 @@ def score(args: argparse.Namespace) -> None:
         return
 
     with step("loading model"):
-        model = load(args.model, strict=args.strict)
+        model = load_model(args.model, strict=args.strict)
     with step("reading input"):
         flows = read_flows(args.data, format=args.format)
     with step("scoring"):

@@ -19,9 +19,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from anomaly import __version__
+from anomaly._version import __version__
 from anomaly.cli import commands
 from anomaly.errors import AnomalyError, ArtifactError
+from anomaly.forecast import SHORT_NAMES
+from anomaly.io import AUTO, FORMAT_CHOICES
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_DATA, EXIT_ARTIFACT = 0, 1, 2, 3, 4
 
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--forecaster",
         default="pooled",
-        choices=sorted(commands.FORECASTER_CHOICES),
+        choices=sorted(SHORT_NAMES),
         help="counterfactual model (default: pooled, the fast vectorised one)",
     )
     train.add_argument(
@@ -147,16 +149,8 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        default="auto",
-        choices=[
-            "auto",
-            "canonical",
-            "comext",
-            "comext-relational",
-            "comext-bulk",
-            "comtrade",
-            "comtrade-api",
-        ],
+        default=AUTO,
+        choices=FORMAT_CHOICES,
         help="input format (default: detected from the header)",
     )
 

@@ -1,32 +1,77 @@
 """Stage 4: detectors that turn deviations from the counterfactual into calibrated evidence.
 
+Every detector follows one protocol (:mod:`~anomaly.detect.base`): fit and calibrate
+on the placebo window, summarise a chunk of series, give calibrated statistics,
+evidence as a log p-value (lower = more anomalous) and named signals, and save and
+restore its own state. One module per detector:
+
 - :mod:`~anomaly.detect.residual`: each series against its predictive distribution;
 - :mod:`~anomaly.detect.mirror`: exports declared against imports declared received;
-- :mod:`~anomaly.detect.rerouting`: substitution, onward flows, general-demand control;
-- :mod:`~anomaly.detect.iforest`: isolation forest over engineered features;
-- :mod:`~anomaly.detect.calibration`, :mod:`~anomaly.detect.ensemble`: placebo
-  calibration and the combined score (higher = more anomalous, everywhere).
+- :mod:`~anomaly.detect.rerouting`: substitution and onward flows through hubs;
+- :mod:`~anomaly.detect.iforest`: isolation forest over engineered features (its trees
+  as arrays in :mod:`~anomaly.detect.forest`).
+
+:mod:`~anomaly.detect.ensemble` combines them into one score (higher = more
+anomalous, everywhere), :mod:`~anomaly.detect.scope` decides which series can alert,
+:mod:`~anomaly.detect.config` holds the settings they share and
+:mod:`~anomaly.detect.registry` the classes an artifact may name.
 """
 
+from anomaly.detect.base import (
+    BaseDetector,
+    Detector,
+    DetectorState,
+    PlaceboEvidence,
+    ScoringWindow,
+)
 from anomaly.detect.calibration import BinnedZCalibration, ZCalibration, empirical_upper_p
-from anomaly.detect.ensemble import cauchy_combination, log_cauchy_combination, score_from_log_p
+from anomaly.detect.config import DetectionConfig
+from anomaly.detect.ensemble import (
+    Ensemble,
+    cauchy_combination,
+    combined_scores,
+    log_cauchy_combination,
+    score_from_log_p,
+)
 from anomaly.detect.iforest import FEATURES, IsolationForestDetector, series_features
-from anomaly.detect.mirror import MirrorRatios, mirror_summary
-from anomaly.detect.rerouting import demand_growth, onward_flows, substitution
-from anomaly.detect.residual import residual_summary
+from anomaly.detect.mirror import MirrorDetector, MirrorRatios, mirror_summary
+from anomaly.detect.registry import (
+    DETECTORS,
+    default_detectors,
+    detector_class,
+    register_detector,
+)
+from anomaly.detect.rerouting import ReroutingDetector, onward_flows, substitution
+from anomaly.detect.residual import ResidualDetector, residual_summary
+from anomaly.detect.scope import in_scope
 
 __all__ = [
+    "DETECTORS",
     "FEATURES",
+    "BaseDetector",
     "BinnedZCalibration",
+    "DetectionConfig",
+    "Detector",
+    "DetectorState",
+    "Ensemble",
     "IsolationForestDetector",
+    "MirrorDetector",
     "MirrorRatios",
+    "PlaceboEvidence",
+    "ReroutingDetector",
+    "ResidualDetector",
+    "ScoringWindow",
     "ZCalibration",
     "cauchy_combination",
-    "demand_growth",
+    "combined_scores",
+    "default_detectors",
+    "detector_class",
     "empirical_upper_p",
+    "in_scope",
     "log_cauchy_combination",
     "mirror_summary",
     "onward_flows",
+    "register_detector",
     "residual_summary",
     "score_from_log_p",
     "series_features",

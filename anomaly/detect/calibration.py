@@ -13,6 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+#: Scales a median absolute deviation to a normal standard deviation.
+MAD_TO_SD = 1.4826
+#: Fewest placebo values a robust calibration is fitted on (see ``DetectionConfig``).
+MIN_VALUES = 20
+
+
+def robust_spread(values: np.ndarray, centre: float) -> float:
+    """Scaled median absolute deviation of ``values`` around ``centre``."""
+    return float(MAD_TO_SD * np.median(np.abs(values - centre)))
+
 
 @dataclass(frozen=True)
 class ZCalibration:
@@ -26,14 +36,13 @@ class ZCalibration:
     spread: float = 1.0
 
     @classmethod
-    def from_placebo(cls, raw: np.ndarray) -> ZCalibration:
-        """Fit on placebo values (``NaN`` ignored; identity if too few)."""
+    def from_placebo(cls, raw: np.ndarray, min_values: int = MIN_VALUES) -> ZCalibration:
+        """Fit on placebo values (``NaN`` ignored; identity if fewer than ``min_values``)."""
         values = raw[np.isfinite(raw)]
-        if values.size < 20:
+        if values.size < min_values:
             return cls()
         centre = float(np.median(values))
-        spread = float(1.4826 * np.median(np.abs(values - centre)))
-        return cls(centre, max(spread, 1e-3))
+        return cls(centre, max(robust_spread(values, centre), 1e-3))
 
     def z(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated z (higher = further above the counterfactual)."""
@@ -75,8 +84,11 @@ class StoufferCalibration:
     variance: tuple[float, float, float] = (1.0, 0.0, 0.0)
 
     @classmethod
-    def from_placebo(cls, z_months: np.ndarray) -> StoufferCalibration:
-        """Fit on the placebo's monthly z (series × months, ``NaN`` where unpublished)."""
+    def from_placebo(
+        cls, z_months: np.ndarray, min_values: int = MIN_VALUES
+    ) -> StoufferCalibration:
+        """Fit on the placebo's monthly z (series × months, ``NaN`` where unpublished);
+        window lengths with fewer than ``min_values`` series are left out."""
         from scipy.optimize import nnls
 
         observed = np.isfinite(z_months)
@@ -87,9 +99,8 @@ class StoufferCalibration:
         lags, variances = [], []
         for k in range(stouffer.shape[1]):
             values = stouffer[:, k][counts[:, k] > 0]
-            if values.size >= 20:
-                centre = np.median(values)
-                variances.append((1.4826 * np.median(np.abs(values - centre))) ** 2)
+            if values.size >= min_values:
+                variances.append(robust_spread(values, np.median(values)) ** 2)
                 lags.append(k)
         if not lags:
             return cls()
@@ -128,15 +139,18 @@ class BinnedZCalibration:
     spreads: np.ndarray
 
     @classmethod
-    def from_placebo(cls, raw: np.ndarray, size: np.ndarray, n_bins: int = 5) -> BinnedZCalibration:
-        """Fit on placebo values; bins with fewer than 20 values use the pooled fit."""
+    def from_placebo(
+        cls, raw: np.ndarray, size: np.ndarray, n_bins: int = 5, min_values: int = MIN_VALUES
+    ) -> BinnedZCalibration:
+        """Fit on placebo values; with fewer than ``min_values`` per bin on average, one
+        pooled fit (and a bin with fewer than ``min_values`` is read uncalibrated)."""
         valid = np.isfinite(raw) & np.isfinite(size)
-        pooled = ZCalibration.from_placebo(raw[valid])
-        if valid.sum() < 20 * n_bins:
+        pooled = ZCalibration.from_placebo(raw[valid], min_values)
+        if valid.sum() < min_values * n_bins:
             return cls(np.array([]), np.array([pooled.centre]), np.array([pooled.spread]))
         edges = np.quantile(size[valid], np.linspace(0, 1, n_bins + 1)[1:-1])
         bins = np.digitize(size[valid], edges)
-        fits = [ZCalibration.from_placebo(raw[valid][bins == b]) for b in range(n_bins)]
+        fits = [ZCalibration.from_placebo(raw[valid][bins == b], min_values) for b in range(n_bins)]
         return cls(
             edges,
             np.array([f.centre for f in fits]),

@@ -5,11 +5,28 @@ The Cauchy combination test (Liu & Xie, 2020) stays valid under arbitrary depend
 and is led by the strongest signal, which is what an analyst wants: a flow is a lead
 when any detector finds strong evidence. The score is ``-log10`` of the combined
 p-value: higher = more anomalous, everywhere in this package.
+
+:class:`Ensemble` runs a list of detectors (:mod:`anomaly.detect.base`) through their
+steps in an order their ``requires`` allow, decides the scope, and sets the alert
+threshold on the placebo window.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Self
+
 import numpy as np
+import pandas as pd
+
+from anomaly.detect.base import Detector, PlaceboEvidence, ScoringWindow
+from anomaly.detect.config import DetectionConfig
+from anomaly.detect.scope import in_scope
+from anomaly.panel import Panel
+
+logger = logging.getLogger(__name__)
 
 #: p-values above this are capped before combining: a detector that sees nothing
 #: (p near 1) adds a large negative term to the Cauchy statistic and could otherwise
@@ -83,3 +100,133 @@ def log_cauchy_combination(log_p: np.ndarray, weights: np.ndarray | None = None)
 def score_from_log_p(log_p: np.ndarray) -> np.ndarray:
     """The ensemble score ``-log10(p)`` from a natural-log p-value: 2 means p = 0.01."""
     return -log_p / np.log(10)
+
+
+class Ensemble:
+    """A list of detectors, calibrated together and combined into one score per series.
+
+    Detectors run in list order, except that one reading another's statistics
+    (``requires``) runs after it. The statistics table holds, after the summary, the
+    statistics of the detectors that read only their own columns, then ``in_scope``,
+    then those of the detectors that read others'. p-values and signals keep list
+    order.
+
+    Parameters
+    ----------
+    detectors : sequence of Detector
+    config : DetectionConfig
+    false_alarm_rate : float
+        Share of in-scope placebo series that alert: sets :attr:`threshold_`.
+
+    Attributes
+    ----------
+    threshold_ : float
+        Alert threshold on the combined score.
+    """
+
+    def __init__(
+        self, detectors: Sequence[Detector], config: DetectionConfig, false_alarm_rate: float
+    ) -> None:
+        self.detectors = list(detectors)
+        self.config = config
+        self.false_alarm_rate = false_alarm_rate
+        names = [d.name for d in self.detectors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"detector names must be distinct, got {names}")
+        self._independent, self._dependent = _run_order(self.detectors)
+
+    @property
+    def signal_names(self) -> tuple[str, ...]:
+        """Every signal a lead can carry, in the order leads list them."""
+        return tuple(name for d in self.detectors for name in d.signal_names)
+
+    @property
+    def pvalue_columns(self) -> tuple[str, ...]:
+        """Leads columns of the detectors' p-values, in list order."""
+        return tuple(d.pvalue_column for d in self.detectors if d.pvalue_column)
+
+    def learned(self, train: Panel) -> Ensemble:
+        """Unfitted copies of the detectors that learned from ``train`` only (what the
+        placebo window's evidence is summarised with)."""
+        return Ensemble(
+            [d.clone().fit(train, None) for d in self.detectors],
+            self.config,
+            self.false_alarm_rate,
+        )
+
+    def fit(self, train: Panel, placebo: PlaceboEvidence) -> Self:
+        """Fit every detector on ``train`` and ``placebo``, then set the alert threshold."""
+        table = placebo.table.copy(deep=False)
+        for detector in (*self._independent, None, *self._dependent):
+            if detector is None:
+                table["in_scope"] = in_scope(table, self.config)
+                continue
+            detector.fit(train, replace(placebo, table=table))
+            for name, values in detector.statistics(table).items():
+                table[name] = values
+        scores = combined_scores(self.log_pvalues(table))
+        # Alerts are raised on in-scope series only, so their false-alarm rate is
+        # calibrated among them (all series when the placebo has too few).
+        scope = table["in_scope"].to_numpy()
+        reference = scores[scope] if scope.sum() >= self.config.min_scope_series else scores
+        self.threshold_ = float(np.quantile(reference, 1 - self.false_alarm_rate))
+        logger.info(
+            "placebo calibration on %d series: alert threshold %.2f", len(table), self.threshold_
+        )
+        return self
+
+    def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
+        """Every detector's summary columns of one chunk of series, in list order."""
+        columns: dict[str, np.ndarray] = {}
+        for detector in self.detectors:
+            columns |= detector.summarise(window)
+        return columns
+
+    def statistics(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """The summary with every detector's statistics and ``in_scope`` added."""
+        # A shallow copy: new columns never reach the caller's frame.
+        table = summary.copy(deep=False)
+        for detector in (*self._independent, None, *self._dependent):
+            if detector is None:
+                table["in_scope"] = in_scope(table, self.config)
+                continue
+            for name, values in detector.statistics(table).items():
+                table[name] = values
+        return table
+
+    def log_pvalues(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Natural log of each detector's p-value (``NaN`` where it does not apply)."""
+        columns = {}
+        for detector in self.detectors:
+            if detector.pvalue_column:
+                columns[detector.pvalue_column] = detector.log_pvalue(table)
+        return pd.DataFrame(columns, index=table.index)
+
+    def signal_flags(self, leads: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Which signals fired on each series (``leads`` holds the p-values)."""
+        flags: dict[str, np.ndarray] = {}
+        for detector in self.detectors:
+            flags |= detector.signals(leads)
+        return {name: np.nan_to_num(flags[name], nan=0).astype(bool) for name in self.signal_names}
+
+
+def combined_scores(log_pvalues: pd.DataFrame) -> np.ndarray:
+    """The combined score (``-log10`` of the Cauchy-combined p-value) of each row."""
+    return score_from_log_p(log_cauchy_combination(log_pvalues.to_numpy()))
+
+
+def _run_order(detectors: list[Detector]) -> tuple[list[Detector], list[Detector]]:
+    """Detectors that read no other's statistics (list order), then the others in an
+    order that gives each what it reads (list order where free)."""
+    independent = [d for d in detectors if not d.requires]
+    available = {column for d in independent for column in d.provides}
+    dependent, waiting = [], [d for d in detectors if d.requires]
+    while waiting:
+        ready = next((d for d in waiting if set(d.requires) <= available), None)
+        if ready is None:
+            missing = {d.name: sorted(set(d.requires) - available) for d in waiting}
+            raise ValueError(f"no detector provides what these read: {missing}")
+        waiting.remove(ready)
+        dependent.append(ready)
+        available |= set(ready.provides)
+    return independent, dependent

@@ -1,23 +1,32 @@
-"""Isolation-forest detector over per-series engineered features.
+"""Isolation-forest detector: how isolated a flow's whole picture is from normal times.
 
-The forest is fitted on the placebo window's features (flows in normal times), so
-it learns what ordinary departures from the counterfactual look like, and scores the
-scoring window's flows by how isolated they are from that. Its score is calibrated
-like the other detectors': the p-value is the share of placebo flows at least as
-isolated. The fitted trees are kept as arrays (:mod:`anomaly.artifacts.iforest`) and
-scored from them, so a loaded model scores exactly as the one that was trained.
+The forest is grown on the placebo window's per-series features (flows in normal
+times: their residual, growth, mirror and onward readings, see
+:func:`series_features`), so it learns what ordinary departures from the
+counterfactual look like, and scores the scoring window's flows by how isolated they
+are from that. Its evidence is calibrated like the other detectors': the p-value is
+the share of placebo flows at least as isolated. The fitted trees are kept as arrays
+(:mod:`anomaly.detect.forest`) and scored from them, so a loaded model scores exactly
+as the one that was trained.
+
+Only a flow that rose above its counterfactual can be a lead through the forest: a
+collapse is reported by the other detectors, not ranked by isolation.
 """
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, Self
+
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.ensemble import IsolationForest
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from anomaly.artifacts import IsolationForestArrays, export_isolation_forest
+from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence
 from anomaly.detect.calibration import empirical_upper_p
+from anomaly.detect.config import DetectionConfig
+from anomaly.detect.forest import IsolationForestArrays, export_isolation_forest
+from anomaly.errors import NotFittedError
+from anomaly.panel import Panel
 
 #: Features computed by :func:`series_features`, in column order.
 FEATURES: tuple[str, ...] = (
@@ -29,6 +38,8 @@ FEATURES: tuple[str, ...] = (
     "share_shift",
     "new_flow",
 )
+#: A flow "is isolated" (the ``isolation`` signal) at a p-value at or below this.
+ISOLATION_P = 0.01
 
 
 def series_features(summary: pd.DataFrame) -> np.ndarray:
@@ -58,90 +69,116 @@ def series_features(summary: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(np.column_stack(columns), nan=0.0, posinf=0.0, neginf=0.0)
 
 
-class IsolationForestDetector(OutlierMixin, BaseEstimator):
-    """Isolation forest whose scores are calibrated p-values against its training data.
+class IsolationForestDetector(BaseDetector):
+    """Isolation forest over :func:`series_features`, calibrated on the placebo window.
 
     Parameters
     ----------
+    config : DetectionConfig, optional
     n_estimators : int
         Trees in the forest.
     max_samples : int or "auto"
         Samples drawn to grow each tree.
-    false_alarm_rate : float
-        Share of training rows :meth:`predict` calls outliers.
     random_state : int
         Seed of the forest.
 
     Attributes
     ----------
     forest_arrays_ : dict of str to numpy.ndarray
-        The fitted trees as arrays (what artifacts store).
+        The fitted trees as arrays (:func:`~anomaly.detect.forest.export_isolation_forest`).
     training_scores_ : numpy.ndarray
-        Sorted scores of the training rows, the reference for :meth:`pvalues`.
+        Sorted isolation of the placebo rows, the reference of :meth:`pvalues`.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> detector = IsolationForestDetector(n_estimators=50).fit(rng.normal(size=(500, 3)))
+    >>> detector = IsolationForestDetector(n_estimators=50).fit_features(rng.normal(size=(500, 3)))
     >>> p = detector.pvalues(np.array([[0.0, 0.0, 0.0], [8.0, 8.0, 8.0]]))
     >>> bool(p[1] < 0.01 < p[0])
     True
     """
 
+    name: ClassVar[str] = "isolation"
+    pvalue_column: ClassVar[str | None] = "p_isolation"
+    signal_names: ClassVar[tuple[str, ...]] = ("isolation",)
+    requires: ClassVar[tuple[str, ...]] = ("z", "mirror_z", "onward_z")
+
     def __init__(
         self,
+        config: DetectionConfig | None = None,
+        *,
         n_estimators: int = 200,
         max_samples: int | str = "auto",
-        false_alarm_rate: float = 0.01,
         random_state: int = 0,
     ) -> None:
+        super().__init__(config)
         self.n_estimators = n_estimators
         self.max_samples = max_samples
-        self.false_alarm_rate = false_alarm_rate
         self.random_state = random_state
 
-    def fit(self, X, y=None):
-        """Grow the forest on ``X`` (rows = flows in normal times)."""
-        X = validate_data(self, X)
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "n_estimators": self.n_estimators,
+            "max_samples": self.max_samples,
+            "random_state": self.random_state,
+        }
+
+    def fit(self, train: Panel, placebo: PlaceboEvidence | None) -> Self:
+        """Grow the forest on the placebo series' features (nothing without a placebo)."""
+        if placebo is not None:
+            self.fit_features(series_features(placebo.table))
+        return self
+
+    def fit_features(self, X: np.ndarray) -> Self:
+        """Grow the forest on a feature matrix (rows = flows in normal times)."""
+        X = np.asarray(X, dtype=np.float64)
         forest = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,
             random_state=self.random_state,
         ).fit(X)
         self.forest_arrays_ = export_isolation_forest(forest)
-        self.training_scores_ = np.sort(self._raw_scores(X))
-        self.offset_ = float(np.quantile(self.training_scores_, 1 - self.false_alarm_rate))
+        self.training_scores_ = np.sort(self.isolation(X))
         return self
 
-    def restore(
-        self, forest_arrays: dict[str, np.ndarray], training_scores: np.ndarray, offset: float
-    ) -> IsolationForestDetector:
-        """Set the fitted state read back from an artifact (the inverse of :meth:`fit`)."""
-        self.forest_arrays_ = forest_arrays
-        self.training_scores_ = training_scores
-        self.offset_ = offset
-        self.n_features_in_ = int(forest_arrays["n_features_in"])
-        return self
-
-    def _raw_scores(self, X: np.ndarray) -> np.ndarray:
+    def isolation(self, X: np.ndarray) -> np.ndarray:
+        """Isolation of each row: higher = more anomalous (the paper's anomaly score)."""
+        if not hasattr(self, "forest_arrays_"):
+            raise NotFittedError("the isolation forest is not fitted; call fit() first")
         return -IsolationForestArrays(self.forest_arrays_).score_samples(X)
 
-    def score_samples(self, X):
-        """Isolation score of each row: higher = more anomalous."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        return self._raw_scores(X)
+    def pvalues(self, X: np.ndarray) -> np.ndarray:
+        """Share of placebo rows at least as isolated as each row."""
+        isolation = self.isolation(X)  # checks it is fitted first
+        return empirical_upper_p(self.training_scores_, isolation)
 
-    def decision_function(self, X):
-        """``offset_ - score``: negative for rows flagged as outliers (scikit-learn's sign)."""
-        scores = self.score_samples(X)  # checks it is fitted first
-        return self.offset_ - scores
+    def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
+        """Log p-value of each rising series (``NaN`` where the flow did not rise)."""
+        rising = table["z"].to_numpy() > 0
+        log_p = np.full(len(table), np.nan)
+        # Only where it applies: the forest's descent is the costliest step of ranking.
+        features = series_features(table)[rising]
+        if len(features):
+            log_p[rising] = np.log(self.pvalues(features))
+        return log_p
 
-    def predict(self, X):
-        """-1 for outliers (score above the training ``1 - false_alarm_rate`` quantile), else 1."""
-        return np.where(self.decision_function(X) < 0, -1, 1)
+    def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {"isolation": table[self.pvalue_column].to_numpy() <= ISOLATION_P}
 
-    def pvalues(self, X) -> np.ndarray:
-        """Share of training rows at least as isolated as each row."""
-        scores = self.score_samples(X)  # checks it is fitted first
-        return empirical_upper_p(self.training_scores_, scores)
+    def to_state(self) -> DetectorState:
+        arrays = {f"forest.{name}": value for name, value in self.forest_arrays_.items()}
+        arrays["training_scores"] = self.training_scores_
+        return DetectorState(params=self.get_params(), arrays=arrays)
+
+    @classmethod
+    def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
+        detector = cls(config, **state.params)
+        forest = {
+            name.removeprefix("forest."): value
+            for name, value in state.arrays.items()
+            if name.startswith("forest.")
+        }
+        IsolationForestArrays(forest)  # refuses missing arrays or broken trees now
+        detector.forest_arrays_ = forest
+        detector.training_scores_ = state.arrays["training_scores"]
+        return detector

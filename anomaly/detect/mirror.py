@@ -10,17 +10,26 @@ later, and the reading nearer normal is kept.
 
 A partner that stopped publishing (Russia after 2021) is missing data, never "zero
 received": only months both reporters published count.
+
+Everything about mirrors lives here: pairing (:func:`mirror_targets`), the normal
+ratios (:class:`MirrorRatios`), the window's reading (:func:`mirror_summary`) and the
+detector that calibrates it (:class:`MirrorDetector`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
+from scipy.special import log_ndtr
 
-from anomaly.panel.core import Panel
+from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
+from anomaly.detect.calibration import BinnedZCalibration
+from anomaly.detect.config import DetectionConfig
+from anomaly.panel import Panel, positions
 from anomaly.schema import MIRROR_FLOW, SERIES_KEY_COLUMNS
 
 #: Default CIF/FOB margin: imports are declared at cost, insurance and freight, about
@@ -201,3 +210,125 @@ def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarr
         "mirror_gap": gap,
         "log_departure": departure,
     }
+
+
+#: Summary columns of :meth:`MirrorDetector.summarise`, by :func:`mirror_summary` key.
+MIRROR_COLUMNS = {
+    "sent": "mirror_sent",
+    "received": "mirror_received",
+    "expected_received": "mirror_expected",
+    "not_received": "not_received",
+    "mirror_gap": "mirror_gap",
+    "log_departure": "log_departure",
+}
+
+
+def mirror_statistic(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The mirror detector's raw statistic and the size it is calibrated by.
+
+    The statistic is the gap share (1 = nothing received), bounded to [-1, 1]: unlike
+    a log ratio it cannot explode when a small flow's receipts are zero, which a
+    classification difference or a confidential month can cause; the size is the
+    log of the expected receipts (small flows' gaps are noisier).
+    """
+    gap = table["mirror_gap"].clip(-1.0, 1.0).to_numpy()
+    return gap, np.log1p(table["mirror_expected"].to_numpy())
+
+
+def learn_ratios(train: Panel) -> MirrorRatios:
+    """Normal mirror ratios of every export series of ``train`` whose partner publishes."""
+    published = train.published_mask()
+    publishing = set(train.keys["reporter"][published.any(axis=1)])
+    targets = mirror_targets(train, publishing)
+    exports = np.where(
+        published[targets.declared], np.nan_to_num(train.values[targets.declared]), np.nan
+    )
+    imports = mirror_values(train, targets, published)
+    return MirrorRatios.learn(train.keys.iloc[targets.declared], exports, imports)
+
+
+class MirrorDetector(BaseDetector):
+    """Declared exports the destination does not declare received ("phantom exports").
+
+    Attributes
+    ----------
+    ratios_ : MirrorRatios
+        Each pair's normal mirror ratio over the training window.
+    calibration_ : BinnedZCalibration
+        The gap share's placebo distribution, by size of the expected receipts.
+    """
+
+    name: ClassVar[str] = "mirror"
+    pvalue_column: ClassVar[str | None] = "p_mirror"
+    signal_names: ClassVar[tuple[str, ...]] = ("mirror_gap",)
+    provides: ClassVar[tuple[str, ...]] = ("mirror_z",)
+
+    def fit(self, train: Panel, placebo: PlaceboEvidence | None) -> Self:
+        """Learn the pairs' normal ratios on ``train``; calibrate on the placebo."""
+        self.ratios_ = learn_ratios(train)
+        if placebo is not None:
+            self.calibration_ = BinnedZCalibration.from_placebo(
+                *mirror_statistic(placebo.table), min_values=self.config.min_placebo_values
+            )
+        return self
+
+    def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
+        """Mirror evidence of each export series whose partner publishes (else ``NaN``)."""
+        scored = window.window
+        out = {name: np.full(scored.n_series, np.nan) for name in MIRROR_COLUMNS.values()}
+        targets = mirror_targets(scored, set(window.publishers))
+        if not len(targets.declared):
+            return out
+        # One month more on the import side, to read a shipping lag at the window's end.
+        extended = window.panel.select(positions(window.panel.keys, scored.keys))
+        partner = scored.keys["partner"].to_numpy()[targets.declared]
+        filed = targets.mirror >= 0
+        imports = np.zeros((len(targets.declared), extended.n_periods))
+        imports[filed] = np.nan_to_num(extended.values[targets.mirror[filed]], nan=0.0)
+        imports = np.where(window.published_mask(partner), imports, np.nan)
+        exports = np.where(
+            window.published[targets.declared], np.nan_to_num(scored.values[targets.declared]), 0.0
+        )
+        ratio = self.ratios_.lookup(scored.keys.iloc[targets.declared])
+        summary = mirror_summary(exports, imports, ratio)
+        for source, target in MIRROR_COLUMNS.items():
+            out[target][targets.declared] = summary[source]
+        return out
+
+    def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {"mirror_z": self.calibration_.z(*mirror_statistic(table))}
+
+    def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
+        """A gap counts on its own: declared exports that never arrive are the
+        phantom-export signature even without a surge."""
+        mirror = table["mirror_z"].to_numpy()
+        return np.where(np.isfinite(mirror), log_ndtr(-mirror), np.nan)
+
+    def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {"mirror_gap": table["mirror_z"].to_numpy() >= self.config.signal_z}
+
+    def to_state(self) -> DetectorState:
+        calibration, ratios = self.calibration_, self.ratios_
+        arrays = {
+            "log_ratio": ratios.log_ratio,
+            "pooled": np.array(ratios.pooled),
+            "calibration.edges": calibration.edges,
+            "calibration.centres": calibration.centres,
+            "calibration.spreads": calibration.spreads,
+        }
+        pairs = ratios.keys[list(SERIES_KEY_COLUMNS)].astype("string").reset_index(drop=True)
+        return DetectorState(arrays=arrays, tables={"pairs": pairs})
+
+    @classmethod
+    def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
+        detector = cls(config)
+        arrays = state.arrays
+        detector.ratios_ = MirrorRatios(
+            state.tables["pairs"], arrays["log_ratio"], float(arrays["pooled"])
+        )
+        detector.calibration_ = BinnedZCalibration(
+            arrays["calibration.edges"],
+            arrays["calibration.centres"],
+            arrays["calibration.spreads"],
+        )
+        return detector

@@ -1,76 +1,42 @@
-"""Re-routing, hub and general-demand signatures: evidence that spans several series.
+"""Re-routing and hub signatures: evidence that spans several series.
 
-Published analyses of sanctions evasion read three patterns across flows rather than
+Published analyses of sanctions evasion read two patterns across flows rather than
 in one flow:
 
 - **substitution**: an exporter's direct flows of a good to Russia drop while its
   flows of the same good to Russia's neighbours rise;
 - **onward flows**: a neighbour imports more of a good and exports more of it to
-  Russia;
-- **general demand**: a destination whose imports of *everything* boom is not a lead;
-  its growth in goods not on the control list is the control of a
-  difference-in-differences comparison.
+  Russia.
 
-Everything here works on the per-series summary table (one row per series, window
-totals), so it runs after chunked scoring on a table far smaller than the panel.
+Everything here works on the per-series table (one row per series, window totals),
+so it runs after chunked scoring on a table far smaller than the panel.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
+from scipy.special import log_ndtr
 
-#: A control growth needs at least this many uncontrolled series to the destination.
-MIN_CONTROL_SERIES = 5
-#: Destinations whose direct flows collapse under sanctions.
-SANCTIONED = ("RUS", "BLR")
-
-
-def demand_growth(totals: pd.DataFrame) -> pd.Series:
-    """Growth factor of each destination's uncontrolled goods.
-
-    Parameters
-    ----------
-    totals : pandas.DataFrame
-        Per destination (column ``partner``) and ``flow``: ``actual`` and ``expected``
-        sums over the scoring window of the series of goods *not* on the control list,
-        and ``n`` (how many such series).
-
-    Returns
-    -------
-    pandas.Series
-        ``Σ actual / Σ expected`` indexed by ``(partner, flow)``, for destinations with
-        at least :data:`MIN_CONTROL_SERIES` uncontrolled series (elsewhere no control
-        is applied: the factor is 1).
-
-    Examples
-    --------
-    >>> totals = pd.DataFrame({"partner": ["KGZ"], "flow": ["export"],
-    ...                        "actual": [30.0], "expected": [10.0], "n": [6]})
-    >>> demand_growth(totals).to_dict()
-    {('KGZ', 'export'): 3.0}
-    """
-    usable = totals[(totals["n"] >= MIN_CONTROL_SERIES) & (totals["expected"] > 0)]
-    growth = (usable["actual"] / usable["expected"]).clip(lower=1e-3)
-    return pd.Series(
-        growth.to_numpy(),
-        index=pd.MultiIndex.from_frame(usable[["partner", "flow"]]),
-        name="growth",
-    )
+from anomaly.detect.base import BaseDetector
+from anomaly.detect.config import DetectionConfig
 
 
-def substitution(summary: pd.DataFrame, transit: frozenset[str]) -> pd.DataFrame:
-    """For exports to transit countries: the exporter's direct drop to Russia/Belarus.
+def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
+    """For exports to transit countries: the exporter's direct drop to sanctioned ones.
 
     Returns a frame aligned with ``summary`` with ``direct_drop`` (value by which the
-    exporter's direct exports of the good to :data:`SANCTIONED` fell short of their
+    exporter's direct exports of the good to ``config.sanctioned`` fell short of their
     counterfactual), ``direct_z`` (their calibrated z; strongly negative = collapse)
     and ``substitution_share`` (this series' excess over that drop).
 
     ``summary`` needs ``reporter, partner, flow, hs, actual, expected, excess_value,
     z``.
     """
-    direct = summary[(summary["flow"] == "export") & summary["partner"].isin(SANCTIONED)]
+    transit = config.transit_set
+    direct = summary[(summary["flow"] == "export") & summary["partner"].isin(config.sanctioned)]
     per_good = direct.groupby(["reporter", "hs"], observed=True).agg(
         direct_drop=("excess_value", lambda x: float(-x.sum())), direct_z=("z", "min")
     )
@@ -89,16 +55,18 @@ def substitution(summary: pd.DataFrame, transit: frozenset[str]) -> pd.DataFrame
     )
 
 
-def onward_flows(summary: pd.DataFrame, transit: frozenset[str]) -> pd.DataFrame:
-    """For flows into a transit country: that country's own exports of the good to Russia.
+def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
+    """For flows into a transit country: that country's own exports of the good onward.
 
     A series "X exports good h to N" (declared by X) or "N imports h from X" (declared
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
-    N's declared exports of h to Russia) and ``onward_z`` (their calibrated z).
+    N's declared exports of h to ``config.onward_destination``, Russia by default),
+    ``onward_z`` (their calibrated z) and ``hub`` (N).
     """
+    transit = config.transit_set
     to_russia = summary[
         (summary["flow"] == "export")
-        & (summary["partner"] == "RUS")
+        & (summary["partner"] == config.onward_destination)
         & summary["reporter"].isin(transit)
     ]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,3 +89,56 @@ def onward_flows(summary: pd.DataFrame, transit: frozenset[str]) -> pd.DataFrame
     joined.loc[~np.asarray(into_hub, dtype=bool)] = np.nan
     joined["hub"] = np.where(into_hub, hub, None)
     return joined
+
+
+class ReroutingDetector(BaseDetector):
+    """Flows into hubs read with the hub's onward trade and the exporter's direct trade.
+
+    Stateless: it reads the residual detector's calibrated ``z`` of the other series.
+    Its evidence claims two things at once — this flow into a hub rose *and* the
+    hub's exports of the good onward rose — so its p-value is the larger of the two
+    (an intersection-union test): a hub's onward trade does not make every flow into
+    it a lead.
+    """
+
+    name: ClassVar[str] = "rerouting"
+    pvalue_column: ClassVar[str | None] = "p_onward"
+    signal_names: ClassVar[tuple[str, ...]] = ("onward_to_RUS", "rerouting", "compliance_drop")
+    provides: ClassVar[tuple[str, ...]] = (
+        "direct_drop",
+        "direct_z",
+        "substitution_share",
+        "onward_ratio",
+        "onward_z",
+        "hub",
+    )
+    requires: ClassVar[tuple[str, ...]] = ("z",)
+
+    def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        columns = {}
+        for frame in (substitution(table, self.config), onward_flows(table, self.config)):
+            # Both are indexed like ``table``: their columns are taken as they are.
+            columns |= {name: values.to_numpy() for name, values in frame.items()}
+        return columns
+
+    def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
+        onward = table["onward_z"].to_numpy()
+        log_p_flow = log_ndtr(-table["z"].to_numpy())
+        return np.where(np.isfinite(onward), np.maximum(log_p_flow, log_ndtr(-onward)), np.nan)
+
+    def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``onward_to_RUS``: a rising flow into a hub whose onward exports rose;
+        ``rerouting``: a rising flow to a hub while the exporter's direct exports of
+        the good collapsed; ``compliance_drop``: a direct export to a sanctioned
+        destination that collapsed."""
+        z = table["z"].to_numpy()
+        threshold = self.config.signal_z
+        rising = z >= threshold
+        direct_to_sanctioned = (table["flow"] == "export").to_numpy() & table["partner"].isin(
+            self.config.sanctioned
+        ).to_numpy()
+        return {
+            "onward_to_RUS": rising & (table["onward_z"].to_numpy() >= threshold),
+            "rerouting": rising & (table["direct_z"].to_numpy() <= -threshold),
+            "compliance_drop": direct_to_sanctioned & (z <= -threshold),
+        }

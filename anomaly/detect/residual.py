@@ -6,16 +6,25 @@ size or model. Per series, the months combine into Stouffer's ``Σz/√n``; mont
 row are not independent (a level shift moves them all), so the combined statistic is
 recalibrated on a pre-war placebo window (:class:`~anomaly.detect.calibration.ZCalibration`)
 before it is read as a tail probability.
+
+:func:`residual_summary` is the counterfactual evidence every detector reads (actual
+against expected, the band, the excess value); :class:`ResidualDetector` calibrates
+its Stouffer statistic and contributes the ``surge`` and ``new_flow`` signals.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 import numpy as np
+import pandas as pd
+from scipy.special import log_ndtr
 
-from anomaly.forecast.distribution import Forecast
-
-#: Interval coverage of the band shown in leads and used for persistence.
-BAND_COVERAGE = 0.9
+from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence
+from anomaly.detect.calibration import StoufferCalibration
+from anomaly.detect.config import DetectionConfig, band_quantile
+from anomaly.forecast import Forecast
+from anomaly.panel import Panel
 
 
 def residual_summary(
@@ -23,6 +32,8 @@ def residual_summary(
     actual: np.ndarray,
     published: np.ndarray,
     demand_factor: np.ndarray | None = None,
+    *,
+    coverage: float = DetectionConfig.band_coverage,
 ) -> dict:
     """Per-series evidence of a scoring window.
 
@@ -40,13 +51,16 @@ def residual_summary(
         Per series, how much general demand at the destination grew (the growth of its
         goods not under control); the counterfactual is scaled by it, so a country
         whose imports of everything boomed is not a lead.
+    coverage : float
+        Coverage of the band (``lower``, ``upper``; months above it count for
+        ``persistence``).
 
     Returns
     -------
     dict of str to numpy.ndarray
         ``z_months`` (per month, ``NaN`` where unpublished), and per series
         ``n_months``, ``actual``, ``expected``, ``lower``, ``upper`` (window totals,
-        band at :data:`BAND_COVERAGE`), ``excess_value``, ``stouffer_z``,
+        band at ``coverage``), ``excess_value``, ``stouffer_z``,
         ``persistence`` (longest run of months above the band) and ``onset`` (column
         of that run's first month, -1 if none).
 
@@ -68,11 +82,11 @@ def residual_summary(
     with np.errstate(invalid="ignore", divide="ignore"):
         stouffer = np.nansum(z_months, axis=1) / np.sqrt(n_months)
     mean = np.where(published, forecast.mean * factor, 0.0)
-    upper_m = forecast.interval(BAND_COVERAGE)[1] * factor
+    upper_m = forecast.interval(coverage)[1] * factor
     total_actual = np.where(published, actual, 0.0).sum(axis=1)
     expected = mean.sum(axis=1)
     std = np.where(published, forecast.std * factor, 0.0)
-    lower, upper = _total_band(mean, std)
+    lower, upper = _total_band(mean, std, band_quantile(coverage))
     above = published & (actual > upper_m)
     persistence, onset = _longest_run(above)
     return {
@@ -89,14 +103,14 @@ def residual_summary(
     }
 
 
-def _total_band(mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate 90% band of a window total from its months' means and spreads.
+def _total_band(mean: np.ndarray, std: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate band of a window total (``z``: its normal quantile) from its months'
+    means and spreads.
 
     Months are taken as independent and the total as log-normal with the matched
     mean and variance: the sum of skewed monthly distributions is itself skewed, and
     a log-normal keeps the band positive.
     """
-    z = 1.6449  # the normal quantile of a 90% central band
     total = mean.sum(axis=1)
     variance = (std**2).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -121,3 +135,64 @@ def _longest_run(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         best_end = np.where(longer, col, best_end)
     onset = np.where(best > 0, best_end - best + 1, -1)
     return best, onset
+
+
+class ResidualDetector(BaseDetector):
+    """Each series' window against its counterfactual: Stouffer's z, calibrated.
+
+    Attributes
+    ----------
+    calibration_ : StoufferCalibration
+        Centre and window-length variance of the statistic on the placebo window.
+
+    Examples
+    --------
+    >>> detector = ResidualDetector()
+    >>> detector.calibration_ = StoufferCalibration(0.0, (4.0, 0.0, 0.0))
+    >>> table = pd.DataFrame({"stouffer_z": [6.0], "n_months": [12]})
+    >>> detector.statistics(table)["z"].tolist()
+    [3.0]
+    """
+
+    name: ClassVar[str] = "residual"
+    pvalue_column: ClassVar[str | None] = "p_residual"
+    signal_names: ClassVar[tuple[str, ...]] = ("surge", "new_flow")
+    provides: ClassVar[tuple[str, ...]] = ("z",)
+
+    def fit(self, train: Panel, placebo: PlaceboEvidence | None) -> Self:
+        """Calibrate the statistic on the placebo's monthly z (nothing without one)."""
+        if placebo is not None:
+            self.calibration_ = StoufferCalibration.from_placebo(
+                placebo.z_months, self.config.min_placebo_values
+            )
+        return self
+
+    def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        z = self.calibration_.z(table["stouffer_z"].to_numpy(), table["n_months"].to_numpy())
+        return {"z": z}
+
+    def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
+        return log_ndtr(-table["z"].to_numpy())
+
+    def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``surge``: far above the counterfactual; ``new_flow``: the same for a flow
+        without trade in the training window."""
+        rising = table["z"].to_numpy() >= self.config.signal_z
+        new = table["trained_nonzero"].to_numpy() == 0
+        return {
+            "surge": rising & ~new,
+            "new_flow": rising & new & (table["actual"].to_numpy() > 0),
+        }
+
+    def to_state(self) -> DetectorState:
+        calibration = self.calibration_
+        return DetectorState(
+            arrays={"calibration": np.array([calibration.centre, *calibration.variance])}
+        )
+
+    @classmethod
+    def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
+        detector = cls(config)
+        centre, a, b, c = (float(x) for x in state.arrays["calibration"])
+        detector.calibration_ = StoufferCalibration(centre, (a, b, c))
+        return detector

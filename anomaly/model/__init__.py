@@ -1,7 +1,27 @@
 """Stage 5: :class:`TradeAnomalyModel` ties forecaster and detectors; :class:`Scores` holds
-the leads."""
+the leads.
 
-from anomaly.model.scores import Scores
-from anomaly.model.trade_model import TradeAnomalyModel
+Scoring runs in two public passes, in memory (:meth:`TradeAnomalyModel.score`) and in
+batch runs (:mod:`anomaly.batch`) alike: :meth:`~TradeAnomalyModel.context` per chunk
+of series, merged (:class:`ScoringContext`), then :meth:`~TradeAnomalyModel.evidence`
+per chunk (:class:`WindowEvidence`), ranked by :meth:`~TradeAnomalyModel.rank_leads`.
+"""
 
-__all__ = ["Scores", "TradeAnomalyModel"]
+from anomaly.model.context import DEMAND_KEYS, ScoringContext
+from anomaly.model.evidence import WindowEvidence
+from anomaly.model.outputs import RunOutputs, run_record
+from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS, Scores
+from anomaly.model.trade_model import TradeAnomalyModel, load_model
+
+__all__ = [
+    "DEMAND_KEYS",
+    "HISTORY_LEADS",
+    "HISTORY_MONTHS",
+    "RunOutputs",
+    "Scores",
+    "ScoringContext",
+    "TradeAnomalyModel",
+    "WindowEvidence",
+    "load_model",
+    "run_record",
+]

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.detect.rerouting import demand_growth
-
 DEMAND_KEYS = ["reporter", "partner", "flow"]
+#: A control growth needs at least this many uncontrolled series to the destination
+#: (the default of ``DetectionConfig.min_control_series``).
+MIN_CONTROL_SERIES = 5
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class ScoringContext:
         mask = table.to_numpy(dtype=bool)
         return mask if months is None else mask[:, :months]
 
-    def growth(self) -> pd.Series:
+    def growth(self, min_series: int = MIN_CONTROL_SERIES) -> pd.Series:
         """General-demand growth per ``(destination, flow)``, over the months each route's
-        reporter published (see :func:`destination`)."""
+        reporter published (see :func:`destination` and :func:`demand_growth`)."""
         published = self.published_mask(self.demand_keys["reporter"], self.demand_actual.shape[1])
         totals = pd.DataFrame(
             {
@@ -79,7 +80,46 @@ class ScoringContext:
             }
         )
         totals = totals.groupby(["partner", "flow"], as_index=False, observed=True).sum()
-        return demand_growth(totals)
+        return demand_growth(totals, min_series)
+
+
+def demand_growth(totals: pd.DataFrame, min_series: int = MIN_CONTROL_SERIES) -> pd.Series:
+    """Growth factor of each destination's uncontrolled goods.
+
+    A destination whose imports of *everything* boom is not a lead: its growth in
+    goods not on the control list is the control of a difference-in-differences
+    comparison.
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        Per destination (column ``partner``) and ``flow``: ``actual`` and ``expected``
+        sums over the scoring window of the series of goods *not* on the control list,
+        and ``n`` (how many such series).
+    min_series : int
+        Fewest uncontrolled series a destination needs for its growth to be used.
+
+    Returns
+    -------
+    pandas.Series
+        ``Σ actual / Σ expected`` indexed by ``(partner, flow)``, for destinations with
+        at least ``min_series`` uncontrolled series (elsewhere no control is applied:
+        the factor is 1).
+
+    Examples
+    --------
+    >>> totals = pd.DataFrame({"partner": ["KGZ"], "flow": ["export"],
+    ...                        "actual": [30.0], "expected": [10.0], "n": [6]})
+    >>> demand_growth(totals).to_dict()
+    {('KGZ', 'export'): 3.0}
+    """
+    usable = totals[(totals["n"] >= min_series) & (totals["expected"] > 0)]
+    growth = (usable["actual"] / usable["expected"]).clip(lower=1e-3)
+    return pd.Series(
+        growth.to_numpy(),
+        index=pd.MultiIndex.from_frame(usable[["partner", "flow"]]),
+        name="growth",
+    )
 
 
 def destination(keys: pd.DataFrame) -> np.ndarray:

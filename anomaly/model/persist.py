@@ -1,184 +1,209 @@
-"""Save a fitted :class:`TradeAnomalyModel` as an artifact; load it back without pickle.
+"""A fitted model's components as an artifact, and back, without pickle.
 
-The model's learned state is laid out as named arrays (forecaster state, detector
-calibration, isolation-forest nodes, mirror ratios) and two tables (the trained
-series and the mirror pairs); :mod:`anomaly.artifacts` writes and verifies them. A
-forecaster is rebuilt only from a fixed registry of classes, never from a name
-imported at load time.
+Each component gives its own state — the forecaster its arrays and per-series table,
+each detector a :class:`~anomaly.detect.DetectorState` — and this module only lays
+them out (format version 2):
+
+- ``config``: ``model`` (the model's parameters), ``detection`` (the
+  :class:`~anomaly.detect.DetectionConfig`), ``forecaster`` (``class``, ``params``)
+  and ``detectors`` (a list of ``name``, ``params``, in the model's order);
+- arrays ``forecast.*``, ``ensemble.threshold`` and ``detector.<name>.*``;
+- tables ``series`` (trained keys and the forecaster's per-series record) and
+  ``detector.<name>.*``.
+
+Classes are rebuilt only from fixed registries (:data:`anomaly.forecast.FORECASTERS`,
+:data:`anomaly.detect.DETECTORS`), never from a name imported at load time. Artifacts
+of format version 1 (one fixed set of detectors, their arrays under other names) are
+read through :func:`_components_v1`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from anomaly.artifacts import read_artifact, write_artifact
-from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
-from anomaly.detect.iforest import IsolationForestDetector
-from anomaly.detect.mirror import MirrorRatios
-from anomaly.errors import ArtifactError
-from anomaly.forecast import (
-    ETSForecaster,
-    PooledForecaster,
-    PrewarMeanForecaster,
-    SeasonalNaiveForecaster,
-    UnobservedComponentsForecaster,
+from anomaly.artifacts import Artifact, read_artifact, write_artifact
+from anomaly.detect import (
+    DETECTORS,
+    DetectionConfig,
+    Detector,
+    DetectorState,
+    Ensemble,
+    detector_class,
 )
-from anomaly.model.evidence import WindowScorer
-from anomaly.model.leads import Calibration
-from anomaly.model.trade_model import TradeAnomalyModel
+from anomaly.errors import ArtifactError
+from anomaly.forecast import FORECASTERS, Forecaster
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 MODEL_CLASS = "TradeAnomalyModel"
-FORECASTERS = {
-    cls.__name__: cls
-    for cls in (
-        PooledForecaster,
-        ETSForecaster,
-        UnobservedComponentsForecaster,
-        PrewarMeanForecaster,
-        SeasonalNaiveForecaster,
-    )
-}
-MODEL_PARAMS = (
-    "hs_level",
-    "chp_version",
-    "placebo_months",
-    "false_alarm_rate",
-    "n_estimators",
-    "random_state",
-)
 
 
-def save_model(model: TradeAnomalyModel, path: str | Path) -> Path:
-    """Write ``model`` as an artifact directory at ``path`` (atomically).
+@dataclass(frozen=True)
+class Components:
+    """What a fitted model is made of, as read from (or written to) an artifact.
 
-    Examples
-    --------
-    >>> save_model(model, "models/default")  # doctest: +SKIP
+    Attributes
+    ----------
+    params : dict
+        The model's constructor parameters (JSON values).
+    forecaster : Forecaster
+        Fitted.
+    keys : pandas.DataFrame
+        The trained series, in the forecaster's row order.
+    ensemble : Ensemble
+        Fitted detectors and the alert threshold.
+    metadata : dict
+        ``training_window``, ``data_fingerprint``, ``n_series``, ``currency``.
     """
-    if not hasattr(model, "forecaster_"):
-        raise ArtifactError("only a fitted model can be saved; call fit() first")
-    forecaster = model.forecaster_
-    calibration = model.calibration_
+
+    params: dict[str, Any]
+    forecaster: Forecaster
+    keys: pd.DataFrame
+    ensemble: Ensemble
+    metadata: dict[str, Any]
+
+
+def save_components(path: str | Path, components: Components) -> Path:
+    """Write ``components`` as an artifact directory at ``path`` (atomically)."""
+    forecaster, ensemble = components.forecaster, components.ensemble
     arrays = {f"forecast.{k}": np.asarray(v) for k, v in forecaster.fitted_state().items()}
-    arrays |= {
-        "calibration.residual": np.array(
-            [calibration.residual.centre, *calibration.residual.variance]
-        ),
-        "calibration.mirror.edges": calibration.mirror.edges,
-        "calibration.mirror.centres": calibration.mirror.centres,
-        "calibration.mirror.spreads": calibration.mirror.spreads,
-        "calibration.threshold": np.array(calibration.threshold),
-        "calibration.iforest_training_scores": calibration.iforest.training_scores_,
-        "calibration.iforest_offset": np.array(calibration.iforest.offset_),
-        "mirror.log_ratio": model.mirror_ratios_.log_ratio,
-        "mirror.pooled": np.array(model.mirror_ratios_.pooled),
+    arrays["ensemble.threshold"] = np.array(ensemble.threshold_)
+    tables = {
+        "series": pd.concat(
+            [
+                components.keys.reset_index(drop=True),
+                forecaster.series_info_.reset_index(drop=True),
+            ],
+            axis=1,
+        )
     }
-    arrays |= {f"iforest.{k}": v for k, v in calibration.iforest.forest_arrays_.items()}
-    series = pd.concat(
-        [model.keys_.reset_index(drop=True), forecaster.series_info_.reset_index(drop=True)], axis=1
-    )
+    detectors = []
+    for detector in ensemble.detectors:
+        state = detector.to_state()
+        prefix = f"detector.{detector.name}."
+        arrays |= {prefix + name: np.asarray(value) for name, value in state.arrays.items()}
+        tables |= {prefix + name: table for name, table in state.tables.items()}
+        detectors.append({"name": detector.name, "params": _json_params(state.params)})
     config = {
-        "model": {name: getattr(model, name) for name in MODEL_PARAMS},
+        "model": _json_params(components.params),
+        "detection": ensemble.config.to_dict(),
         "forecaster": {
             "class": type(forecaster).__name__,
             "params": _json_params(forecaster.get_params()),
         },
-        "iforest": _json_params(calibration.iforest.get_params()),
-    }
-    metadata = {
-        "training_window": {"start": model.train_window_[0], "end": model.train_window_[1]},
-        "data_fingerprint": model.data_fingerprint_,
-        "n_series": len(model.keys_),
-        "currency": model.currency_,
+        "detectors": detectors,
     }
     return write_artifact(
         path,
         model_class=MODEL_CLASS,
         config=config,
         arrays=arrays,
-        tables={"series": series, "mirror_pairs": _string_keys(model.mirror_ratios_.keys)},
-        metadata=metadata,
+        tables=tables,
+        metadata=components.metadata,
     )
 
 
-def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
-    """Load a model artifact (directory or ``.zip``), verifying it before use.
-
-    Parameters
-    ----------
-    path : str or Path
-    strict : bool
-        Refuse an artifact written with other major versions of numpy, pandas or
-        scikit-learn; ``False`` only warns about that (nothing else is relaxed).
-
-    Examples
-    --------
-    >>> model = load_model("models/default")  # doctest: +SKIP
-    """
+def read_components(path: str | Path, *, strict: bool = True) -> Components:
+    """Read an artifact (directory or ``.zip``), verified before use, as components."""
     artifact = read_artifact(path, strict=strict)
     if artifact.model_class != MODEL_CLASS:
         raise ArtifactError(f"{path}: holds a {artifact.model_class!r}, not a {MODEL_CLASS}")
-    config, arrays = artifact.config, artifact.arrays
-    name = config["forecaster"]["class"]
+    if artifact.manifest["format_version"] == 1:
+        artifact = _components_v1(artifact)
+    config, arrays, tables = artifact.config, artifact.arrays, artifact.tables
+    detection = DetectionConfig.from_dict(config["detection"])
+    detectors = [_detector(entry, detection, arrays, tables, path) for entry in config["detectors"]]
+    model = _python_params(config["model"])
+    ensemble = Ensemble(detectors, detection, float(model["false_alarm_rate"]))
+    ensemble.threshold_ = float(arrays["ensemble.threshold"])
+
+    series = tables["series"]
+    keys = series[list(SERIES_KEY_COLUMNS)].copy()
+    forecaster = _forecaster(config["forecaster"], path)
+    state = {k.removeprefix("forecast."): v for k, v in arrays.items() if k.startswith("forecast.")}
+    window = artifact.metadata["training_window"]
+    forecaster.restore(state, series.drop(columns=list(SERIES_KEY_COLUMNS)), window["end"])
+    return Components(model, forecaster, keys, ensemble, dict(artifact.metadata))
+
+
+def _forecaster(entry: dict[str, Any], path: str | Path) -> Forecaster:
+    name = entry["class"]
     if name not in FORECASTERS:
         raise ArtifactError(
             f"{path}: unknown forecaster class {name!r}; known: {sorted(FORECASTERS)}"
         )
-    forecaster = FORECASTERS[name](**_python_params(config["forecaster"]["params"]))
-    window = artifact.metadata["training_window"]
-    series = artifact.tables["series"]
-    keys = series[list(SERIES_KEY_COLUMNS)].copy()
-    state = {k.removeprefix("forecast."): v for k, v in arrays.items() if k.startswith("forecast.")}
-    forecaster.restore(state, series.drop(columns=list(SERIES_KEY_COLUMNS)), window["end"])
+    return FORECASTERS[name](**_python_params(entry["params"]))
 
-    iforest = IsolationForestDetector(**_python_params(config["iforest"]))
-    iforest.restore(
-        {k.removeprefix("iforest."): v for k, v in arrays.items() if k.startswith("iforest.")},
-        arrays["calibration.iforest_training_scores"],
-        float(arrays["calibration.iforest_offset"]),
+
+def _detector(
+    entry: dict[str, Any],
+    config: DetectionConfig,
+    arrays: dict[str, np.ndarray],
+    tables: dict[str, pd.DataFrame],
+    path: str | Path,
+) -> Detector:
+    name = entry["name"]
+    cls = detector_class(name)
+    if cls is None:
+        raise ArtifactError(
+            f"{path}: unknown detector {name!r}; known: {sorted(DETECTORS)} (a detector of "
+            "another package is found once registered or installed as an entry point "
+            "of 'anomaly.detectors')"
+        )
+    prefix = f"detector.{name}."
+    state = DetectorState(
+        params=_python_params(entry["params"]),
+        arrays={k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)},
+        tables={k.removeprefix(prefix): v for k, v in tables.items() if k.startswith(prefix)},
     )
-    residual = arrays["calibration.residual"]
-    calibration = Calibration(
-        residual=_stouffer_calibration(residual),
-        mirror=BinnedZCalibration(
-            arrays["calibration.mirror.edges"],
-            arrays["calibration.mirror.centres"],
-            arrays["calibration.mirror.spreads"],
-        ),
-        iforest=iforest,
-        threshold=float(arrays["calibration.threshold"]),
-    )
-
-    model = TradeAnomalyModel(forecaster.clone(), **_python_params(config["model"]))
-    ratios = MirrorRatios(
-        artifact.tables["mirror_pairs"], arrays["mirror.log_ratio"], float(arrays["mirror.pooled"])
-    )
-    model.scorer_ = WindowScorer(forecaster, keys, ratios, model._controlled_codes())
-    model.calibration_ = calibration
-    model.currency_ = artifact.metadata.get("currency")
-    model.train_window_ = (window["start"], window["end"])
-    model.data_fingerprint_ = artifact.metadata["data_fingerprint"]
-    return model
+    return cls.from_state(state, config)
 
 
-def _stouffer_calibration(numbers: np.ndarray) -> StoufferCalibration:
-    """The residual calibration: ``[centre, a, b, c]``; artifacts of anomaly 0.1.0
-    before the window-length model stored ``[centre, spread]`` (a constant spread)."""
-    if len(numbers) == 2:
-        centre, spread = (float(x) for x in numbers)
-        return StoufferCalibration(centre, (spread**2, 0.0, 0.0))
-    centre, a, b, c = (float(x) for x in numbers)
-    return StoufferCalibration(centre, (a, b, c))
+def _components_v1(artifact: Artifact) -> Artifact:
+    """A format-1 artifact laid out as format 2.
 
-
-def _string_keys(keys: pd.DataFrame) -> pd.DataFrame:
-    """Key columns typed as strings even when empty (an empty object column has no type)."""
-    return keys[list(SERIES_KEY_COLUMNS)].astype("string").reset_index(drop=True)
+    Format 1 stored the four detectors of anomaly 0.1.0 under fixed names; the
+    residual calibration of the earliest models was ``[centre, spread]``.
+    """
+    arrays, config = dict(artifact.arrays), artifact.config
+    residual = arrays.pop("calibration.residual")
+    if len(residual) == 2:
+        centre, spread = (float(x) for x in residual)
+        residual = np.array([centre, spread**2, 0.0, 0.0])
+    renamed = {
+        "detector.residual.calibration": residual,
+        "detector.mirror.log_ratio": arrays.pop("mirror.log_ratio"),
+        "detector.mirror.pooled": arrays.pop("mirror.pooled"),
+        "detector.mirror.calibration.edges": arrays.pop("calibration.mirror.edges"),
+        "detector.mirror.calibration.centres": arrays.pop("calibration.mirror.centres"),
+        "detector.mirror.calibration.spreads": arrays.pop("calibration.mirror.spreads"),
+        "detector.isolation.training_scores": arrays.pop("calibration.iforest_training_scores"),
+        "ensemble.threshold": arrays.pop("calibration.threshold"),
+    }
+    arrays.pop("calibration.iforest_offset", None)  # the old predict() threshold: unused
+    for name in [k for k in arrays if k.startswith("iforest.")]:
+        renamed["detector.isolation.forest." + name.removeprefix("iforest.")] = arrays.pop(name)
+    tables = dict(artifact.tables)
+    tables["detector.mirror.pairs"] = tables.pop("mirror_pairs")
+    forest = {k: v for k, v in config["iforest"].items() if k in ("n_estimators", "random_state")}
+    forest["max_samples"] = config["iforest"].get("max_samples", "auto")
+    upgraded = {
+        "model": config["model"],
+        "detection": DetectionConfig().to_dict(),
+        "forecaster": config["forecaster"],
+        "detectors": [
+            {"name": "residual", "params": {}},
+            {"name": "mirror", "params": {}},
+            {"name": "isolation", "params": forest},
+            {"name": "rerouting", "params": {}},
+        ],
+    }
+    return Artifact(artifact.manifest, upgraded, artifact.metadata, arrays | renamed, tables)
 
 
 def _json_params(params: dict) -> dict:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from anomaly.model.evidence import WindowEvidence, positions
-from anomaly.model.outputs import write_outputs
-from anomaly.panel.core import Panel
+from anomaly.model.evidence import WindowEvidence
+from anomaly.model.outputs import run_record, write_outputs
+from anomaly.panel import Panel, positions
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 #: Leads whose earlier months are kept for charts, and how many months back.
@@ -33,7 +33,8 @@ class Scores:
         reporter did not publish), then the months before the window of the top leads
         (``in_window`` False; forecast columns empty there), for charts.
     run : dict
-        Window, currency, counts: what ``run.json`` records.
+        Window, currency, counts: what ``run.json`` records (see
+        :func:`anomaly.model.outputs.run_record`).
     """
 
     leads: pd.DataFrame
@@ -61,13 +62,7 @@ class Scores:
         if panel is not None:
             history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
             frame = pd.concat([frame, history], ignore_index=True) if len(history) else frame
-        run = {
-            "scored_window": [str(periods[0]), str(periods[-1])],
-            "currency": currency,
-            "n_series": len(leads),
-            "n_alerts": int(leads["alert"].sum()),
-        }
-        return cls(leads, frame, run)
+        return cls(leads, frame, run_record(leads, periods, currency=currency))
 
     def write(self, out_dir: str | Path, *, extra: dict | None = None) -> Path:
         """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` into ``out_dir``.

@@ -4,34 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Sequence
+from functools import reduce
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from anomaly.detect.calibration import BinnedZCalibration, StoufferCalibration
-from anomaly.detect.iforest import IsolationForestDetector, series_features
-from anomaly.detect.mirror import MirrorRatios, mirror_targets, mirror_values
-from anomaly.errors import DataError, NotFittedError
-from anomaly.forecast.base import Forecaster
-from anomaly.forecast.pooled import PooledForecaster
-from anomaly.model.evidence import WindowEvidence, WindowScorer
-from anomaly.model.leads import (
-    Calibration,
-    build_leads,
-    calibrated_statistics,
-    detector_pvalues,
-    ensemble_scores,
-    mirror_statistic,
+from anomaly.detect import (
+    DetectionConfig,
+    Detector,
+    Ensemble,
+    PlaceboEvidence,
+    default_detectors,
 )
+from anomaly.errors import ArtifactError, DataError, NotFittedError
+from anomaly.forecast import Forecaster, PooledForecaster
+from anomaly.model.context import ScoringContext
+from anomaly.model.evidence import WindowEvidence, WindowScorer
+from anomaly.model.leads import build_leads
+from anomaly.model.persist import Components, read_components, save_components
 from anomaly.model.scores import Scores
-from anomaly.panel.build import build_panel
-from anomaly.panel.core import Panel, as_month
+from anomaly.panel import Panel, as_month, build_panel
 from anomaly.schema import CANONICAL_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-#: In-scope placebo series needed to calibrate the alert threshold among them alone.
-MIN_SCOPE_SERIES = 100
+#: Constructor parameters stored in an artifact (the detectors and the shared
+#: detection settings are stored by their own state).
+MODEL_PARAMS = (
+    "hs_level",
+    "chp_version",
+    "placebo_months",
+    "false_alarm_rate",
+    "n_estimators",
+    "random_state",
+)
 
 
 class TradeAnomalyModel:
@@ -53,9 +61,17 @@ class TradeAnomalyModel:
         Share of series that alert on data with no evasion (the placebo); sets the
         alert threshold.
     n_estimators : int
-        Trees of the isolation-forest detector.
+        Trees of the isolation-forest detector (of the default detectors).
     random_state : int
         Seed of every random step.
+    detectors : sequence of Detector, optional
+        The detectors, in the order their p-values and signals are listed (default:
+        :func:`~anomaly.detect.default_detectors`). Each is fitted as a copy with
+        ``detection`` as its settings. A detector written elsewhere needs
+        :func:`~anomaly.detect.register_detector` for a saved model to load.
+    detection : DetectionConfig, optional
+        Settings shared by the detectors (sanctioned destinations, transit group,
+        band coverage, ...); default ``DetectionConfig()``.
 
     Examples
     --------
@@ -75,6 +91,8 @@ class TradeAnomalyModel:
         false_alarm_rate: float = 0.01,
         n_estimators: int = 200,
         random_state: int = 0,
+        detectors: Sequence[Detector] | None = None,
+        detection: DetectionConfig | None = None,
     ) -> None:
         self.forecaster = forecaster
         self.hs_level = hs_level
@@ -83,6 +101,8 @@ class TradeAnomalyModel:
         self.false_alarm_rate = false_alarm_rate
         self.n_estimators = n_estimators
         self.random_state = random_state
+        self.detectors = detectors
+        self.detection = detection
 
     # -- training ----------------------------------------------------------------
 
@@ -119,42 +139,41 @@ class TradeAnomalyModel:
                 expected="at least 9 months (to calibrate the detectors on a placebo window)",
             )
         base = self.forecaster if self.forecaster is not None else PooledForecaster()
+        ensemble = self._ensemble()
         controlled = self._controlled_codes()
+        config = ensemble.config
 
         placebo_start = end - placebo + 1
+        before = train.window(start, placebo_start - 1)
         inner = WindowScorer(
             base.clone().fit(train, start, placebo_start - 1),
             train.keys,
-            _learn_ratios(train.window(start, placebo_start - 1)),
+            ensemble.learned(before),
             controlled,
+            config,
         )
         context = inner.context(train, placebo_start, end)
-        self.calibration_ = self._calibrate(inner.evidence(train, placebo_start, end, context))
+        evidence = inner.evidence(train, placebo_start, end, context)
+        ensemble.fit(train, PlaceboEvidence(evidence.summary, evidence.monthly["z"]))
 
         self.scorer_ = WindowScorer(
-            base.clone().fit(train, start, end), train.keys, _learn_ratios(train), controlled
+            base.clone().fit(train, start, end), train.keys, ensemble, controlled, config
         )
         self.currency_ = train.currency
         self.train_window_ = (str(start), str(end))
         self.data_fingerprint_ = fingerprint(train)
         return self
 
-    def _calibrate(self, evidence: WindowEvidence) -> Calibration:
-        summary = evidence.summary
-        residual = StoufferCalibration.from_placebo(evidence.monthly["z"])
-        mirror = BinnedZCalibration.from_placebo(*mirror_statistic(summary))
-        stats = calibrated_statistics(summary, residual, mirror, self._transit())
-        iforest = IsolationForestDetector(
-            n_estimators=self.n_estimators, random_state=self.random_state
-        ).fit(series_features(stats))
-        scores = ensemble_scores(detector_pvalues(stats, iforest))
-        # Alerts are raised on in-scope series only, so their false-alarm rate is
-        # calibrated among them (all series when the placebo has too few).
-        scope = stats["in_scope"].to_numpy()
-        reference = scores[scope] if scope.sum() >= MIN_SCOPE_SERIES else scores
-        threshold = float(np.quantile(reference, 1 - self.false_alarm_rate))
-        logger.info("placebo calibration on %d series: alert threshold %.2f", len(stats), threshold)
-        return Calibration(residual, mirror, iforest, threshold)
+    def _ensemble(self) -> Ensemble:
+        """Unfitted copies of the detectors, with the model's shared settings."""
+        config = self.detection if self.detection is not None else DetectionConfig()
+        if self.detectors is None:
+            detectors = default_detectors(
+                config, n_estimators=self.n_estimators, random_state=self.random_state
+            )
+        else:
+            detectors = [detector.clone(config) for detector in self.detectors]
+        return Ensemble(detectors, config, self.false_alarm_rate)
 
     # -- scoring -----------------------------------------------------------------
 
@@ -166,23 +185,27 @@ class TradeAnomalyModel:
     ) -> Scores:
         """Score months ``start..end`` (default: through the last month in ``flows``).
 
+        The two passes that :mod:`anomaly.batch` runs over partitions of series, run
+        over the whole panel: :meth:`context`, then :meth:`evidence`, then
+        :meth:`scores_from_evidence`.
+
         Returns
         -------
         Scores
             ``.leads`` (one row per series, best first) and ``.frame`` (one row per
             series-month).
         """
-        self._check_fitted()
-        panel = self.scorer_.with_trained_series(self._panel(flows))
+        panel = self.with_trained_series(self._panel(flows))
         first, last = self.scoring_window(start, end, panel)
-        context = self.scorer_.context(panel, first, last)
-        evidence = self.scorer_.evidence(panel, first, last, context)
+        context = self.context(panel, first, last)
+        evidence = self.evidence(panel, first, last, context)
         return self.scores_from_evidence(evidence, panel)
 
     def scoring_window(
         self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
     ) -> tuple[pd.Period, pd.Period]:
         """The scoring window as periods, checked against the training window."""
+        self.check_fitted()
         first = as_month(start)
         last = as_month(end) if end is not None else panel.periods[-1]
         if first <= as_month(self.train_window_[1]):
@@ -194,6 +217,43 @@ class TradeAnomalyModel:
         if last < first:
             raise DataError(f"the scoring window ends ({last}) before it starts ({first})")
         return first, last
+
+    def with_trained_series(self, panel: Panel, keys: pd.DataFrame | None = None) -> Panel:
+        """``panel`` plus an empty row for each trained series it lacks.
+
+        A flow that stopped entirely has no rows in new data; it must still be scored
+        (as zero where its reporter published) for a collapse to be seen. ``keys``
+        restricts this to some trained series (rows of :attr:`keys_`, in their
+        order), e.g. those of one partition of a chunked run.
+        """
+        self.check_fitted()
+        return self.scorer_.with_trained_series(panel, keys)
+
+    def context(self, panel: Panel, start: pd.Period, end: pd.Period) -> ScoringContext:
+        """Pass 1: this panel's share of what scoring needs to know about all series.
+
+        ``panel`` holds some series (all of them, or one partition: every series of
+        an unordered country pair and HS code together) over ``start..end + 1``; the
+        shares of all partitions are combined with :meth:`merge_contexts`.
+        """
+        self.check_fitted()
+        return self.scorer_.context(panel, as_month(start), as_month(end))
+
+    @staticmethod
+    def merge_contexts(contexts: Iterable[ScoringContext]) -> ScoringContext:
+        """The scoring context of the union of disjoint sets of series."""
+        return reduce(ScoringContext.merge, contexts)
+
+    def evidence(
+        self, panel: Panel, start: pd.Period, end: pd.Period, context: ScoringContext
+    ) -> WindowEvidence:
+        """Pass 2: per-series evidence of ``panel``'s series, read with the merged context.
+
+        Evidence of several partitions is combined with :meth:`WindowEvidence.concat`
+        and ranked by :meth:`scores_from_evidence` (or :meth:`rank_leads`).
+        """
+        self.check_fitted()
+        return self.scorer_.evidence(panel, as_month(start), as_month(end), context)
 
     def scores_from_evidence(self, evidence: WindowEvidence, panel: Panel | None = None) -> Scores:
         """Rank leads from a window's evidence (of one panel, or of chunks concatenated).
@@ -213,16 +273,12 @@ class TradeAnomalyModel:
         What :meth:`scores_from_evidence` ranks, without the series-month detail, for
         runs that keep that detail on disk. ``currency`` defaults to the model's.
         """
+        self.check_fitted()
         if summary.empty:
             raise DataError(f"no flows reported in the scoring window {periods[0]}..{periods[-1]}")
-        calibration = self.calibration_
-        stats = calibrated_statistics(
-            summary, calibration.residual, calibration.mirror, self._transit()
-        )
         return build_leads(
-            stats,
-            detector_pvalues(stats, calibration.iforest),
-            calibration.threshold,
+            summary,
+            self.scorer_.ensemble,
             currency=currency or self.currency_,
             window_label=_window_label(periods[0], periods[-1]),
         )
@@ -230,46 +286,100 @@ class TradeAnomalyModel:
     @property
     def forecaster_(self) -> Forecaster:
         """The fitted forecaster."""
-        self._check_fitted()
+        self.check_fitted()
         return self.scorer_.forecaster
 
     @property
     def keys_(self) -> pd.DataFrame:
         """Keys of the trained series, in the forecaster's row order."""
-        self._check_fitted()
+        self.check_fitted()
         return self.scorer_.keys
 
     @property
-    def mirror_ratios_(self) -> MirrorRatios:
-        """Normal mirror ratios learned on the training window."""
-        self._check_fitted()
-        return self.scorer_.ratios
+    def detectors_(self) -> list[Detector]:
+        """The fitted detectors, in the order of their p-values and signals."""
+        self.check_fitted()
+        return self.scorer_.ensemble.detectors
 
-    def _check_fitted(self) -> None:
+    @property
+    def detection_config_(self) -> DetectionConfig:
+        """The detectors' shared settings, as fitted."""
+        self.check_fitted()
+        return self.scorer_.ensemble.config
+
+    @property
+    def alert_threshold_(self) -> float:
+        """The combined score at or above which an in-scope series alerts."""
+        self.check_fitted()
+        return self.scorer_.ensemble.threshold_
+
+    def check_fitted(self) -> None:
+        """Raise :class:`~anomaly.errors.NotFittedError` unless the model is fitted."""
         if not hasattr(self, "scorer_"):
             raise NotFittedError("TradeAnomalyModel is not fitted; call fit() first")
 
     # -- persistence -------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path: str | Path) -> Path:
         """Write the fitted model as a safe, versioned artifact directory.
 
-        See ``docs/artifact-format.md``; :func:`anomaly.load` reads it back.
+        Each component saves its own state (see :mod:`anomaly.model.persist` and
+        ``docs/artifact-format.md``); :func:`anomaly.load` reads it back.
 
         Returns
         -------
         pathlib.Path
         """
-        from anomaly.model.persist import save_model
-
-        return save_model(self, path)
+        if not hasattr(self, "scorer_"):
+            raise ArtifactError("only a fitted model can be saved; call fit() first")
+        metadata = {
+            "training_window": {"start": self.train_window_[0], "end": self.train_window_[1]},
+            "data_fingerprint": self.data_fingerprint_,
+            "n_series": len(self.keys_),
+            "currency": self.currency_,
+        }
+        params = {name: getattr(self, name) for name in MODEL_PARAMS}
+        components = Components(
+            params, self.forecaster_, self.keys_, self.scorer_.ensemble, metadata
+        )
+        return save_components(path, components)
 
     @classmethod
-    def load(cls, path, *, strict: bool = True) -> TradeAnomalyModel:
-        """Read a model artifact (directory or ``.zip``), verified before use."""
-        from anomaly.model.persist import load_model
+    def load(cls, path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
+        """Read a model artifact (directory or ``.zip``), verified before use.
 
-        return load_model(path, strict=strict)
+        Parameters
+        ----------
+        path : str or Path
+        strict : bool
+            Refuse an artifact written with other major versions of numpy, pandas or
+            scikit-learn; ``False`` only warns about that (nothing else is relaxed).
+
+        Examples
+        --------
+        >>> model = TradeAnomalyModel.load("models/default")  # doctest: +SKIP
+        """
+        components = read_components(path, strict=strict)
+        ensemble = components.ensemble
+        model = cls(
+            components.forecaster.clone(),
+            **components.params,
+            detectors=[detector.clone() for detector in ensemble.detectors],
+            detection=ensemble.config,
+        )
+        model.scorer_ = WindowScorer(
+            components.forecaster,
+            components.keys,
+            ensemble,
+            model._controlled_codes(),
+            ensemble.config,
+        )
+        metadata = components.metadata
+        window = metadata["training_window"]
+        model.currency_ = metadata.get("currency")
+        model.train_window_ = (window["start"], window["end"])
+        model.data_fingerprint_ = metadata["data_fingerprint"]
+        return model
 
     # -- helpers -----------------------------------------------------------------
 
@@ -289,23 +399,16 @@ class TradeAnomalyModel:
 
         return frozenset(chp_codes(self.chp_version))
 
-    @staticmethod
-    def _transit() -> frozenset[str]:
-        from anomaly.reference import country_group
 
-        return country_group("transit")
+def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
+    """Read a model artifact (directory or ``.zip``): :meth:`TradeAnomalyModel.load`.
 
-
-def _learn_ratios(train: Panel) -> MirrorRatios:
-    """Normal mirror ratios of every export series whose partner publishes."""
-    published = train.published_mask()
-    publishing = set(train.keys["reporter"][published.any(axis=1)])
-    targets = mirror_targets(train, publishing)
-    exports = np.where(
-        published[targets.declared], np.nan_to_num(train.values[targets.declared]), np.nan
-    )
-    imports = mirror_values(train, targets, published)
-    return MirrorRatios.learn(train.keys.iloc[targets.declared], exports, imports)
+    Examples
+    --------
+    >>> import anomaly
+    >>> model = anomaly.load("models/default")  # doctest: +SKIP
+    """
+    return TradeAnomalyModel.load(path, strict=strict)
 
 
 def fingerprint(panel: Panel) -> str:

@@ -1,4 +1,4 @@
-"""Stage 2: canonical flows → a dense monthly panel, its aggregates and mirror pairs."""
+"""Stage 2: canonical flows → a dense monthly panel and its aggregates."""
 
 from anomaly.panel.aggregate import (
     aggregate_panel,
@@ -6,12 +6,10 @@ from anomaly.panel.aggregate import (
     country_group_membership,
     hs_level_membership,
 )
-from anomaly.panel.build import build_panel
-from anomaly.panel.core import Panel, as_month
-from anomaly.panel.mirror import MirrorPairs, mirror_pairs
+from anomaly.panel.build import build_panel, hs_revision
+from anomaly.panel.core import Panel, as_month, key_index, positions
 
 __all__ = [
-    "MirrorPairs",
     "Panel",
     "aggregate_panel",
     "as_month",
@@ -19,5 +17,7 @@ __all__ = [
     "chp_tier_membership",
     "country_group_membership",
     "hs_level_membership",
-    "mirror_pairs",
+    "hs_revision",
+    "key_index",
+    "positions",
 ]

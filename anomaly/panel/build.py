@@ -24,6 +24,21 @@ HS_LEVELS: tuple[int, ...] = (2, 4, 6, 8, 10)
 REVISION_YEARS = (2022, 2017)
 
 
+def hs_revision(years: np.ndarray) -> np.ndarray:
+    """How many HS revisions (of :data:`REVISION_YEARS`) were in force in each year.
+
+    A panel files a code under its HS2022 successor by this number: rows of one key
+    and revision give a panel the same series as all of them would.
+
+    Examples
+    --------
+    >>> hs_revision(np.array([2016, 2019, 2023])).tolist()
+    [0, 1, 2]
+    """
+    years = np.asarray(years)
+    return sum((years >= year).astype(np.int8) for year in REVISION_YEARS)
+
+
 def build_panel(
     flows: pd.DataFrame,
     *,
@@ -162,7 +177,7 @@ def _hs_codes(
     published, names = pd.factorize(hs)
     names = pd.Index(names).astype(str)
     years = 1970 + ordinals // 12
-    revision = sum((years >= year).astype(np.int64) for year in REVISION_YEARS)
+    revision = hs_revision(years).astype(np.int64)
     pair = published.astype(np.int64) * 3 + revision
     pair_of_row, pairs = pd.factorize(pair)
     code = pd.Series(np.asarray(names)[pairs // 3])

@@ -155,7 +155,28 @@ class Panel:
 
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
-        return pd.MultiIndex.from_frame(self.keys[list(SERIES_KEY_COLUMNS)])
+        return key_index(self.keys)
+
+
+def key_index(frame: pd.DataFrame) -> pd.MultiIndex:
+    """The series keys of ``frame`` as an index (its rows must be distinct series)."""
+    return pd.MultiIndex.from_frame(frame[list(SERIES_KEY_COLUMNS)])
+
+
+def positions(trained: pd.DataFrame | pd.MultiIndex, keys: pd.DataFrame) -> np.ndarray:
+    """Row of each ``keys`` series among the ``trained`` series (-1 if absent).
+
+    ``trained`` may be given as its :func:`key_index`, to build that once for many calls.
+
+    Examples
+    --------
+    >>> trained = pd.DataFrame({"reporter": ["DEU", "FRA"], "partner": ["KGZ", "KGZ"],
+    ...                         "flow": ["export", "export"], "hs": ["854231", "854231"]})
+    >>> positions(trained, trained.iloc[::-1]).tolist()
+    [1, 0]
+    """
+    index = trained if isinstance(trained, pd.MultiIndex) else key_index(trained)
+    return index.get_indexer(key_index(keys)).astype(np.int64)
 
 
 def _take_columns(matrix: np.ndarray, start: int, width: int) -> np.ndarray:

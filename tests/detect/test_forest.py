@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 from sklearn.ensemble import IsolationForest
 
-from anomaly.artifacts import (
+from anomaly.artifacts import read_artifact, write_artifact
+from anomaly.detect.forest import (
     ISOLATION_FOREST_ARRAYS,
     IsolationForestArrays,
+    average_path_length,
     export_isolation_forest,
-    read_artifact,
-    write_artifact,
 )
-from anomaly.artifacts.iforest import average_path_length
 from anomaly.errors import ArtifactIntegrityError, NotFittedError
-
-from .support import model_state
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +65,17 @@ def test_scores_match_after_an_artifact_round_trip(data, tmp_path):
     model = IsolationForest(n_estimators=25, contamination=0.1, random_state=3)
     model.fit(data["train"])
     forest = export_isolation_forest(model)
-    state = model_state()
-    state["arrays"] = {f"iforest.{name}": array for name, array in forest.items()}
-    loaded = read_artifact(write_artifact(tmp_path / "m", **state))
+    window = {"start": "2015-01", "end": "2021-12"}
+    loaded = read_artifact(
+        write_artifact(
+            tmp_path / "m",
+            model_class="TradeAnomalyModel",
+            config={},
+            arrays={f"iforest.{name}": array for name, array in forest.items()},
+            tables={},
+            metadata={"training_window": window, "data_fingerprint": "0", "n_series": 0},
+        )
+    )
 
     stored = {name.removeprefix("iforest."): array for name, array in loaded.arrays.items()}
     _assert_same_scores(model, IsolationForestArrays(stored), data["test"])

@@ -1,4 +1,4 @@
-"""Isolation-forest detector: scikit-learn conventions and calibrated p-values."""
+"""Isolation-forest detector: the protocol, calibrated p-values, state round trip."""
 
 from __future__ import annotations
 
@@ -6,28 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import kstest
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from anomaly.detect import FEATURES, IsolationForestDetector, series_features
-
-#: Checks that fail, and why. The first is a documented design choice: in this package
-#: ``score_samples`` is "higher = more anomalous" (scikit-learn's is "higher = more
-#: normal"), so ``decision_function = offset_ - score_samples`` and scikit-learn's
-#: ``decision_function == score_samples - offset_`` cannot hold. The second is a bug
-#: (see test_methods_before_fit_raise_not_fitted_error).
-EXPECTED_FAILED_CHECKS = {
-    "check_outliers_train": "score_samples is 'higher = more anomalous' by design",
-}
-
-
-@parametrize_with_checks(
-    [IsolationForestDetector(n_estimators=10)],
-    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
+from anomaly.detect import (
+    FEATURES,
+    DetectionConfig,
+    Detector,
+    IsolationForestDetector,
+    PlaceboEvidence,
+    series_features,
 )
-def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
+from anomaly.errors import NotFittedError
 
 
 @pytest.fixture(scope="module")
@@ -37,44 +25,45 @@ def training() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def detector(training) -> IsolationForestDetector:
-    return IsolationForestDetector(n_estimators=100, random_state=3).fit(training)
+    return IsolationForestDetector(n_estimators=100, random_state=3).fit_features(training)
+
+
+def test_it_follows_the_detector_protocol(detector):
+    assert isinstance(detector, Detector)
+    assert detector.pvalue_column == "p_isolation"
+    assert detector.signal_names == ("isolation",)
 
 
 def test_fit_returns_self_and_keeps_the_parameters_as_given(training):
     detector = IsolationForestDetector(n_estimators=20, max_samples=64, random_state=1)
-    assert detector.fit(training) is detector
-    assert detector.get_params() == {
-        "n_estimators": 20,
-        "max_samples": 64,
-        "false_alarm_rate": 0.01,
-        "random_state": 1,
-    }
+    assert detector.fit_features(training) is detector
+    assert detector.get_params() == {"n_estimators": 20, "max_samples": 64, "random_state": 1}
 
 
 def test_learned_state_lives_in_attributes_ending_in_an_underscore(training):
     detector = IsolationForestDetector(n_estimators=10)
     before = set(vars(detector))
-    detector.fit(training)
+    detector.fit_features(training)
     learned = set(vars(detector)) - before
-    assert learned >= {"forest_arrays_", "training_scores_", "offset_", "n_features_in_"}
-    assert all(name.endswith("_") for name in learned)
+    assert learned == {"forest_arrays_", "training_scores_"}
     assert all(not name.endswith("_") for name in before)
 
 
 def test_clone_gives_an_unfitted_copy_with_the_same_parameters(detector):
-    copy = clone(detector)
+    copy = detector.clone()
     assert copy.get_params() == detector.get_params()
     assert not hasattr(copy, "training_scores_")
+    other = DetectionConfig(signal_z=3.0)
+    assert detector.clone(other).config is other
 
 
-def test_higher_score_means_more_anomalous(detector):
+def test_higher_isolation_means_more_anomalous_and_a_smaller_p_value(detector):
     rows = np.array([[0.0, 0.0, 0.0], [1.5, 1.5, 1.5], [8.0, -8.0, 8.0]])
-    score = detector.score_samples(rows)
-    assert score[0] < score[1] < score[2]
+    isolation = detector.isolation(rows)
+    assert isolation[0] < isolation[1] < isolation[2]
     p = detector.pvalues(rows)
     assert p[0] > p[1] >= p[2]
     assert p[2] == pytest.approx(1 / (1 + len(detector.training_scores_)))
-    assert detector.predict(rows).tolist()[::2] == [1, -1]
 
 
 def test_pvalues_are_uniform_on_fresh_training_like_data(detector):
@@ -85,44 +74,59 @@ def test_pvalues_are_uniform_on_fresh_training_like_data(detector):
         assert (p <= level).mean() == pytest.approx(level, rel=0.3)
 
 
-def test_predict_flags_the_false_alarm_rate_of_the_training_rows(training):
-    detector = IsolationForestDetector(n_estimators=50, false_alarm_rate=0.05).fit(training)
-    flagged = (detector.predict(training) == -1).mean()
-    assert flagged == pytest.approx(0.05, abs=0.01)
-
-
 def test_the_same_seed_gives_the_same_scores_and_another_seed_other_scores(training):
     rows = training[:50]
-    first = IsolationForestDetector(n_estimators=20, random_state=5).fit(training)
-    again = IsolationForestDetector(n_estimators=20, random_state=5).fit(training)
-    other = IsolationForestDetector(n_estimators=20, random_state=6).fit(training)
-    np.testing.assert_array_equal(first.score_samples(rows), again.score_samples(rows))
-    assert not np.array_equal(first.score_samples(rows), other.score_samples(rows))
+    first = IsolationForestDetector(n_estimators=20, random_state=5).fit_features(training)
+    again = IsolationForestDetector(n_estimators=20, random_state=5).fit_features(training)
+    other = IsolationForestDetector(n_estimators=20, random_state=6).fit_features(training)
+    np.testing.assert_array_equal(first.isolation(rows), again.isolation(rows))
+    assert not np.array_equal(first.isolation(rows), other.isolation(rows))
 
 
-def test_a_detector_restored_from_its_arrays_scores_the_same(detector, training):
-    restored = IsolationForestDetector(**detector.get_params()).restore(
-        detector.forest_arrays_, detector.training_scores_, detector.offset_
-    )
+def test_a_detector_restored_from_its_state_scores_the_same(detector, training):
+    restored = IsolationForestDetector.from_state(detector.to_state(), detector.config)
+    assert restored.get_params() == detector.get_params()
     rows = training[:100] * 3
-    np.testing.assert_array_equal(restored.score_samples(rows), detector.score_samples(rows))
+    np.testing.assert_array_equal(restored.isolation(rows), detector.isolation(rows))
     np.testing.assert_array_equal(restored.pvalues(rows), detector.pvalues(rows))
 
 
 def test_scoring_rows_of_another_width_is_refused(detector):
-    with pytest.raises(ValueError, match="features"):
-        detector.score_samples(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="shape"):
+        detector.isolation(np.zeros((2, 4)))
 
 
-def test_score_samples_before_fit_raises_not_fitted_error():
-    with pytest.raises(NotFittedError):
-        IsolationForestDetector().score_samples(np.zeros((2, 3)))
-
-
-@pytest.mark.parametrize("method", ["decision_function", "predict", "pvalues"])
+@pytest.mark.parametrize("method", ["isolation", "pvalues"])
 def test_methods_before_fit_raise_not_fitted_error(method):
     with pytest.raises(NotFittedError):
         getattr(IsolationForestDetector(), method)(np.zeros((2, 3)))
+
+
+def test_fit_grows_the_forest_on_the_placebo_and_only_rising_series_get_evidence():
+    rng = np.random.default_rng(2)
+    n = 400
+    placebo = pd.DataFrame(
+        {
+            "partner": rng.choice(["KGZ", "ARM", "KAZ"], n),
+            "flow": "export",
+            "hs": rng.choice(["854231", "854232"], n),
+            "actual": rng.gamma(2.0, 10.0, n),
+            "expected": rng.gamma(2.0, 10.0, n),
+            "z": rng.normal(size=n),
+            "mirror_z": rng.normal(size=n),
+            "persistence": rng.integers(0, 3, n),
+            "n_months": 12,
+            "onward_z": np.nan,
+            "trained_nonzero": 24,
+        }
+    )
+    detector = IsolationForestDetector(n_estimators=30).fit(None, PlaceboEvidence(placebo, None))
+    assert len(detector.training_scores_) == n
+    table = placebo.head(3).assign(z=[-1.0, 0.5, 9.0], actual=[1.0, 30.0, 5000.0])
+    log_p = detector.log_pvalue(table)
+    assert np.isnan(log_p[0]) and np.isfinite(log_p[1:]).all()
+    assert log_p[2] < log_p[1]
+    assert IsolationForestDetector(n_estimators=5).fit(None, None).get_params()["n_estimators"] == 5
 
 
 def feature_summary() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Re-routing, onward-flow and general-demand signatures across series."""
+"""Re-routing and onward-flow signatures across series."""
 
 from __future__ import annotations
 
@@ -6,45 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.detect import demand_growth, onward_flows, substitution
-from anomaly.detect.rerouting import MIN_CONTROL_SERIES
+from anomaly.detect import DetectionConfig, onward_flows, substitution
 
 from .conftest import summary_table
 
-TRANSIT = frozenset({"KGZ", "ARM", "KAZ"})
-
-
-def demand_totals(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["partner", "flow", "actual", "expected", "n"])
-
-
-def test_demand_growth_is_actual_over_expected_of_uncontrolled_goods():
-    growth = demand_growth(
-        demand_totals([("UZB", "export", 250.0, 100.0, 8), ("FRA", "export", 90.0, 100.0, 40)])
-    )
-    assert growth[("UZB", "export")] == pytest.approx(2.5)
-    assert growth[("FRA", "export")] == pytest.approx(0.9)
-
-
-def test_demand_growth_needs_enough_uncontrolled_series():
-    growth = demand_growth(
-        demand_totals(
-            [
-                ("UZB", "export", 250.0, 100.0, MIN_CONTROL_SERIES - 1),
-                ("GEO", "export", 250.0, 100.0, MIN_CONTROL_SERIES),
-            ]
-        )
-    )
-    assert ("UZB", "export") not in growth.index
-    assert ("GEO", "export") in growth.index
-
-
-def test_demand_growth_skips_destinations_with_nothing_expected_and_never_reaches_zero():
-    growth = demand_growth(
-        demand_totals([("UZB", "export", 50.0, 0.0, 9), ("GEO", "export", 0.0, 100.0, 9)])
-    )
-    assert list(growth.index) == [("GEO", "export")]
-    assert growth.iloc[0] > 0
+TRANSIT = DetectionConfig(transit=("ARM", "KAZ", "KGZ"))
 
 
 def rerouting_summary() -> pd.DataFrame:

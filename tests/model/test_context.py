@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from anomaly.model.context import MIN_CONTROL_SERIES, demand_growth
 from anomaly.panel import build_panel
 
 from .conftest import BOOM, BOOM_FACTOR, SCORE
@@ -13,8 +14,9 @@ from .conftest import BOOM, BOOM_FACTOR, SCORE
 
 @pytest.fixture(scope="module")
 def panel_and_scorer(constructed_model, constructed_flows):
-    scorer = constructed_model.scorer_
-    return scorer.with_trained_series(build_panel(constructed_flows)), scorer
+    """The panel to score and the model, whose public passes are tested here."""
+    model = constructed_model
+    return model.with_trained_series(build_panel(constructed_flows)), model
 
 
 def window():
@@ -29,7 +31,7 @@ def test_contexts_of_chunks_merge_into_the_context_of_the_whole(panel_and_scorer
     first, second = (
         scorer.context(panel.select(np.sort(part)), start, end) for part in np.array_split(rows, 2)
     )
-    merged = first.merge(second)
+    merged = scorer.merge_contexts([first, second])
     pd.testing.assert_frame_equal(merged.published, whole.published)
     pd.testing.assert_series_equal(merged.growth(), whole.growth())
 
@@ -48,3 +50,36 @@ def test_the_context_measures_general_demand_at_a_booming_destination(panel_and_
     growth = scorer.context(panel, *window()).growth()
     assert growth[(BOOM, "export")] == pytest.approx(BOOM_FACTOR, rel=0.1)
     assert growth[("KAZ", "export")] == pytest.approx(1.0, abs=0.2)
+
+
+def demand_totals(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["partner", "flow", "actual", "expected", "n"])
+
+
+def test_demand_growth_is_actual_over_expected_of_uncontrolled_goods():
+    growth = demand_growth(
+        demand_totals([("UZB", "export", 250.0, 100.0, 8), ("FRA", "export", 90.0, 100.0, 40)])
+    )
+    assert growth[("UZB", "export")] == pytest.approx(2.5)
+    assert growth[("FRA", "export")] == pytest.approx(0.9)
+
+
+def test_demand_growth_needs_enough_uncontrolled_series():
+    growth = demand_growth(
+        demand_totals(
+            [
+                ("UZB", "export", 250.0, 100.0, MIN_CONTROL_SERIES - 1),
+                ("GEO", "export", 250.0, 100.0, MIN_CONTROL_SERIES),
+            ]
+        )
+    )
+    assert ("UZB", "export") not in growth.index
+    assert ("GEO", "export") in growth.index
+
+
+def test_demand_growth_skips_destinations_with_nothing_expected_and_never_reaches_zero():
+    growth = demand_growth(
+        demand_totals([("UZB", "export", 50.0, 0.0, 9), ("GEO", "export", 0.0, 100.0, 9)])
+    )
+    assert list(growth.index) == [("GEO", "export")]
+    assert growth.iloc[0] > 0

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.model.leads import SIGNAL_Z
+from anomaly.detect import DetectionConfig
 
 from .conftest import (
     BOOM,
@@ -30,6 +30,8 @@ from .conftest import (
     lead,
     signals,
 )
+
+SIGNAL_Z = DetectionConfig().signal_z
 
 
 def test_a_phantom_export_has_a_high_mirror_z_and_the_mirror_gap_signal(constructed_leads):

@@ -68,7 +68,9 @@ def test_loading_restores_the_fitted_state_and_parameters(fitted, tmp_path):
     assert loaded.train_window_ == model.train_window_
     assert loaded.currency_ == model.currency_
     assert loaded.data_fingerprint_ == model.data_fingerprint_
-    assert loaded.calibration_.threshold == model.calibration_.threshold
+    assert loaded.alert_threshold_ == model.alert_threshold_
+    assert loaded.detection_config_ == model.detection_config_
+    assert [d.name for d in loaded.detectors_] == [d.name for d in model.detectors_]
     pd.testing.assert_frame_equal(loaded.keys_, model.keys_)
     assert (loaded.n_estimators, loaded.placebo_months) == (
         model.n_estimators,
@@ -105,11 +107,11 @@ def test_a_loaded_model_saves_the_bytes_it_was_loaded_from(saved, tmp_path):
 def test_two_fits_on_the_same_data_save_the_same_bytes(saved, constructed_flows, tmp_path):
     refit = TradeAnomalyModel(n_estimators=100).fit(constructed_flows, *TRAIN)
     again = refit.save(tmp_path / "refit")
-    for name in ("arrays.npz", "series.parquet", "mirror_pairs.parquet"):
+    for name in ("arrays.npz", "series.parquet", "detector.mirror.pairs.parquet"):
         assert (saved / name).read_bytes() == (again / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("name", ["arrays.npz", "series.parquet", "mirror_pairs.parquet"])
+@pytest.mark.parametrize("name", ["arrays.npz", "series.parquet", "detector.mirror.pairs.parquet"])
 def test_load_refuses_one_changed_byte(saved, tmp_path, name):
     copy = copy_artifact(saved, tmp_path / "copy")
     flip_byte(copy / name)
