@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "MAX_PART_CHARS",
     "AnomalyError",
     "ArtifactError",
     "ArtifactIntegrityError",
+    "ArtifactSchemaError",
     "ArtifactVersionError",
     "ConfidentialValueError",
     "CurrencyError",
@@ -21,14 +23,44 @@ __all__ = [
     "DuplicateKeyError",
     "EmptyDataError",
     "FormatError",
+    "InputOutputError",
     "InvalidValueError",
     "NotFittedError",
     "PeriodError",
     "UnknownCodeError",
+    "shorten",
 ]
 
 #: How many offending rows or values a message lists before it says "and N more".
 MAX_LISTED = 5
+#: Longest rendering of one offending value in a message (longer ones are cut in the
+#: middle): a 2 MB cell must not become a 2 MB error line.
+MAX_VALUE_CHARS = 80
+#: Longest part of a message (the problem, the expectation, a file name).
+MAX_PART_CHARS = 600
+
+
+def shorten(text: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """``str(text)``, cut in the middle to at most ``limit`` characters, with control
+    characters (newlines) escaped so that it stays on one line.
+
+    Examples
+    --------
+    >>> shorten("0123456789" * 100, 21)
+    '01234…[991 more]…6789'
+    >>> shorten("85" + chr(10) + "4231") == "85" + chr(92) + "n4231"  # newline escaped
+    True
+    """
+    text = str(text)
+    if len(text) > limit:
+        keep = max(limit - 12, 2)
+        head = keep // 2 + keep % 2
+        text = f"{text[:head]}…[{len(text) - keep} more]…{text[len(text) - (keep - head) :]}"
+    if not text.isprintable():
+        # An error is one line: a newline or other control character in a value is
+        # shown escaped.
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return text
 
 
 def describe_items(items: Sequence[object] | Iterable[object], limit: int = MAX_LISTED) -> str:
@@ -40,7 +72,7 @@ def describe_items(items: Sequence[object] | Iterable[object], limit: int = MAX_
     '3, 4, 9, 12, 20 and 2 more'
     """
     items = list(items)
-    shown = ", ".join(str(item) for item in items[:limit])
+    shown = ", ".join(shorten(item) for item in items[:limit])
     if len(items) > limit:
         shown += f" and {len(items) - limit} more"
     return shown
@@ -84,15 +116,15 @@ class DataError(AnomalyError, ValueError):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = [self.source] if self.source else []
+        where = [shorten(self.source, MAX_PART_CHARS)] if self.source else []
         if self.column:
-            where.append(f"column {self.column!r}")
+            where.append(f"column {shorten(repr(self.column))}")
         if self.lines:
             plural = "s" if len(self.lines) > 1 else ""
             where.append(f"line{plural} {describe_items(self.lines)}")
-        text = (", ".join(where) + ": " if where else "") + self.problem
+        text = (", ".join(where) + ": " if where else "") + shorten(self.problem, MAX_PART_CHARS)
         if self.expected:
-            text += f"; expected {self.expected}"
+            text += f"; expected {shorten(self.expected, MAX_PART_CHARS)}"
         return text
 
 
@@ -142,3 +174,55 @@ class ArtifactIntegrityError(ArtifactError):
 
 class ArtifactVersionError(ArtifactError):
     """An artifact written by an incompatible format or dependency version."""
+
+
+class ArtifactSchemaError(ArtifactError):
+    """An intact artifact whose content breaks its schema (a type, shape or range).
+
+    Parameters
+    ----------
+    where : str
+        The artifact as the user named it.
+    file : str
+        The file inside it (``manifest.json``, ``arrays.npz``, ``series.parquet``).
+    field : str
+        The field, array or column at fault (``config.model.hs_level``,
+        ``forecast.variance``, ``column 'hs'``).
+    problem : str
+        What is wrong, with the offending value shortened.
+    """
+
+    def __init__(self, where: str, file: str, field: str, problem: str) -> None:
+        self.where, self.file, self.field, self.problem = where, file, field, problem
+        super().__init__(
+            f"{shorten(where, MAX_PART_CHARS)}: {file} {shorten(field)}: "
+            f"{shorten(problem, MAX_PART_CHARS)}"
+        )
+
+    def __reduce__(self):  # rebuilt from its parts when sent between processes
+        return type(self), (self.where, self.file, self.field, self.problem)
+
+
+class InputOutputError(AnomalyError, OSError):
+    """A file or directory that cannot be read or written (disk full, no permission).
+
+    Not a problem of the data: the command line exits with its own code (5) and names
+    the path and the system's reason.
+
+    Parameters
+    ----------
+    path : str
+        The file or directory.
+    reason : str
+        The system's reason (``No space left on device``).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{shorten(path, MAX_PART_CHARS)}: {shorten(reason, MAX_PART_CHARS)}")
+        self.path, self.reason = path, reason
+
+    def __str__(self) -> str:
+        return f"{shorten(self.path, MAX_PART_CHARS)}: {shorten(self.reason, MAX_PART_CHARS)}"
+
+    def __reduce__(self):  # rebuilt from its parts when sent between processes
+        return type(self), (self.path, self.reason)

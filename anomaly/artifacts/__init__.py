@@ -18,14 +18,18 @@ Examples
 from anomaly.artifacts.archive import pack_artifact
 from anomaly.artifacts.atomic import replace_file
 from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
+from anomaly.artifacts.schema import ContentSchema, register_schema, registered_schema
 from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
 
 __all__ = [
     "FORMAT_VERSION",
     "SUPPORTED_FORMAT_VERSIONS",
     "Artifact",
+    "ContentSchema",
     "pack_artifact",
     "read_artifact",
+    "register_schema",
+    "registered_schema",
     "replace_file",
     "verify_artifact",
     "write_artifact",

@@ -4,24 +4,99 @@ Everything is built in a hidden sibling (same file system, so ``rename`` is atom
 flushed to disk, and only then renamed into place. A directory cannot be renamed over
 a non-empty one, so an existing directory is first renamed aside and deleted once the
 new one is in place; a reader during that swap finds the old version, the new version,
-or briefly nothing, never a mixture. If the process dies, hidden ``.NAME.tmp-*`` or
-``.NAME.old-*`` siblings may remain; they are safe to delete.
+or briefly nothing, never a mixture.
+
+Siblings are named ``.NAME.tmp-<host>-<pid>-<random>`` (``.old-`` for a retired
+version). If the process dies they remain; the next replacement of ``NAME`` deletes
+those whose process, on this machine, is gone (:func:`remove_stale_siblings`). A failure
+to read or write (disk full, permission denied) is raised as
+:class:`~anomaly.errors.InputOutputError` naming the path, after the partial sibling
+is removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["replace_directory", "replace_file"]
+from anomaly.errors import InputOutputError
+
+__all__ = ["remove_stale_siblings", "replace_directory", "replace_file"]
+
+#: This machine, as sibling names record it (letters and digits only).
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
+_SIBLING = re.compile(
+    r"\.(?P<name>.+)\.(?:tmp|old)-(?P<host>[A-Za-z0-9]+)-(?P<pid>[0-9]+)-[0-9a-f]{12}"
+)
 
 
 def _sibling(path: Path, tag: str) -> Path:
-    return path.parent / f".{path.name}.{tag}-{secrets.token_hex(6)}"
+    return path.parent / f".{path.name}.{tag}-{_HOST}-{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would signal the process there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: it exists
+        return True
+    return True
+
+
+def remove_stale_siblings(path: str | os.PathLike) -> list[Path]:
+    """Delete the hidden siblings of ``path`` that a dead process of this machine left.
+
+    Siblings of a live process (a concurrent writer), of another machine (a shared
+    file system) or named otherwise are kept.
+
+    Returns
+    -------
+    list of Path
+        What was deleted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     Path(tmp, f".model.tmp-{_HOST}-999999999-0123456789ab").mkdir()
+    ...     [p.name[:10] for p in remove_stale_siblings(Path(tmp) / "model")]
+    ['.model.tmp']
+    """
+    path = Path(os.path.abspath(path))
+    removed = []
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _SIBLING.fullmatch(entry.name)
+        if not match or match["name"] != path.name or match["host"] != _HOST:
+            continue
+        if _alive(int(match["pid"])):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+def _io_error(path: Path, error: OSError) -> InputOutputError:
+    if isinstance(error, InputOutputError):
+        return error
+    where = error.filename if error.filename else path
+    return InputOutputError(str(where), error.strerror or str(error))
 
 
 def _fsync(path: Path) -> None:
@@ -60,10 +135,14 @@ def replace_directory(path: Path, build: Callable[[Path], None]) -> None:
     """
     # Normalised, so that "." or "model/.." still name a directory with a parent.
     path = Path(os.path.abspath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = _sibling(path, "tmp")
-    # mkdir (unlike mkdtemp) applies the umask, so the artifact gets normal permissions.
-    staging.mkdir()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_siblings(path)
+        staging = _sibling(path, "tmp")
+        # mkdir (unlike mkdtemp) applies the umask, so the artifact gets normal permissions.
+        staging.mkdir()
+    except OSError as error:
+        raise _io_error(path, error) from error
     try:
         build(staging)
         for child in staging.iterdir():
@@ -81,10 +160,16 @@ def replace_directory(path: Path, build: Callable[[Path], None]) -> None:
             shutil.rmtree(retired, ignore_errors=True)
         else:
             os.rename(staging, path)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _io_error(path, error) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _fsync(path.parent)
+    try:
+        _fsync(path.parent)
+    except OSError as error:
+        raise _io_error(path.parent, error) from error
 
 
 def replace_file(path: Path, build: Callable[[Path], None]) -> None:
@@ -100,14 +185,20 @@ def replace_file(path: Path, build: Callable[[Path], None]) -> None:
     b'PK'
     """
     path = Path(os.path.abspath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_siblings(path)
+    except OSError as error:
+        raise _io_error(path, error) from error
     staging = _sibling(path, "tmp")
     try:
         build(staging)
         _fsync(staging)
         os.replace(staging, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        _fsync(path.parent)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
             staging.unlink()
+        if isinstance(error, OSError):
+            raise _io_error(path, error) from error
         raise
-    _fsync(path.parent)

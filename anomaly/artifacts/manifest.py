@@ -8,6 +8,7 @@ documented for readers in other languages in ``docs/artifact-format.md``.
 from __future__ import annotations
 
 import json
+import math
 import platform
 import re
 from collections.abc import Mapping
@@ -18,24 +19,31 @@ from typing import Any
 import numpy as np
 
 from anomaly._version import __version__
-from anomaly.errors import ArtifactIntegrityError, ArtifactVersionError
+from anomaly.errors import ArtifactIntegrityError, ArtifactSchemaError, ArtifactVersionError
 
 __all__ = [
     "ARRAYS_FILE",
+    "COLUMN_TYPE",
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "MANIFEST_FILE",
+    "MAX_ARRAY_DIMENSIONS",
+    "MAX_JSON_DEPTH",
+    "MONTH_PATTERN",
     "NAME_PATTERN",
     "NUMERIC_DTYPE",
     "SUPPORTED_FORMAT_VERSIONS",
     "TABLE_SUFFIX",
     "build_manifest",
+    "check_metadata",
     "check_name",
     "dependency_drift",
     "dependency_versions",
     "encode_json",
     "encode_manifest",
     "format_created",
+    "itemsize",
+    "parse_json",
     "parse_manifest",
 ]
 
@@ -57,6 +65,21 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 #: numpy dtype strings of little-endian bools, integers and floats: "|b1", "<i8", "<f4".
 NUMERIC_DTYPE = re.compile(r"\|b1|\|[iu]1|<[iu](2|4|8)|<f(2|4|8)")
+#: Arrow type names a table column may have (see "Tables" in docs/artifact-format.md).
+COLUMN_TYPE = re.compile(
+    r"bool|u?int(8|16|32|64)|float|double|string|large_string"
+    r"|dictionary<values=(string|large_string), indices=u?int(8|16|32|64), ordered=[01]>"
+)
+#: A month as the metadata spells it: ``2021-12``.
+MONTH_PATTERN = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
+#: Deepest nesting of arrays and objects a manifest may have. Real manifests reach 5;
+#: the bound keeps a hostile one from exhausting the parser's (or a reader's) stack.
+MAX_JSON_DEPTH = 32
+#: Most dimensions an array may have (numpy's own limit is 64).
+MAX_ARRAY_DIMENSIONS = 32
+#: Longest column name or metadata string a manifest may hold.
+_MAX_TEXT = 200
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 #: Libraries whose major version decides whether recorded numbers mean the same thing.
 CHECKED_DEPENDENCIES: tuple[str, ...] = ("numpy", "pandas", "scikit-learn")
@@ -156,22 +179,49 @@ def format_created(created: datetime | None) -> str:
     return created.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
-def _check_metadata(metadata: Mapping[str, Any]) -> None:
+def check_metadata(metadata: Mapping[str, Any]) -> None:
+    """Check the required ``metadata`` keys; raise ``ValueError`` naming the key.
+
+    ``training_window`` is ``{"start": "YYYY-MM", "end": "YYYY-MM"}`` with start <= end
+    (months 01-12, years 1900-2199); ``data_fingerprint`` a str of at most 200
+    characters; ``n_series`` an int >= 0.
+
+    Examples
+    --------
+    >>> check_metadata({"training_window": {"start": "2021-13", "end": "2021-12"},
+    ...                 "data_fingerprint": "0", "n_series": 0})
+    Traceback (most recent call last):
+    ...
+    ValueError: metadata.training_window.start: '2021-13' is not a month written YYYY-MM
+    """
     window = metadata.get("training_window")
-    if not (
-        isinstance(window, Mapping)
-        and isinstance(window.get("start"), str)
-        and isinstance(window.get("end"), str)
-    ):
+    if not isinstance(window, Mapping) or set(window) != {"start", "end"}:
         raise ValueError(
-            "metadata['training_window'] must be a dict with str 'start' and 'end' "
-            f"(e.g. {{'start': '2015-01', 'end': '2021-12'}}), got {window!r}"
+            "metadata.training_window: must be an object with exactly 'start' and 'end' "
+            f"(e.g. {{'start': '2015-01', 'end': '2021-12'}}), got {_short(window)}"
         )
-    if not isinstance(metadata.get("data_fingerprint"), str):
-        raise ValueError("metadata['data_fingerprint'] must be a str")
+    months = []
+    for key in ("start", "end"):
+        text = window[key]
+        match = MONTH_PATTERN.fullmatch(text) if isinstance(text, str) else None
+        if match is None or not 1900 <= int(match["year"]) < 2200:
+            raise ValueError(
+                f"metadata.training_window.{key}: {_short(text)} is not a month written YYYY-MM"
+            )
+        months.append(int(match["year"]) * 12 + int(match["month"]))
+    if months[0] > months[1]:
+        raise ValueError(
+            f"metadata.training_window: start {window['start']} is after end {window['end']}"
+        )
+    fingerprint = metadata.get("data_fingerprint")
+    if not isinstance(fingerprint, str) or len(fingerprint) > _MAX_TEXT:
+        raise ValueError(
+            f"metadata.data_fingerprint: must be a str of at most {_MAX_TEXT} characters, "
+            f"got {_short(fingerprint)}"
+        )
     n_series = metadata.get("n_series")
     if isinstance(n_series, bool) or not isinstance(n_series, int | np.integer) or n_series < 0:
-        raise ValueError(f"metadata['n_series'] must be an int >= 0, got {n_series!r}")
+        raise ValueError(f"metadata.n_series: must be an int >= 0, got {_short(n_series)}")
 
 
 def build_manifest(
@@ -217,7 +267,7 @@ def build_manifest(
         raise ValueError(f"config must be a dict, got {type(config).__name__}")
     if not isinstance(metadata, Mapping):
         raise ValueError(f"metadata must be a dict, got {type(metadata).__name__}")
-    _check_metadata(metadata)
+    check_metadata(metadata)
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -294,7 +344,34 @@ def _check_files(files: Mapping[str, Any], where: str) -> None:
             raise _invalid(where, f"size of {name} is not a byte count: {_short(size)}")
 
 
+def itemsize(dtype: str) -> int:
+    """Bytes per element of a :data:`NUMERIC_DTYPE` string.
+
+    Examples
+    --------
+    >>> itemsize("<f8"), itemsize("|b1")
+    (8, 1)
+    """
+    return int(dtype[2:])
+
+
 def _check_contents(manifest: Mapping[str, Any], where: str) -> None:
+    expected_files = {ARRAYS_FILE}
+    for name, entry in manifest["tables"].items():
+        if not NAME_PATTERN.fullmatch(name):
+            raise _invalid(where, f"lists a table with a forbidden name: {_short(name)}")
+        file = entry.get("file") if isinstance(entry, Mapping) else None
+        if file != name + TABLE_SUFFIX:
+            raise _invalid(where, f"table {name} should be stored in {name}{TABLE_SUFFIX}")
+        _check_table_entry(name, entry, where)
+        expected_files.add(file)
+    if len({name.casefold() for name in manifest["tables"]}) != len(manifest["tables"]):
+        raise _invalid(where, "lists tables whose names differ only in case")
+    listed = set(manifest["files"])
+    if listed != expected_files:
+        odd = sorted(listed ^ expected_files)
+        raise _invalid(where, f"files do not match its arrays and tables: {_short(', '.join(odd))}")
+    total = 0
     for name, entry in manifest["arrays"].items():
         if not NAME_PATTERN.fullmatch(name):
             raise _invalid(where, f"lists an array with a forbidden name: {_short(name)}")
@@ -304,22 +381,122 @@ def _check_contents(manifest: Mapping[str, Any], where: str) -> None:
         # before arrays.npz is even opened.
         if not isinstance(dtype, str) or not NUMERIC_DTYPE.fullmatch(dtype):
             raise _invalid(where, f"gives array {name} the non-numeric dtype {_short(dtype)}")
-        if not isinstance(shape, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        if (
+            not isinstance(shape, list)
+            or len(shape) > MAX_ARRAY_DIMENSIONS
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
         ):
             raise _invalid(where, f"gives array {name} an invalid shape {_short(shape)}")
-    expected_files = {ARRAYS_FILE}
-    for name, entry in manifest["tables"].items():
-        if not NAME_PATTERN.fullmatch(name):
-            raise _invalid(where, f"lists a table with a forbidden name: {_short(name)}")
-        file = entry.get("file") if isinstance(entry, Mapping) else None
-        if file != name + TABLE_SUFFIX:
-            raise _invalid(where, f"table {name} should be stored in {name}{TABLE_SUFFIX}")
-        expected_files.add(file)
-    listed = set(manifest["files"])
-    if listed != expected_files:
-        odd = sorted(listed ^ expected_files)
-        raise _invalid(where, f"files do not match its arrays and tables: {', '.join(odd)}")
+        if set(entry) != {"dtype", "shape"}:
+            raise _invalid(where, f"array {name} has fields other than dtype and shape")
+        total += math.prod(shape) * itemsize(dtype)
+    # Stored arrays cannot hold more bytes than their file: a shape that claims more
+    # (and would make a reader allocate it) is refused before arrays.npz is opened.
+    size = manifest["files"][ARRAYS_FILE]["size"]
+    if total > size:
+        raise _invalid(
+            where,
+            f"declares arrays of {total} bytes in all, more than {ARRAYS_FILE} holds "
+            f"({size} bytes)",
+        )
+
+
+def _check_table_entry(name: str, entry: Mapping[str, Any], where: str) -> None:
+    rows, columns = entry.get("rows"), entry.get("columns")
+    if set(entry) != {"file", "rows", "columns"}:
+        raise _invalid(where, f"table {name} has fields other than file, rows and columns")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise _invalid(where, f"table {name} has an invalid row count {_short(rows)}")
+    if not isinstance(columns, list):
+        raise _invalid(where, f"table {name} has no list of columns")
+    names = []
+    for column in columns:
+        if not (
+            isinstance(column, Mapping)
+            and set(column) == {"name", "type"}
+            and isinstance(column["name"], str)
+            and 0 < len(column["name"]) <= _MAX_TEXT
+            and isinstance(column["type"], str)
+        ):
+            raise _invalid(where, f"table {name} has a malformed column {_short(column)}")
+        if not COLUMN_TYPE.fullmatch(column["type"]):
+            raise _invalid(
+                where,
+                f"table {name} column {_short(column['name'])} has the unsupported type "
+                f"{_short(column['type'])}",
+            )
+        names.append(column["name"])
+    if len(set(names)) != len(names):
+        raise _invalid(where, f"table {name} names a column twice")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {_short(twice)} appears twice in one object")
+    return document
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {_short(text)} is out of range")
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside strings, in one vectorised pass."""
+    bare = _JSON_STRING.sub("", text).encode("utf-8")
+    codes = np.frombuffer(bare, dtype=np.uint8)
+    steps = np.isin(codes, (0x5B, 0x7B)).astype(np.int64) - np.isin(codes, (0x5D, 0x7D))
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def parse_json(data: bytes, what: str, limit: int = MAX_JSON_DEPTH) -> Any:
+    """Decode strict JSON: UTF-8, nesting at most ``limit`` deep, no repeated keys, no
+    NaN, infinity or out-of-range numbers.
+
+    Raises
+    ------
+    ValueError
+        Naming what is wrong (``what`` starts the message).
+
+    Examples
+    --------
+    >>> parse_json(b'{"a": 1, "a": 2}', "manifest.json")
+    Traceback (most recent call last):
+    ...
+    ValueError: manifest.json is not valid JSON: the key 'a' appears twice in one object
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{what} is not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    depth = _depth(text)
+    if depth > limit:
+        raise ValueError(f"{what} nests {depth} levels deep, more than the {limit} allowed")
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_object,
+            parse_float=_finite_float,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{what} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        ) from None
+    except (ValueError, RecursionError) as error:
+        # Repeated keys, NaN, 1e999, integers of more than 4300 digits.
+        raise ValueError(f"{what} is not valid JSON: {error}") from None
 
 
 def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
@@ -352,13 +529,9 @@ def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
     anomaly.errors.ArtifactIntegrityError: model: manifest.json is not a JSON object
     """
     try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise _invalid(where, f"is not UTF-8 text ({error.reason} at byte {error.start})") from None
-    except json.JSONDecodeError as error:
-        raise _invalid(
-            where, f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        ) from None
+        document = parse_json(data, MANIFEST_FILE)
+    except ValueError as error:
+        raise ArtifactIntegrityError(f"{where}: {error}") from None
     if not isinstance(document, dict):
         raise _invalid(where, "is not a JSON object")
     if document.get("format") != FORMAT_NAME:
@@ -381,6 +554,10 @@ def parse_manifest(data: bytes, where: str) -> dict[str, Any]:
     for name in CHECKED_DEPENDENCIES:
         if _major(document["dependencies"].get(name)) is None:
             raise _invalid(where, f"does not record a usable {name} version")
+    try:
+        check_metadata(document["metadata"])
+    except ValueError as error:
+        raise ArtifactSchemaError(where, MANIFEST_FILE, *str(error).split(": ", 1)) from None
     _check_files(document["files"], where)
     _check_contents(document, where)
     return document

@@ -11,6 +11,7 @@ language needs no byte swapping or transposition.
 
 from __future__ import annotations
 
+import math
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,6 +76,11 @@ def write_arrays(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 def read_arrays(path: Path, expected: Mapping[str, Any], where: str) -> dict[str, np.ndarray]:
     """Load the arrays listed in the manifest, refusing pickles and anything unlisted.
 
+    Each member's NPY header is read and compared with the manifest (dtype, shape, C
+    order) and with the member's stored size *before* any array is allocated, so a
+    header claiming a huge shape is refused instead of exhausting memory, and an object
+    (pickled) array is refused before a byte of its pickle is read.
+
     Parameters
     ----------
     path : Path
@@ -87,38 +93,84 @@ def read_arrays(path: Path, expected: Mapping[str, Any], where: str) -> dict[str
     Raises
     ------
     ArtifactIntegrityError
-        The file is not an npz, holds an object (pickled) or other non-numeric array,
-        or its arrays differ from the manifest in name, dtype or shape.
+        The file is not an npz of stored NPY members, holds an object (pickled) or other
+        non-numeric array, or its arrays differ from the manifest in name, dtype, shape
+        or size.
     """
 
     def refuse(problem: str) -> ArtifactIntegrityError:
         return ArtifactIntegrityError(f"{where}: {ARRAYS_FILE} {problem}")
 
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise refuse(f"cannot be read without executing code or is corrupt: {error}") from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise refuse("is a single .npy array, not an .npz archive of named arrays")
-    with loaded:
-        names = list(loaded.files)
-        if len(names) != len(set(names)):
-            raise refuse("holds two arrays with the same name")
-        if set(names) != set(expected):
-            odd = sorted(set(names) ^ set(expected))
-            raise refuse(f"does not hold the arrays listed in the manifest: {', '.join(odd)}")
-        arrays = {}
-        for name in sorted(expected):
-            try:
-                array = loaded[name]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-                # numpy refuses object arrays here, before any pickle is read.
-                raise refuse(f"array {name!r} was refused: {error}") from None
-            if not NUMERIC_DTYPE.fullmatch(array.dtype.str):
-                raise refuse(f"array {name!r} has non-numeric dtype {array.dtype}")
-            if describe_array(array) != expected[name]:
-                raise refuse(
-                    f"array {name!r} is {describe_array(array)}, the manifest says {expected[name]}"
-                )
-            arrays[name] = array
-    return arrays
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            names = [member.filename for member in members]
+            if len(names) != len(set(names)):
+                raise refuse("holds two members with the same name")
+            stems = [name.removesuffix(".npy") for name in names]
+            odd = sorted(
+                {n for n in names if not n.endswith(".npy")} | (set(stems) ^ set(expected))
+            )
+            if odd:
+                shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+                raise refuse(f"does not hold the arrays listed in the manifest: {shown[:300]}")
+            return {
+                stem: _read_member(archive, member, stem, expected[stem], refuse)
+                for stem, member in sorted(zip(stems, members, strict=True))
+            }
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
+        raise refuse(
+            f"cannot be read without executing code or is corrupt: {str(error)[:200]}"
+        ) from None
+
+
+def _read_member(
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    name: str,
+    expected: Mapping[str, Any],
+    refuse,
+) -> np.ndarray:
+    if member.compress_type != zipfile.ZIP_STORED or member.flag_bits & 0x1:
+        raise refuse(f"array {name!r} is compressed or encrypted; arrays are stored plainly")
+    with archive.open(member) as stream:
+        try:
+            version = np.lib.format.read_magic(stream)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise ValueError(f"NPY format version {version} is not 1.0 or 2.0")
+            shape, fortran_order, dtype = read_header(stream)
+        except (ValueError, TypeError, SyntaxError) as error:
+            raise refuse(f"array {name!r} has no valid NPY header: {str(error)[:200]}") from None
+        if not NUMERIC_DTYPE.fullmatch(dtype.str):
+            raise refuse(
+                f"array {name!r} has non-numeric dtype {dtype.str} (an object array would "
+                "need unpickling); it was refused before its data were read"
+            )
+        found = {"dtype": dtype.str, "shape": list(shape)}
+        if found != dict(expected) or fortran_order:
+            raise refuse(
+                f"array {name!r} is {found}{' in Fortran order' if fortran_order else ''}, "
+                f"the manifest says {dict(expected)}"
+            )
+        nbytes = math.prod(shape) * dtype.itemsize
+        if member.file_size != stream.tell() + nbytes:
+            raise refuse(
+                f"array {name!r} should hold {nbytes} bytes of data, its member holds "
+                f"{member.file_size - stream.tell()}"
+            )
+        array = np.empty(shape, dtype=dtype)
+        buffer = memoryview(array.reshape(-1).view(np.uint8))
+        filled = 0
+        while filled < nbytes:
+            count = stream.readinto(buffer[filled:])
+            if not count:
+                raise refuse(f"array {name!r} is truncated")
+            filled += count
+        # Reaching the member's end makes zipfile compare its CRC-32.
+        if stream.read(1):
+            raise refuse(f"array {name!r} has data beyond its shape")
+    return array

@@ -157,15 +157,21 @@ def read_table(path: Path, expected: Mapping[str, Any], where: str) -> pd.DataFr
                 _plain_type(field.type) for field in schema
             ):
                 raise ArtifactIntegrityError(
-                    f"{where}: {file} has columns {columns}, the manifest says "
-                    f"{expected.get('columns')}"
+                    f"{where}: {file} has columns {str(columns)[:500]}, the manifest says "
+                    f"{str(expected.get('columns'))[:500]}"
+                )
+            # Checked before reading: the row count bounds what reading allocates.
+            if parquet.metadata.num_rows != expected.get("rows"):
+                raise ArtifactIntegrityError(
+                    f"{where}: {file} has {parquet.metadata.num_rows} rows, the manifest "
+                    f"says {expected.get('rows')}"
                 )
             table = parquet.read()
-    except pa.ArrowException as error:
+            frame = table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError) as error:
         raise ArtifactIntegrityError(
-            f"{where}: {file} is not a readable Parquet file: {error}"
+            f"{where}: {file} is not a readable Parquet file: {str(error)[:300]}"
         ) from None
-    frame = table.to_pandas()
     if len(frame) != expected.get("rows") or list(frame.columns) != [c["name"] for c in columns]:
         raise ArtifactIntegrityError(
             f"{where}: {file} has {len(frame)} rows and columns {list(frame.columns)}, "

@@ -42,6 +42,7 @@ from anomaly.artifacts.manifest import (
 )
 from anomaly.artifacts.npz import describe_array, normalise_array, read_arrays, write_arrays
 from anomaly.artifacts.parquet import describe_table, read_table, to_arrow_table, write_table
+from anomaly.artifacts.schema import ContentSchema, registered_schema
 from anomaly.errors import ArtifactError, ArtifactVersionError
 
 __all__ = ["Artifact", "read_artifact", "verify_artifact", "write_artifact"]
@@ -220,11 +221,29 @@ def _artifact_directory(path: Path) -> Iterator[Path]:
         raise ArtifactError(f"{where}: no such artifact directory or archive")
 
 
-def verify_artifact(path: str | Path) -> dict[str, Any]:
-    """Check an artifact's manifest, format version and files; return the manifest.
+def _load(directory: Path, manifest: dict[str, Any], where: str) -> Artifact:
+    arrays = read_arrays(directory / ARRAYS_FILE, manifest["arrays"], where)
+    tables = {
+        name: read_table(directory / entry["file"], entry, where)
+        for name, entry in sorted(manifest["tables"].items())
+    }
+    return Artifact(
+        manifest=manifest,
+        config=manifest["config"],
+        metadata=manifest["metadata"],
+        arrays=arrays,
+        tables=tables,
+    )
 
-    Nothing but the manifest is parsed, and dependency versions are not compared: this
-    is the check behind ``anomaly inspect``.
+
+def verify_artifact(path: str | Path) -> dict[str, Any]:
+    """Check an artifact's manifest, format version, files and content; return the manifest.
+
+    Dependency versions are not compared: this is the check behind ``anomaly inspect``.
+    When a content schema is registered for the artifact's ``model_class`` (as
+    :mod:`anomaly.model` registers one for ``TradeAnomalyModel``), the arrays and tables
+    are loaded and checked against it too, so that ``inspect`` refuses exactly what
+    loading the model would refuse.
 
     Parameters
     ----------
@@ -235,6 +254,8 @@ def verify_artifact(path: str | Path) -> dict[str, Any]:
     ------
     ArtifactIntegrityError
         Missing, changed, extra, truncated or unsafe content.
+    ArtifactSchemaError
+        Content that breaks the model class's schema.
     ArtifactVersionError
         A format version this package does not read.
     ArtifactError
@@ -246,11 +267,19 @@ def verify_artifact(path: str | Path) -> dict[str, Any]:
     41872
     """
     path = Path(path)
+    where = str(path)
     with _artifact_directory(path) as directory:
-        return verify_directory(directory, str(path))
+        manifest = verify_directory(directory, where)
+        schema = registered_schema(manifest["model_class"])
+        if schema is not None:
+            schema.check_manifest(manifest, where)
+            schema.check_content(_load(directory, manifest, where), where)
+        return manifest
 
 
-def read_artifact(path: str | Path, *, strict: bool = True) -> Artifact:
+def read_artifact(
+    path: str | Path, *, strict: bool = True, schema: ContentSchema | None = None
+) -> Artifact:
     """Verify and load an artifact directory or zip archive.
 
     Parameters
@@ -261,6 +290,10 @@ def read_artifact(path: str | Path, *, strict: bool = True) -> Artifact:
         Refuse an artifact written with a different major version of numpy, pandas or
         scikit-learn. With ``strict=False`` such drift only warns (``UserWarning``);
         integrity and format-version failures are refused either way.
+    schema : ContentSchema, optional
+        The model class's content checks: its manifest check runs before any array or
+        table is read, its content check on what was read. A model's loader passes its
+        own (the storage layer alone checks only the encodings).
 
     Returns
     -------
@@ -271,6 +304,8 @@ def read_artifact(path: str | Path, *, strict: bool = True) -> Artifact:
     ArtifactIntegrityError
         Missing, changed, extra, truncated or unsafe content, including arrays that
         would need unpickling.
+    ArtifactSchemaError
+        Content that breaks ``schema``.
     ArtifactVersionError
         A format version this package does not read, or (strict) dependency drift.
     ArtifactError
@@ -298,15 +333,9 @@ def read_artifact(path: str | Path, *, strict: bool = True) -> Artifact:
                     "read_artifact(..., strict=False) loads it anyway with a warning"
                 )
             warnings.warn(message, UserWarning, stacklevel=2)
-        arrays = read_arrays(directory / ARRAYS_FILE, manifest["arrays"], where)
-        tables = {
-            name: read_table(directory / entry["file"], entry, where)
-            for name, entry in sorted(manifest["tables"].items())
-        }
-    return Artifact(
-        manifest=manifest,
-        config=manifest["config"],
-        metadata=manifest["metadata"],
-        arrays=arrays,
-        tables=tables,
-    )
+        if schema is not None:
+            schema.check_manifest(manifest, where)
+        artifact = _load(directory, manifest, where)
+    if schema is not None:
+        schema.check_content(artifact, where)
+    return artifact

@@ -14,8 +14,13 @@ Every directory is written beside its final name and renamed into place when com
 (:func:`publish`), so a directory that exists is finished: a run killed midway and
 started again with the same work directory skips what exists. (Files are not flushed
 to disk one by one, which would cost more than the work they keep: the directory
-survives a killed process, not a power cut.) A work directory belongs to one job;
-another job is refused rather than mixed with it.
+survives a killed process, not a power cut.) Hidden staging folders a killed run
+left (``.part-00007.tmp-*``) are deleted when the next run claims the directory.
+
+A work directory belongs to one job, identified in ``job.json`` by the content of its
+inputs (path, size and sha256 of every file's bytes, not the modification time), the
+window, the model and the partitioning; another job — including the same command
+after an input's bytes changed — is refused rather than mixed with it.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ JOB_FILE = "job.json"
 SPLIT_SUFFIX = "arrows"
 #: Version of this layout, part of a job's identity: a work directory left by a version
 #: that wrote other files is refused, never half-reused.
-LAYOUT = 2
+LAYOUT = 3
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,32 @@ class WorkDir:
             return None
         return int(json.loads(path.read_text())["n_partitions"])
 
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the hidden staging folders a killed run left (``.part-*.tmp-*``).
+
+        A directory that exists is finished (:func:`publish`); a hidden ``.NAME.tmp-*``
+        (or ``.NAME.old-*``) beside it is a step that never finished. Called when a
+        run claims the directory, before any of its tasks starts: one run uses a work
+        directory at a time.
+
+        Returns
+        -------
+        list of Path
+            What was deleted.
+        """
+        removed = []
+        for folder in (self.path, *(self.path / name for name in ("scan", "panels", "evidence"))):
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                if _leftover(entry):
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                    removed.append(entry)
+        return removed
+
     def claim(self, job: dict) -> None:
         """Record ``job`` here, or check that it is the job already recorded.
 
@@ -99,22 +130,49 @@ class WorkDir:
         self.path.mkdir(parents=True, exist_ok=True)
         text = json.dumps(job, indent=2, sort_keys=True)
         if path.exists():
-            recorded = json.loads(path.read_text())
+            try:
+                recorded = json.loads(path.read_text())
+            except (ValueError, UnicodeDecodeError):
+                recorded = None
+            if not isinstance(recorded, dict):
+                raise BatchError(
+                    f"the work directory {self.root} holds an unreadable {JOB_FILE}; "
+                    "use a new work directory or delete this one"
+                )
             if recorded != json.loads(text):
                 changed = sorted(
                     k for k in job.keys() | recorded.keys() if job.get(k) != recorded.get(k)
                 )
                 raise BatchError(
                     f"the work directory {self.root} holds another job's work (it differs in "
-                    f"{', '.join(changed)}); use a new work directory or delete this one"
+                    f"{', '.join(changed)}{_changed_inputs(recorded, job)}); its finished "
+                    "steps cannot be reused: use a new work directory or delete this one"
                 )
+            self.remove_leftovers()
             return
-        if any(self.path.iterdir()):
+        if any(not _leftover(entry) for entry in self.path.iterdir()):
             raise BatchError(
                 f"the work directory {self.root} is not empty and holds no {JOB_FILE}; "
                 "use a new or empty directory"
             )
         replace_file(path, lambda p: p.write_text(text))
+        self.remove_leftovers()
+
+
+def _leftover(entry: Path) -> bool:
+    """A hidden staging or retired sibling (``.NAME.tmp-*``, ``.NAME.old-*``)."""
+    return entry.name.startswith(".") and (".tmp-" in entry.name or ".old-" in entry.name)
+
+
+def _changed_inputs(recorded: dict, job: dict) -> str:
+    """``": the content of FILE changed"`` for the inputs whose identity differs."""
+    before = {item[0]: item[1:] for item in recorded.get("inputs") or () if isinstance(item, list)}
+    now = {item[0]: item[1:] for item in job.get("inputs") or ()}
+    changed = sorted(name for name in before.keys() & now.keys() if before[name] != now[name])
+    if not changed:
+        return ""
+    more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+    return f": the content of {changed[0]}{more} changed"
 
 
 def publish(folder: Path, build: Callable[[Path], None]) -> None:

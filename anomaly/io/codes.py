@@ -18,9 +18,13 @@ from anomaly.io.text import as_categorical, distinct_text
 TOTAL_HS = "00"
 #: Spellings of "all products" in the sources, compared case-insensitively.
 TOTAL_PRODUCT_CODES: tuple[str, ...] = ("TOTAL", "TT")
-HS_PATTERN = r"^\d{2,10}$"
+#: HS chapters, headings, subheadings and their national extensions: 2, 4, 6, 8 or 10
+#: ASCII digits. ``\d`` would also take other scripts' digits (``٨٥٤٢``), and an odd
+#: length is a code that lost a leading zero (``85423`` for ``085423``) or a digit.
+HS_PATTERN = r"^(?:[0-9]{2}){1,5}$"
 HS_EXPECTED = (
-    "2 to 10 digits with leading zeros kept (HS2/HS4/HS6, CN8, HTS10), or TOTAL for all products"
+    "2, 4, 6, 8 or 10 ASCII digits with leading zeros kept (HS2/HS4/HS6, CN8, HTS10), "
+    "or TOTAL for all products"
 )
 
 

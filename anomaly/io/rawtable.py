@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,18 +75,97 @@ class RawTable:
     dropped: tuple[Dropped, ...] = ()
 
 
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file's bytes, read with one ``open``: its format is told and its rows are
+    parsed from these same bytes, so a file replaced or rewritten while it is read
+    cannot give a header of one version and rows of another.
+
+    Attributes
+    ----------
+    path : str
+    data : bytes
+        The content, gunzipped; CSV text with old-Mac line endings (CR only) has them
+        as LF.
+    """
+
+    path: str
+    data: bytes
+
+    @property
+    def is_parquet(self) -> bool:
+        """Whether the content is a Parquet file (by its magic bytes)."""
+        return self.data.startswith(PARQUET_MAGIC)
+
+    def columns(self) -> list[str]:
+        """The column names, from the header line or the Parquet schema."""
+        if self.is_parquet:
+            try:
+                return list(pq.read_schema(pa.BufferReader(self.data)).names)
+            except (pa.ArrowException, OSError) as exc:
+                raise _unreadable_parquet(self.path, exc) from exc
+        head = self.data[:_HEAD_BYTES]
+        _reject_binary(head, self.path)
+        names, _ = _parse_header(head, self.path)
+        return names
+
+    def raw(self) -> RawTable:
+        """The whole table (see :func:`read_raw`)."""
+        if self.is_parquet:
+            return _read_parquet(self.path, self.data)
+        return _read_csv(self.path, self.data)
+
+
+def load_file(path: str | Path) -> LoadedFile:
+    """Read a file once into memory (gunzipped), checking that it did not change
+    while it was read.
+
+    Raises
+    ------
+    EmptyDataError
+        No bytes, or an empty gzip stream.
+    FormatError
+        A gzip stream that cannot be decompressed, or a file that changed (size or
+        modification time) while it was read.
+    OSError
+        The file cannot be opened or read.
+    """
+    path = str(path)
+    with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        data = handle.read()
+        after = os.fstat(handle.fileno())
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        raise FormatError(
+            "the file changed while it was read",
+            source=path,
+            expected="a file that is complete before it is read (write it elsewhere and "
+            "move it into place)",
+        )
+    if not data:
+        raise EmptyDataError(
+            "the file is empty (0 bytes)", source=path, expected="a header line and data rows"
+        )
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise _unreadable_gzip(path, exc) from exc
+        if not data:
+            raise EmptyDataError(
+                "the compressed file is empty", source=path, expected="a header line and data rows"
+            )
+    if not data.startswith(PARQUET_MAGIC) and b"\r" in data and b"\n" not in data:
+        # Old Mac line endings: CR alone ends a line.
+        data = data.replace(b"\r", b"\n")
+    return LoadedFile(path, data)
+
+
 def read_columns(path: str | Path) -> list[str]:
     """The column names of a file, from its header line or Parquet schema."""
-    path = str(path)
-    head = _read_head(path)
-    if head.startswith(PARQUET_MAGIC):
-        try:
-            return list(pq.read_schema(path).names)
-        except (pa.ArrowException, OSError) as exc:
-            raise _unreadable_parquet(path, exc) from exc
-    _reject_binary(head, path)
-    names, _ = _parse_header(head, path)
-    return names
+    return load_file(path).columns()
 
 
 def read_raw(path: str | Path) -> RawTable:
@@ -102,44 +182,10 @@ def read_raw(path: str | Path) -> RawTable:
     EmptyDataError
         The file has no bytes or no data rows.
     FormatError
-        Binary content, a truncated or corrupt file, or rows whose number of fields
-        differs from the header's.
+        Binary content, a truncated or corrupt file, rows whose number of fields
+        differs from the header's, or a file that changed while it was read.
     """
-    path = str(path)
-    if _read_head(path).startswith(PARQUET_MAGIC):
-        return _read_parquet(path)
-    return _read_csv(path)
-
-
-def _read_head(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        head = handle.read(_HEAD_BYTES)
-    if not head:
-        raise EmptyDataError(
-            "the file is empty (0 bytes)", source=path, expected="a header line and data rows"
-        )
-    if head.startswith(GZIP_MAGIC):
-        try:
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(_HEAD_BYTES)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise _unreadable_gzip(path, exc) from exc
-        if not head:
-            raise EmptyDataError(
-                "the compressed file is empty", source=path, expected="a header line and data rows"
-            )
-    return head
-
-
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        data = handle.read()
-    if data.startswith(GZIP_MAGIC):
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise _unreadable_gzip(path, exc) from exc
-    return data
+    return load_file(path).raw()
 
 
 def _unreadable_gzip(path: str, exc: BaseException) -> FormatError:
@@ -177,15 +223,23 @@ def _decode(data: bytes) -> bytes:
 
 
 def _parse_header(data: bytes, path: str) -> tuple[list[str], str]:
-    end = data.find(b"\n")
-    first = (data if end < 0 else data[:end]).rstrip(b"\r")
+    ends = [end for end in (data.find(b"\n"), data.find(b"\r")) if end >= 0]
+    first = data[: min(ends)] if ends else data
     text = _decode(first).decode("utf-8").lstrip("\ufeff")
     if not text.strip():
         raise FormatError(
             "line 1 is blank", source=path, lines=[1], expected="a header line naming the columns"
         )
     delimiter = max(_DELIMITERS, key=text.count)
-    names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
+    try:
+        names = [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
+    except csv.Error as exc:
+        raise FormatError(
+            f"the header line cannot be parsed ({exc})",
+            source=path,
+            lines=[1],
+            expected="a header line of column names separated by , ; tab or |",
+        ) from None
     seen: set[str] = set()
     repeated = [name for name in names if name in seen or seen.add(name)]
     if repeated:
@@ -198,8 +252,7 @@ def _parse_header(data: bytes, path: str) -> tuple[list[str], str]:
     return names, delimiter
 
 
-def _read_csv(path: str) -> RawTable:
-    data = _read_bytes(path)
+def _read_csv(path: str, data: bytes) -> RawTable:
     _reject_binary(data, path)
     if not data.strip():
         raise EmptyDataError(
@@ -311,9 +364,9 @@ def _drop_non_data(table: pa.Table, lines: np.ndarray, path: str) -> RawTable:
     return RawTable(path, frame, "csv", dropped)
 
 
-def _read_parquet(path: str) -> RawTable:
+def _read_parquet(path: str, data: bytes) -> RawTable:
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable_parquet(path, exc) from exc
     if table.num_rows == 0:

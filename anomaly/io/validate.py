@@ -44,6 +44,11 @@ from anomaly.schema import (
 #: Values of a Comtrade record on each valuation basis, kept beside ``value`` (which is
 #: FOB for exports and CIF for imports) when the source publishes them.
 VALUATION_COLUMNS: tuple[str, ...] = ("value_fob", "value_cif")
+#: Largest number accepted in a value, quantity or weight column: 10^15 is some forty
+#: times a year of all world trade in USD (or kilograms of a year's crude oil
+#: shipments), so a larger number is a unit or parsing error — and sums of numbers near
+#: the float64 limit (1e308) would overflow to infinity in totals and leads.
+MAX_VALUE = 1e15
 NUMBER_COLUMNS: tuple[str, ...] = (VALUE_COLUMN, *OPTIONAL_VALUE_COLUMNS, *VALUATION_COLUMNS)
 CURRENCY_COLUMN = "currency"
 _PERIOD_DTYPES = (pd.PeriodDtype("M"), pd.PeriodDtype("Y"))
@@ -153,7 +158,9 @@ def canonical_columns(
     )
     dropped = aggregate_drops(frame, reporter_aggregate, partner_aggregate, "reporter", "partner")
     keep = ~(reporter_aggregate | partner_aggregate)
-    return typed.loc[keep], dropped
+    typed = typed.loc[keep]
+    check_keys(typed, sources)
+    return typed, dropped
 
 
 def period_column(frame: pd.DataFrame, sources: Sequence[Source]) -> pd.Series:
@@ -252,11 +259,15 @@ def check_flows(
     Raises
     ------
     InvalidValueError
-        Negative values.
+        Negative, infinite or implausibly large values (above :data:`MAX_VALUE`);
+        reporter equal to partner.
+    PeriodError
+        Periods after the current month.
     DuplicateKeyError
         Rows sharing a key, within or across files.
     """
     check_negative(frame, sources)
+    check_keys(frame, sources)
     numbers = [column for column in NUMBER_COLUMNS if column in frame]
     codes, uniques = {}, {}
     for column in KEY_COLUMNS:
@@ -279,11 +290,16 @@ def check_flows(
 
 
 def check_negative(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
-    """Raise InvalidValueError for negative values in the number columns."""
+    """Raise InvalidValueError for negative, infinite or implausibly large numbers.
+
+    Every number column must hold values in ``[0, MAX_VALUE]`` (missing values of the
+    optional columns pass).
+    """
     for column in NUMBER_COLUMNS:
         if column not in frame:
             continue
-        negative = frame[column].to_numpy() < 0
+        values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        negative = values < 0
         if negative.any():
             raise error_at(
                 InvalidValueError,
@@ -294,6 +310,75 @@ def check_negative(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
                 column=column,
                 expected="a value >= 0 (net corrections out before reading)",
             )
+        huge = values > MAX_VALUE
+        if huge.any():
+            raise error_at(
+                InvalidValueError,
+                f"{huge.sum()} value(s) above {MAX_VALUE:.0e} (largest: {values[huge].max():.6g})",
+                frame,
+                huge,
+                sources,
+                column=column,
+                expected=f"a value <= {MAX_VALUE:.0e}, the ceiling of a plausible trade "
+                "figure; a larger one is a unit or parsing error",
+            )
+
+
+def check_keys(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
+    """Refuse rows whose reporter is their partner, and rows dated in the future.
+
+    A country does not trade with itself in these statistics (such a row is a mapping
+    error), and no office has published a month that has not begun: a row dated after
+    the current month (a stray ``2099-01``) would stretch every default window.
+
+    Raises
+    ------
+    InvalidValueError
+        Reporter equal to partner.
+    PeriodError
+        A period after the current month (or year, for annual data).
+    """
+    if "reporter" in frame and "partner" in frame:
+        same = _same_values(frame["reporter"], frame["partner"])
+        if same.any():
+            raise error_at(
+                InvalidValueError,
+                f"{same.sum()} row(s) whose reporter is also the partner "
+                f"({describe_items(pd.unique(frame['reporter'].to_numpy()[same]))})",
+                frame,
+                same,
+                sources,
+                column="partner",
+                expected="a partner other than the reporting country",
+            )
+    if "period" in frame and isinstance(frame["period"].dtype, pd.PeriodDtype):
+        periods = frame["period"]
+        now = pd.Timestamp.now().to_period(periods.dtype.freq)
+        future = periods.array.asi8 > now.ordinal
+        if future.any():
+            found = pd.unique(periods[future].astype(str))
+            raise error_at(
+                PeriodError,
+                f"{future.sum()} row(s) dated after the current period {now} "
+                f"({describe_items(sorted(found))})",
+                frame,
+                future,
+                sources,
+                column="period",
+                expected="periods already published; a future date is a typo or a placeholder",
+            )
+
+
+def _same_values(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Row-wise equality of two text columns, categorical or not, without building
+    strings per row for categoricals."""
+    if isinstance(left.dtype, pd.CategoricalDtype) and isinstance(right.dtype, pd.CategoricalDtype):
+        translated = pd.Categorical(left.cat.categories, categories=right.cat.categories).codes
+        codes = left.cat.codes.to_numpy()
+        mapped = np.where(codes >= 0, translated[np.maximum(codes, 0)], -2)
+        return (mapped >= 0) & (mapped == right.cat.codes.to_numpy())
+    same = left.astype(str).to_numpy() == right.astype(str).to_numpy()
+    return same & left.notna().to_numpy()
 
 
 def _take(uniques: pd.Index, codes: np.ndarray, categorical: bool = False) -> pd.Series:

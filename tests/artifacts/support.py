@@ -20,7 +20,7 @@ def model_state(seed: int = 0) -> dict[str, Any]:
     """Keyword arguments for ``write_artifact``: arrays of each dtype, str/int/float tables."""
     rng = np.random.default_rng(seed)
     return {
-        "model_class": "TradeAnomalyModel",
+        "model_class": "StorageTest",  # no content schema: the storage layer alone
         "config": {"alpha": 0.01, "detectors": ["residual", "mirror"], "seasonal": True},
         "arrays": {
             "level": rng.normal(size=(4, 3)).astype(np.float32),

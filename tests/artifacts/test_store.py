@@ -14,9 +14,20 @@ import pandas as pd
 import pytest
 
 import anomaly
-from anomaly.artifacts import FORMAT_VERSION, read_artifact, verify_artifact, write_artifact
+from anomaly.artifacts import (
+    FORMAT_VERSION,
+    read_artifact,
+    register_schema,
+    verify_artifact,
+    write_artifact,
+)
 from anomaly.artifacts import store as store_module
-from anomaly.errors import ArtifactError, ArtifactIntegrityError, ArtifactVersionError
+from anomaly.errors import (
+    ArtifactError,
+    ArtifactIntegrityError,
+    ArtifactSchemaError,
+    ArtifactVersionError,
+)
 
 from .support import CREATED, edit_manifest, model_state, relist
 
@@ -32,7 +43,7 @@ def test_round_trip_keeps_values_dtypes_shapes_and_tables(artifact, state):
     pd.testing.assert_frame_equal(loaded.tables["series"], state["tables"]["series"])
     assert loaded.config == state["config"]
     assert loaded.metadata == state["metadata"]
-    assert loaded.model_class == "TradeAnomalyModel"
+    assert loaded.model_class == "StorageTest"
 
 
 def test_manifest_records_versions_time_and_files(artifact):
@@ -299,15 +310,16 @@ def _craft_disguised_object_array(artifact: Path, marker: Path) -> None:
 
 
 def _craft_raw_pickle(artifact: Path, marker: Path) -> None:
-    (artifact / "arrays.npz").write_bytes(pickle.dumps(TouchOnUnpickle(marker)))
+    # Padded to the size the manifest's arrays need, so the npz reader itself is tested.
+    (artifact / "arrays.npz").write_bytes(pickle.dumps(TouchOnUnpickle(marker)) + b" " * 4096)
 
 
 @pytest.mark.parametrize(
     ("craft", "message"),
     [
         (_craft_listed_object_array, r"gives array payload the non-numeric dtype '\|O'"),
-        (_craft_disguised_object_array, r"array 'sigma' was refused: Object arrays cannot"),
-        (_craft_raw_pickle, r"arrays\.npz cannot be read without executing code.*pickled"),
+        (_craft_disguised_object_array, r"array 'sigma' has non-numeric dtype \|O"),
+        (_craft_raw_pickle, r"arrays\.npz cannot be read without executing code or is corrupt"),
     ],
     ids=["listed", "disguised", "raw-pickle"],
 )
@@ -332,3 +344,29 @@ def test_a_pickle_payload_is_refused_and_never_runs(artifact, tmp_path, craft, m
 def test_manifest_is_canonical_json(artifact):
     text = (artifact / "manifest.json").read_text()
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2) + "\n"
+
+
+class _RefuseEverything:
+    """A content schema that refuses after the manifest, to see where it runs."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def check_manifest(self, manifest, where):
+        self.calls.append("manifest")
+
+    def check_content(self, artifact, where):
+        self.calls.append(f"content {sorted(artifact.arrays)[0]}")
+        raise ArtifactSchemaError(where, "arrays.npz", "level", "refused for the test")
+
+
+def test_a_registered_content_schema_runs_in_verify_and_on_request_in_read(tmp_path, state):
+    schema = _RefuseEverything()
+    register_schema("SchemaTest", schema)
+    path = write_artifact(tmp_path / "m", **{**state, "model_class": "SchemaTest"})
+    with pytest.raises(ArtifactSchemaError, match=r"m: arrays\.npz level: refused for the test"):
+        verify_artifact(path)
+    assert schema.calls == ["manifest", "content intermittent"]
+    read_artifact(path)  # the storage layer alone: no schema unless asked for
+    with pytest.raises(ArtifactSchemaError):
+        read_artifact(path, schema=schema)

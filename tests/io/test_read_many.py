@@ -88,12 +88,12 @@ def test_canonical_file_with_currency_and_optional_columns(write):
 def canonical_tables():
     """Random canonical tables with unique keys, codes with leading zeros, both frequencies."""
     key = st.tuples(
-        st.integers(2000, 2030),
+        st.integers(2000, 2024),  # months after the current one are refused
         st.integers(1, 12),
         st.sampled_from(["AUT", "DEU", "ARM", "KGZ", "USA"]),
         st.sampled_from(["RUS", "KAZ", "CHN", "GEO"]),
         st.sampled_from(["export", "import", "re-export", "re-import"]),
-        st.from_regex(r"0[0-9]{1,9}|[1-9][0-9]{1,9}", fullmatch=True),
+        st.integers(1, 5).flatmap(lambda n: st.from_regex(f"[0-9]{{{2 * n}}}", fullmatch=True)),
     )
     value = st.floats(0, 1e15, allow_nan=False, allow_infinity=False)
     return st.tuples(
