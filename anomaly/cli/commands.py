@@ -1,16 +1,19 @@
-"""What each ``anomaly`` subcommand does (the parser lives in :mod:`anomaly.cli.main`)."""
+"""What each ``anomaly`` subcommand does (the parser lives in :mod:`anomaly.cli.parser`).
+
+Each command imports what it needs when it runs: importing this module (as the parser
+does) must stay cheap, so that ``anomaly --help`` does not load pandas or the model.
+Everything a command prints goes through :func:`~anomaly.cli.output.emit`, which ends
+the command quietly when the reader of its output has gone (``anomaly score ... | head``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-import pandas as pd
-
+from anomaly.cli.output import emit
 from anomaly.errors import DataError
-from anomaly.forecast import SHORT_NAMES
 from anomaly.progress import step
 
 TOP_PRINTED = 10
@@ -19,11 +22,12 @@ TOP_PRINTED = 10
 def train(args: argparse.Namespace) -> None:
     """``anomaly train``: read, fit, save (and optionally pack)."""
     from anomaly.artifacts import pack_artifact
+    from anomaly.forecast import SHORT_NAMES
     from anomaly.io import read_flows
     from anomaly.model import TradeAnomalyModel
 
     with step("reading input"):
-        flows = read_flows(args.data, format=args.format)
+        flows = read_flows(args.data, format=_format(args))
     forecaster = SHORT_NAMES[args.forecaster]()
     with step("training"):
         model = TradeAnomalyModel(forecaster, hs_level=args.hs_level).fit(
@@ -34,31 +38,37 @@ def train(args: argparse.Namespace) -> None:
         if args.archive:
             pack_artifact(path, args.archive)
     start, end = model.train_window_
-    print(f"model: {path} ({len(model.keys_)} series, trained {start}..{end})")
+    emit(f"model: {path} ({len(model.keys_)} series, trained {start}..{end})")
 
 
 def score(args: argparse.Namespace) -> None:
     """``anomaly score``: load, read, score, write atomically (in batches with any batch
-    option)."""
+    option). Writing the outputs removes an earlier run's report (see
+    :data:`anomaly.model.outputs.DERIVED_FILES`); the summary says so."""
     from anomaly.io import read_flows
     from anomaly.model import load_model
+    from anomaly.model.outputs import DERIVED_FILES
 
+    derived = [Path(args.out) / name for name in DERIVED_FILES]
+    stale = [path for path in derived if path.exists()]
     if any(
         getattr(args, name) is not None
         for name in ("jobs", "engine", "scheduler", "partitions", "work_dir")
     ):
-        _print_summary(_score_batch(args))
-        return
-
-    with step("loading model"):
-        model = load_model(args.model, strict=args.strict)
-    with step("reading input"):
-        flows = read_flows(args.data, format=args.format)
-    with step("scoring"):
-        scores = model.score(flows, args.start, args.end)
-    with step("writing"):
-        scores.write(args.out, extra={"model": str(args.model)})
+        scores = _score_batch(args)
+    else:
+        with step("loading model"):
+            model = load_model(args.model, strict=args.strict)
+        with step("reading input"):
+            flows = read_flows(args.data, format=_format(args))
+        with step("scoring"):
+            scores = model.score(flows, args.start, args.end)
+        with step("writing"):
+            scores.write(args.out, extra={"model": str(args.model)})
     _print_summary(scores)
+    for path in stale:
+        if not path.exists():
+            emit(f"\nremoved {path}: it showed the previous run (`anomaly report {args.out}`)")
 
 
 def _score_batch(args: argparse.Namespace):
@@ -72,7 +82,7 @@ def _score_batch(args: argparse.Namespace):
         start=args.start,
         end=args.end,
         out_dir=args.out,
-        format=args.format,
+        format=_format(args),
         engine=args.engine or ("dask" if args.scheduler else "local"),
         jobs=args.jobs or 1,
         scheduler=args.scheduler,
@@ -104,7 +114,7 @@ def inspect(args: argparse.Namespace) -> None:
     }
     width = max(len(k) for k in lines)
     for key, value in lines.items():
-        print(f"{key:<{width}}  {value}")
+        emit(f"{key:<{width}}  {value}")
 
 
 def report(args: argparse.Namespace) -> None:
@@ -113,7 +123,7 @@ def report(args: argparse.Namespace) -> None:
 
     with step("rendering report"):
         path = render_report(args.out_dir, top=args.top)
-    print(f"report: {path}")
+    emit(f"report: {path}")
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -134,23 +144,31 @@ def demo(args: argparse.Namespace) -> None:
         scores.write(out, extra={"model": "built-in demo (PooledForecaster)"})
         report_path = render_report(out)
     _print_summary(scores)
-    print(f"\nleads: {out / 'leads.csv'}\nreport: {report_path}\nmodel: {out / 'model'}")
+    emit(f"\nleads: {out / 'leads.csv'}\nreport: {report_path}\nmodel: {out / 'model'}")
 
 
 def simulate(args: argparse.Namespace) -> None:
     """``anomaly simulate``: write a synthetic world with planted schemes and labels."""
     from anomaly.simulate import simulate_world, write_world
+    from anomaly.simulate.write import FLOWS_FILE, LABELS_FILE
 
     with step(f"simulating {args.series} series"):
         world = simulate_world(args.series, seed=args.seed)
     with step("writing"):
         path = write_world(world, args.out)
-    print(f"world: {path} ({len(world.flows)} rows, {len(world.labels)} labelled series)")
+    emit(
+        f"flows: {path / FLOWS_FILE} ({len(world.flows)} rows; train and score with "
+        f"--data {path})\nlabels: {path / LABELS_FILE} ({len(world.labels)} labelled series)"
+    )
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    """``anomaly evaluate``: detection metrics of a scoring output against labels."""
+    """``anomaly evaluate``: detection metrics of a scoring output against labels (a
+    file, or the directory ``anomaly simulate`` wrote)."""
+    import pandas as pd
+
     from anomaly.evaluate.leads import evaluate_leads
+    from anomaly.simulate.write import LABELS_FILE
 
     leads_path = Path(args.scores) / "leads.csv"
     if not leads_path.exists():
@@ -159,22 +177,38 @@ def evaluate(args: argparse.Namespace) -> None:
             source=str(args.scores),
             expected="a directory written by `anomaly score`",
         )
+    labels_path = Path(args.labels)
+    if labels_path.is_dir():
+        labels_path = labels_path / LABELS_FILE
+        if not labels_path.exists():
+            raise DataError(
+                f"no {LABELS_FILE} here",
+                source=args.labels,
+                expected="a directory written by `anomaly simulate`, or a labels file",
+            )
     leads = pd.read_csv(leads_path, dtype={"hs": str})
-    labels = pd.read_csv(args.labels, dtype={"hs": str})
+    labels = pd.read_csv(labels_path, dtype={"hs": str})
     report = evaluate_leads(leads, labels)
     width = max(len(k) for k in report)
     for key, value in report.items():
-        print(
+        emit(
             f"{key:<{width}}  {value:.3f}"
             if isinstance(value, float)
             else f"{key:<{width}}  {value}"
         )
 
 
+def _format(args: argparse.Namespace) -> str:
+    """The ``--format`` given, or the readers' automatic detection."""
+    from anomaly.io import AUTO
+
+    return args.format or AUTO
+
+
 def _print_summary(scores) -> None:
     leads = scores.leads
-    print(f"\n{len(leads)} series scored, {int(leads['alert'].sum())} alerts. Top {TOP_PRINTED}:")
+    emit(f"\n{len(leads)} series scored, {int(leads['alert'].sum())} alerts. Top {TOP_PRINTED}:")
     top = leads.head(TOP_PRINTED)
     for row in top.itertuples():
         flag = "ALERT" if row.alert else "     "
-        print(f"{row.rank:>3}. {flag} score {row.score:6.2f}  {row.explanation}", file=sys.stdout)
+        emit(f"{row.rank:>3}. {flag} score {row.score:6.2f}  {row.explanation}")

@@ -8,15 +8,19 @@ One writer for the in-memory run (:meth:`Scores.write`) and the batch run
 are written to temporaries beside their targets and renamed into place only when
 every one is complete: a job killed midway leaves the previous outputs as they were,
 never half a file nor a new file beside old ones (short of a crash between the
-renames).
+renames). Files made from an earlier run's outputs (:data:`DERIVED_FILES`: the HTML
+report) are removed just before the renames, so the folder never shows a report of
+another run; ``anomaly report`` writes a new one. The files get the permissions of any
+file the user creates (``0o666`` less the umask), not a temporary file's ``0o600``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
-import tempfile
+import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +33,11 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
+#: Files that other commands make from the outputs (``anomaly report``'s page): a new
+#: run removes them, since they would describe the previous one.
+DERIVED_FILES = ("report.html",)
+
+logger = logging.getLogger(__name__)
 
 
 def run_record(
@@ -85,8 +94,9 @@ class RunOutputs:
     ``scores.parquet`` is written in a second thread from the chunks of rows given to
     :meth:`add_scores`, while this thread goes on (ranking, formatting ``leads.csv``:
     Arrow works outside the GIL, so the two overlap). :meth:`finish` (or leaving the
-    ``with`` block) waits for it and renames the three files into place; an error
-    anywhere removes the temporaries and leaves the previous outputs as they were.
+    ``with`` block) waits for it, removes an earlier run's :data:`DERIVED_FILES` and
+    renames the three files into place; an error anywhere removes the temporaries and
+    leaves the previous outputs (and report) as they were.
 
     Examples
     --------
@@ -125,7 +135,8 @@ class RunOutputs:
         self._done.add("run.json")
 
     def finish(self) -> Path:
-        """Wait for ``scores.parquet`` and rename the three files into place.
+        """Wait for ``scores.parquet``, remove an earlier run's :data:`DERIVED_FILES`
+        and rename the three files into place.
 
         Leaving the ``with`` block does this too (or, on an error, removes them).
         """
@@ -145,6 +156,11 @@ class RunOutputs:
                 raise
             finally:
                 self._pool.shutdown()
+            for name in DERIVED_FILES:
+                stale = self.out / name
+                if stale.exists():
+                    stale.unlink()
+                    logger.info("removed %s: it showed the previous run", stale)
             for name, temporary in self._written.items():
                 os.replace(temporary, self.out / name)
         return self.out
@@ -249,6 +265,17 @@ def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 def _temporary(folder: Path, name: str) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-    os.close(handle)
-    return Path(temporary)
+    """A new empty hidden file beside ``folder/name``, with the umask's permissions.
+
+    ``tempfile.mkstemp`` would make it ``0o600``, and the rename would carry that mode to
+    the output: files that the user's group (or a web server) could read before a run
+    would no longer be readable after it.
+    """
+    while True:
+        temporary = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue  # a name taken by chance: draw another
+        os.close(handle)
+        return temporary

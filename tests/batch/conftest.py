@@ -36,7 +36,7 @@ def same_outputs(expected: Path, actual: Path) -> None:
 
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory) -> Path:
-    """``flows.parquet`` and ``flows.csv`` of a planted world of ~2,000 series."""
+    """``flows.parquet`` and ``csv/flows.csv`` of a planted world of ~2,000 series."""
     return write_world(simulate_world(1_000, seed=11), tmp_path_factory.mktemp("world"))
 
 

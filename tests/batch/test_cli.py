@@ -26,7 +26,7 @@ def test_jobs(model_dir, world_dir, reference, tmp_path, capsys):
 
 def test_partitions_and_work_dir(model_dir, world_dir, reference, tmp_path):
     options = ("--partitions", "3", "--work-dir", str(tmp_path / "work"))
-    assert score(model_dir, world_dir / "flows.csv", tmp_path / "out", *options) == 0
+    assert score(model_dir, world_dir / "csv" / "flows.csv", tmp_path / "out", *options) == 0
     same_outputs(reference, tmp_path / "out")
     assert (tmp_path / "work" / "job.json").exists()
 

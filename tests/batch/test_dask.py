@@ -37,7 +37,7 @@ def test_existing_cluster(model_dir, world_dir, reference, cluster, tmp_path):
 def test_model_object_is_shipped_as_its_artifact(model, world_dir, reference, cluster, tmp_path):
     score(
         model,
-        world_dir / "flows.csv",
+        world_dir / "csv" / "flows.csv",
         tmp_path / "out",
         engine="dask",
         scheduler=cluster.scheduler_address,

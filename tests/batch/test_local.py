@@ -59,7 +59,11 @@ def test_dataset_directory(model, flows, reference, tmp_path):
 
 def test_csv_goes_through_read_flows(model, world_dir, reference, tmp_path):
     score_batch(
-        model, [world_dir / "flows.csv"], start=SCORE[0], end=SCORE[1], out_dir=tmp_path / "o"
+        model,
+        [world_dir / "csv" / "flows.csv"],
+        start=SCORE[0],
+        end=SCORE[1],
+        out_dir=tmp_path / "o",
     )
     same_outputs(reference, tmp_path / "o")
 

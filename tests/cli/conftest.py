@@ -1,8 +1,15 @@
-"""A simulated world on disk, and a model trained and scored on it by the CLI, once."""
+"""A simulated world on disk, and a model trained and scored on it by the CLI, once.
+
+The world directory is given to ``--data`` as a whole, as a user would after ``anomaly
+simulate``: its labels sit apart, so the directory reads as its flows alone.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,9 +31,28 @@ def copy_tree(source: Path, target: Path) -> Path:
     return target
 
 
+def console_script() -> str:
+    """The installed ``anomaly`` console script (beside this Python, else on PATH)."""
+    beside_python = Path(sys.executable).with_name("anomaly")
+    found = str(beside_python) if beside_python.exists() else shutil.which("anomaly")
+    assert found, "the `anomaly` console script is not installed"
+    return found
+
+
+@pytest.fixture
+def umask(request) -> Iterator[int]:
+    """Set the process's umask (``request.param``, default ``0o027``) for one test."""
+    mask = getattr(request, "param", 0o027)
+    previous = os.umask(mask)
+    try:
+        yield mask
+    finally:
+        os.umask(previous)
+
+
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory) -> Path:
-    """``flows.csv``, ``flows.parquet``, ``labels.csv`` of a small planted world."""
+    """``flows.parquet``, ``labels/labels.csv``, ``csv/flows.csv`` of a small planted world."""
     return write_world(simulate_world(800, seed=2), tmp_path_factory.mktemp("world"))
 
 
@@ -37,7 +63,7 @@ def model_dir(world_dir, tmp_path_factory) -> Path:
         [
             "train",
             "--data",
-            str(world_dir / "flows.csv"),
+            str(world_dir),
             "--train-end",
             "2021-12",
             "--out",
@@ -57,7 +83,7 @@ def scored_dir(world_dir, model_dir, tmp_path_factory) -> Path:
             "--model",
             str(model_dir),
             "--data",
-            str(world_dir / "flows.csv"),
+            str(world_dir),
             "--start",
             "2022-01",
             "--end",

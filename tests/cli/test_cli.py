@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from anomaly.cli import build_parser, main
-from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_OK, EXIT_USAGE
+from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_IO, EXIT_OK, EXIT_USAGE
 from anomaly.forecast import SHORT_NAMES
 from anomaly.io import FORMAT_CHOICES
 
-from .conftest import copy_tree, run
+from .conftest import console_script, copy_tree, run
 
 SUBCOMMANDS = ["train", "score", "inspect", "report", "demo", "simulate", "evaluate"]
 LEAD_COLUMNS = [
@@ -117,17 +115,17 @@ def test_train_then_score_writes_leads_scores_and_run(scored_dir, model_dir):
 
 
 def test_score_prints_the_top_leads(capsys, world_dir, model_dir, tmp_path):
-    code, out, err = run(capsys, *score_args(model_dir, world_dir / "flows.csv", tmp_path))
+    code, out, err = run(capsys, *score_args(model_dir, world_dir, tmp_path))
     assert code == EXIT_OK
     assert "series scored" in out
     assert "  1. " in out
     assert err == ""  # quiet in logs: no progress output when stderr is not a terminal
 
 
-def test_scoring_a_parquet_input_gives_the_same_leads(
+def test_scoring_a_csv_input_gives_the_same_leads(
     capsys, world_dir, model_dir, scored_dir, tmp_path
 ):
-    args = score_args(model_dir, world_dir / "flows.parquet", tmp_path)
+    args = score_args(model_dir, world_dir / "csv" / "flows.csv", tmp_path)
     code, _, _ = run(capsys, *args, "--end", "2023-12")
     assert code == EXIT_OK
     expected = pd.read_csv(scored_dir / "leads.csv", dtype={"hs": str})
@@ -150,7 +148,7 @@ def test_a_tampered_model_is_refused_with_exit_4(capsys, model_dir, world_dir, t
     args = (
         ["inspect", tampered]
         if command == "inspect"
-        else score_args(tampered, world_dir / "flows.csv", tmp_path / "out")
+        else score_args(tampered, world_dir, tmp_path / "out")
     )
     code, _, err = run(capsys, *args)
     assert code == EXIT_ARTIFACT
@@ -199,7 +197,7 @@ def test_a_missing_input_file_exits_3_with_one_line(capsys, tmp_path):
 def test_a_scoring_window_inside_the_training_window_exits_3(
     capsys, world_dir, model_dir, tmp_path
 ):
-    code, _, err = run(capsys, *score_args(model_dir, world_dir / "flows.csv", tmp_path, "2021-06"))
+    code, _, err = run(capsys, *score_args(model_dir, world_dir, tmp_path, "2021-06"))
     assert code == EXIT_DATA
     assert_one_line_error(err)
     assert "inside the training window" in err
@@ -229,7 +227,7 @@ def fail_after_writing(original):
 def previous_output(capsys, world_dir, model_dir, tmp_path) -> Path:
     """A scoring output of an earlier run (another window, so other leads)."""
     out = tmp_path / "out"
-    code, _, _ = run(capsys, *score_args(model_dir, world_dir / "flows.csv", out, "2024-01"))
+    code, _, _ = run(capsys, *score_args(model_dir, world_dir, out, "2024-01"))
     assert code == EXIT_OK
     return out
 
@@ -240,7 +238,7 @@ def test_a_failure_while_writing_leads_leaves_the_previous_leads_intact(
     out = previous_output(capsys, world_dir, model_dir, tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     monkeypatch.setattr(pa_csv, "write_csv", write_partially_then_fail(pa_csv.write_csv))
-    assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
+    assert main([str(a) for a in score_args(model_dir, world_dir, out)]) == EXIT_IO
     assert "No space left" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary files
 
@@ -252,7 +250,7 @@ def test_a_failure_while_writing_scores_leaves_the_previous_output_intact(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     writer = pq.ParquetWriter
     monkeypatch.setattr(writer, "write_table", fail_after_writing(writer.write_table))
-    assert main([str(a) for a in score_args(model_dir, world_dir / "flows.csv", out)]) == EXIT_DATA
+    assert main([str(a) for a in score_args(model_dir, world_dir, out)]) == EXIT_IO
     assert "No space left" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -272,30 +270,28 @@ def test_report_of_a_directory_without_leads_exits_3(capsys, tmp_path):
     assert_one_line_error(err)
 
 
-def test_simulate_writes_flows_and_labels(capsys, tmp_path):
+def test_simulate_writes_flows_apart_from_labels(capsys, tmp_path):
     code, out, _ = run(capsys, "simulate", "--out", tmp_path / "w", "--series", 200, "--seed", 1)
     assert code == EXIT_OK
-    names = {p.name for p in (tmp_path / "w").iterdir()}
-    assert {"flows.csv", "flows.parquet", "labels.csv"} <= names
-    labels = pd.read_csv(tmp_path / "w" / "labels.csv")
+    files = {p.name for p in (tmp_path / "w").iterdir() if p.is_file()}
+    assert files == {"flows.parquet", "config.json"}  # the only data file is the flows
+    labels = pd.read_csv(tmp_path / "w" / "labels" / "labels.csv")
     assert labels["evasion"].any()
-    assert "labelled series" in out
+    assert "labelled series" in out and f"--data {tmp_path / 'w'}" in out
 
 
-def test_evaluate_prints_detection_metrics(capsys, scored_dir, world_dir):
-    code, out, _ = run(
-        capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / "labels.csv"
-    )
+@pytest.mark.parametrize("labels", [".", "labels/labels.csv"], ids=["directory", "file"])
+def test_evaluate_prints_detection_metrics(capsys, scored_dir, world_dir, labels):
+    code, out, _ = run(capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / labels)
     assert code == EXIT_OK
     metrics = dict(line.split(maxsplit=1) for line in out.strip().splitlines())
     assert {"precision@10", "average_precision", "alert_rate"} <= set(metrics)
     assert float(metrics["precision@10"]) >= 0.7
 
 
-def test_evaluate_with_wrong_labels_exits_3(capsys, scored_dir, world_dir):
-    code, _, err = run(
-        capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / "flows.csv"
-    )
+@pytest.mark.parametrize("labels", ["csv/flows.csv", "csv"], ids=["not-labels", "no-labels-here"])
+def test_evaluate_with_wrong_labels_exits_3(capsys, scored_dir, world_dir, labels):
+    code, _, err = run(capsys, "evaluate", "--scores", scored_dir, "--labels", world_dir / labels)
     assert code == EXIT_DATA
     assert_one_line_error(err)
 
@@ -312,13 +308,6 @@ def test_demo_trains_scores_and_reports(capsys, tmp_path):
     leads = pd.read_csv(demo / "leads.csv", dtype={"hs": str})
     assert leads["alert"].any()
     assert "ALERT" in out
-
-
-def console_script() -> str:
-    beside_python = Path(sys.executable).with_name("anomaly")
-    found = str(beside_python) if beside_python.exists() else shutil.which("anomaly")
-    assert found, "the `anomaly` console script is not installed"
-    return found
 
 
 def test_the_console_script_exits_3_with_one_line_on_bad_input(tmp_path):
@@ -345,3 +334,48 @@ def test_the_console_script_exits_3_with_one_line_on_bad_input(tmp_path):
     assert_one_line_error(result.stderr)
     assert "negative" in result.stderr
     assert result.stdout == ""
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_output_files_honour_the_umask(capsys, umask, model_dir, tmp_path):
+    code, _, _ = run(capsys, "simulate", "--out", tmp_path / "w", "--series", 100)
+    assert code == EXIT_OK
+    out = tmp_path / "out"
+    code, _, _ = run(capsys, *score_args(model_dir, tmp_path / "w", out, "2022-01"))
+    assert code == EXIT_OK
+    assert run(capsys, "report", out, "--top", "0")[0] == EXIT_OK
+    written = [*(tmp_path / "w").rglob("*.*"), *out.iterdir()]
+    assert {p.name for p in written} >= {"flows.parquet", "labels.csv", "leads.csv", "report.html"}
+    assert {p.name: mode(p) for p in written} == {p.name: 0o666 & ~umask for p in written}
+
+
+def test_rescoring_removes_the_previous_report(capsys, world_dir, model_dir, tmp_path):
+    out = tmp_path / "out"
+    assert run(capsys, *score_args(model_dir, world_dir, out, "2024-01"))[0] == EXIT_OK
+    assert run(capsys, "report", out, "--top", "0")[0] == EXIT_OK
+    assert "2024-01 to 2024-12" in (out / "report.html").read_text()
+
+    code, stdout, _ = run(capsys, *score_args(model_dir, world_dir, out, "2023-01"))
+    assert code == EXIT_OK
+    assert not (out / "report.html").exists()  # it showed 2024: gone with the new outputs
+    assert f"removed {out / 'report.html'}" in stdout
+    assert run(capsys, "report", out, "--top", "0")[0] == EXIT_OK
+    assert "2023-01 to 2024-12" in (out / "report.html").read_text()
+
+
+def test_simulate_train_score_evaluate_round_trip_on_the_directory(capsys, tmp_path):
+    world, model, out = tmp_path / "sim", tmp_path / "model", tmp_path / "out"
+    steps = [
+        ["simulate", "--out", world, "--series", 400, "--seed", 3],
+        ["train", "--data", world, "--train-end", "2021-12", "--out", model],
+        ["score", "--model", model, "--data", world, "--start", "2022-01", "--out", out],
+        ["evaluate", "--scores", out, "--labels", world],
+    ]
+    for argv in steps:
+        code, stdout, err = run(capsys, *argv)
+        assert code == EXIT_OK, err
+    metrics = dict(line.split(maxsplit=1) for line in stdout.strip().splitlines())
+    assert float(metrics["average_precision"]) > 0.5

@@ -1,13 +1,23 @@
-"""A run's outputs are written atomically, and leads.csv reads back to its values."""
+"""A run's outputs are written atomically, with the umask's permissions, replacing the
+previous run's report; leads.csv reads back to its values."""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from anomaly.model.outputs import RunOutputs, write_leads_csv, write_outputs
+from anomaly.model.outputs import (
+    DERIVED_FILES,
+    OUTPUT_FILES,
+    RunOutputs,
+    write_leads_csv,
+    write_outputs,
+)
+from anomaly.report.render import REPORT_FILE
 
 
 def scores(n: int) -> list[pa.Table]:
@@ -77,3 +87,34 @@ def test_leads_csv_reads_back_to_its_values(tmp_path):
     pd.testing.assert_frame_equal(back.drop(columns="reporter"), table.drop(columns="reporter"))
     assert back["reporter"].tolist()[:2] == table["reporter"].tolist()[:2]
     assert back["reporter"].isna().tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_outputs_get_the_umask_permissions(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        out = write_outputs(tmp_path / "out", leads("KAZ"), scores(3), {})
+    finally:
+        os.umask(previous)
+    assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == {
+        name: 0o666 & ~umask for name in OUTPUT_FILES
+    }
+
+
+def test_a_new_run_removes_the_report_of_the_previous_one(previous):
+    (previous / "report.html").write_text("<title>Trade anomaly leads, 2021</title>")
+    write_outputs(previous, leads("ARM"), scores(2), {"n_series": 2})
+    assert sorted(p.name for p in previous.iterdir()) == sorted(OUTPUT_FILES)
+
+
+def test_a_failed_run_keeps_the_previous_report(previous):
+    (previous / "report.html").write_text("<title>Trade anomaly leads, 2021</title>")
+    before = snapshot(previous)
+    with pytest.raises(RuntimeError, match="ranking failed"), RunOutputs(previous) as outputs:
+        outputs.add_scores(scores(4))
+        raise RuntimeError("ranking failed")
+    assert snapshot(previous) == before
+
+
+def test_the_derived_files_are_what_the_report_writes():
+    assert REPORT_FILE in DERIVED_FILES

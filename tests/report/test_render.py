@@ -157,6 +157,16 @@ def test_failed_render_keeps_the_old_report(out_dir: Path, monkeypatch: pytest.M
     ]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_the_report_gets_the_umask_permissions(out_dir: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        report = render_report(out_dir, top=0)
+    finally:
+        os.umask(previous)
+    assert report.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 def test_chromium_renders_the_page_offline(out_dir: Path, tmp_path: Path) -> None:
     path = render_report(out_dir, top=2)

@@ -17,19 +17,19 @@ def small_world():
 
 def test_files_round_trip(tmp_path, small_world):
     out = write_world(small_world, tmp_path / "world")
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.*")) == [
         "config.json",
-        "flows.csv",
+        "csv/flows.csv",
         "flows.parquet",
-        "labels.csv",
+        "labels/labels.csv",
     ]
-    csv = pd.read_csv(out / "flows.csv", dtype={"hs": str})
+    csv = pd.read_csv(out / "csv" / "flows.csv", dtype={"hs": str})
     parquet = pd.read_parquet(out / "flows.parquet")
     expected = small_world.flows.assign(period=small_world.flows["period"].dt.strftime("%Y-%m"))
     pd.testing.assert_frame_equal(csv, expected, check_dtype=False)
     pd.testing.assert_frame_equal(parquet, expected, check_dtype=False)
     assert csv["period"].str.fullmatch(r"\d{4}-\d{2}").all()
-    labels = pd.read_csv(out / "labels.csv", dtype={"hs": str})
+    labels = pd.read_csv(out / "labels" / "labels.csv", dtype={"hs": str})
     assert list(labels.columns) == list(small_world.labels.columns)
     assert len(labels) == len(small_world.labels)
     assert labels["onset"].str.fullmatch(r"\d{4}-\d{2}").all()
@@ -42,13 +42,13 @@ def test_rewrite_replaces_and_leaves_no_temporary_files(tmp_path, small_world):
     write_world(small_world, tmp_path)
     other = simulate_world(100, seed=9)
     write_world(other, tmp_path)
-    assert len(pd.read_csv(tmp_path / "flows.csv")) == len(other.flows)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len(pd.read_csv(tmp_path / "csv" / "flows.csv")) == len(other.flows)
+    assert not [p for p in tmp_path.rglob(".*")]
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path, small_world, monkeypatch):
     write_world(small_world, tmp_path)
-    before = (tmp_path / "flows.csv").read_bytes()
+    before = (tmp_path / "csv" / "flows.csv").read_bytes()
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -56,5 +56,5 @@ def test_failed_write_keeps_the_previous_file(tmp_path, small_world, monkeypatch
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
     with pytest.raises(OSError, match="disk full"):
         write_world(simulate_world(100, seed=9), tmp_path)
-    assert (tmp_path / "flows.csv").read_bytes() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert (tmp_path / "csv" / "flows.csv").read_bytes() == before
+    assert not [p for p in tmp_path.rglob(".*")]
