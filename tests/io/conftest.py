@@ -17,7 +17,10 @@ def shared_file() -> Callable[[str], Path]:
     def find(name: str) -> Path:
         path = SHARED_DATA / name
         if not path.is_file():
-            pytest.skip(f"{path} is not available")
+            pytest.skip(
+                f"needs ../shared/data/{name}: the real data files beside the clone "
+                "(README, 'Tests on real data')"
+            )
         return path
 
     return find

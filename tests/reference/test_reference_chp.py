@@ -40,7 +40,11 @@ def test_columns_and_code_format():
     assert table.loc[table["hs6"] == "854231", "tier"].item() == "1"
 
 
-@pytest.mark.skipif(not SHARED_CHP.is_file(), reason="shared/data not present")
+@pytest.mark.skipif(
+    not SHARED_CHP.is_file(),
+    reason="needs ../shared/data: the real data files beside the clone "
+    "(README, 'Tests on real data')",
+)
 def test_matches_the_shared_source_file():
     source = pd.read_csv(SHARED_CHP, dtype=str)
     table = chp_list()

@@ -18,7 +18,11 @@ from anomaly.reference import (
 )
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared/data not present")
+needs_shared = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(),
+    reason="needs ../shared/data: the real data files beside the clone "
+    "(README, 'Tests on real data')",
+)
 
 
 def _read(name: str, **kwargs) -> pd.DataFrame:
