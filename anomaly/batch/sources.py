@@ -10,8 +10,10 @@ which reads it into memory as one table, as the in-memory ``score`` does.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,13 +21,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
 
-from anomaly.errors import EmptyDataError, FormatError
-from anomaly.io import FILE, LINE, Source, detect_format
+from anomaly.errors import DataError, EmptyDataError, FormatError
+from anomaly.io import DIRECTORY_SUFFIXES, FILE, LINE, Source, check_links, detect_format
 from anomaly.schema import CANONICAL_COLUMNS
 
 PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
 #: Rows of one scan unit (row groups of a file are grouped up to about this many).
 ROWS_PER_UNIT = 4_000_000
+#: Files hashed at once for a run's identity (:meth:`Inputs.fingerprint`).
+HASH_THREADS = 4
 #: Rows per batch read from Parquet: large enough that per-batch work is amortised.
 BATCH_ROWS = 1_000_000
 #: Optional canonical column read besides :data:`~anomaly.schema.CANONICAL_COLUMNS`.
@@ -97,8 +101,49 @@ class Inputs:
         return sum(unit.rows for unit in self.units) if self.native else None
 
     def fingerprint(self) -> list[list]:
-        """Path, size and modification time of every file: changes when an input does."""
-        return [[path, (s := os.stat(path)).st_size, s.st_mtime_ns] for path in self.files]
+        """Path, size and sha256 of the bytes of every file: changes when an input does.
+
+        Identity by content, not by size and modification time: a value changed in
+        place (same length) with its modification time restored would otherwise let a
+        resumed run reuse work done on the old bytes. Hashing runs at disk or memory
+        speed (sha256 at about 1.4 GB/s on one core of a 2-core test machine: 0.75 s
+        per GB, 1 s from a cold cache), several files at once.
+        """
+        if not self.files:
+            return []
+        workers = min(len(self.files), os.cpu_count() or 1, HASH_THREADS)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(content_identity, self.files))
+
+
+def content_identity(path: str) -> list:
+    """``[path, size, sha256 hex]`` of a file's bytes.
+
+    Raises
+    ------
+    DataError
+        The file changed (size or modification time) while it was hashed: its content
+        is in doubt, so no work can be matched to it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as handle:
+    ...     content_identity(handle.name)[1:]
+    [0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']
+    """
+    before = os.stat(path)
+    with open(path, "rb") as handle:
+        # hashlib releases the GIL while it digests, so files hash in parallel threads.
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        after = os.fstat(handle.fileno())
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        raise DataError(
+            "the file changed while it was read",
+            source=path,
+            expected="inputs that stay unchanged during a run",
+        )
+    return [path, after.st_size, digest]
 
 
 def resolve_inputs(inputs: str | os.PathLike | Sequence[str | os.PathLike], format: str) -> Inputs:
@@ -118,7 +163,13 @@ def resolve_inputs(inputs: str | os.PathLike | Sequence[str | os.PathLike], form
     for item in items:
         path = Path(item)
         if not path.exists():
+            check_links([path])
             raise FileNotFoundError(f"no such file or directory: {str(path)!r}")
+        if path.is_dir():
+            # A file skipped without a word would silently drop its rows.
+            check_links(
+                [Path(folder) / name for folder, _, names in os.walk(path) for name in names]
+            )
         paths.append(str(path.resolve()))
     parquet = [_parquet_files(path) for path in paths]
     if format in ("auto", "canonical") and all(parquet):
@@ -135,7 +186,12 @@ def resolve_inputs(inputs: str | os.PathLike | Sequence[str | os.PathLike], form
     files = tuple(sorted(path for path in paths if Path(path).is_file()))
     files += tuple(
         sorted(
-            str(child) for path in paths if Path(path).is_dir() for child in Path(path).iterdir()
+            str(child)
+            for path in paths
+            if Path(path).is_dir()
+            for child in Path(path).iterdir()
+            # As read_flows lists a directory: its data files, not its folders.
+            if child.is_file() and child.name.lower().endswith(DIRECTORY_SUFFIXES)
         )
     )
     return Inputs(tuple(paths), format, False, files)

@@ -25,7 +25,7 @@ from anomaly.io.codes import TOTAL_HS
 from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
 from anomaly.io.keys import combine_codes, sorted_factorize
 from anomaly.io.origin import FILE, LINE, Source
-from anomaly.io.read import read_flows
+from anomaly.io.read import DIRECTORY_SUFFIXES, check_links, read_flows
 from anomaly.io.validate import (
     VALUATION_COLUMNS,
     canonical_columns,
@@ -38,6 +38,7 @@ from anomaly.io.validate import (
 
 __all__ = [
     "AUTO",
+    "DIRECTORY_SUFFIXES",
     "FILE",
     "FORMATS",
     "FORMAT_CHOICES",
@@ -47,6 +48,7 @@ __all__ = [
     "Source",
     "canonical_columns",
     "check_flows",
+    "check_links",
     "check_negative",
     "combine_codes",
     "currency_column",

@@ -23,9 +23,14 @@ Decisions, for both:
   exports), FM (foreign imports) and the processing flows MIP, XIP, MOP, XOP are parts
   of X and M: kept they would double count, so they are left out and recorded. Other
   codes are an error.
-- Breakdowns are read at their totals only: ``partner2ISO`` W00 (``partner2Code`` 0),
-  ``motCode``/``mot_code`` 0, ``customsCode`` C00, ``mosCode`` 0 where these columns
-  exist; rows of other values are left out and recorded.
+- Breakdowns (``motCode``/``mot_code``, ``customsCode``, ``partner2Code``/
+  ``partner2ISO``, ``mosCode``) are resolved per key by :mod:`anomaly.io.breakdowns`:
+  where the file holds the total row (``0``, ``C00``, ``0``/``W00``), its breakdowns are
+  left out and recorded in ``attrs["dropped"]``; where it holds only breakdowns, they
+  are summed into the key's total, logged, and recorded in
+  ``attrs["aggregated_breakdowns"]`` (``source``, ``dimensions``, ``columns``, ``keys``,
+  ``rows``, ``lines``). Rows of part flows and aggregate partners are left out for
+  that reason, breakdowns or not.
 - ``cmdCode`` ``TOTAL`` becomes hs :data:`~anomaly.io.TOTAL_HS`.
 - API ``refPeriodId`` is ``YYYYMMDD``: ``freqCode`` (A/M) or ``refMonth`` (52 = year)
   says whether it is a month or a year; without either the file is refused.
@@ -33,18 +38,33 @@ Decisions, for both:
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from anomaly.errors import FormatError, InvalidValueError
+from anomaly.io.breakdowns import (
+    BreakdownPlan,
+    Coordinates,
+    coordinates,
+    plan_breakdowns,
+    sum_rows,
+    summary,
+)
 from anomaly.io.codes import hs_codes, map_codes
 from anomaly.io.countries import aggregate_drops, map_countries
+from anomaly.io.keys import combine_codes, duplicate_error
 from anomaly.io.origin import LINE, Source, error_at
 from anomaly.io.parsed import Dropped, ParsedFile
 from anomaly.io.periods import periods_column
 from anomaly.io.rawtable import RawTable
-from anomaly.io.text import distinct_text, text_column
+from anomaly.io.text import text_column
+from anomaly.io.validate import NUMBER_COLUMNS, check_negative
 from anomaly.io.values import parse_numbers
+from anomaly.schema import KEY_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 CURRENCY = "USD"
 LEGACY_FLOWS = {
@@ -55,15 +75,8 @@ LEGACY_FLOWS = {
 }
 API_FLOWS = {"X": "export", "M": "import", "RX": "re-export", "RM": "re-import"}
 API_PART_FLOWS = ("DX", "FM", "MIP", "XIP", "MOP", "XOP")
-#: Breakdown columns read at their total only: column -> (total codes, what it breaks down).
-TOTAL_BREAKDOWNS = {
-    "partner2ISO": (("W00", "WLD"), "second partner"),
-    "partner2Code": (("0",), "second partner"),
-    "motCode": (("0",), "mode of transport"),
-    "mot_code": (("0",), "mode of transport"),
-    "customsCode": (("C00",), "customs procedure"),
-    "mosCode": (("0",), "mode of supply"),
-}
+#: Columns of the quantity unit: quantities in different units are not summed.
+_UNIT_COLUMNS = ("qtyUnitCode", "QtyUnitCode", "qty_unit_code")
 _EXPORTS = ("export", "re-export")
 _PERIOD_TEXT = "_period_text"
 _LEGACY_COLUMNS = {
@@ -150,70 +163,145 @@ def _read(
         present[canonical] = next(column for column, _ in candidates if column in frame)
     source = Source(raw.path, present)
     sources = [source]
-    dropped = list(raw.dropped)
-    breakdowns, kinds = _breakdowns(frame)
-    if breakdowns.any():
-        dropped.append(
-            Dropped.of(f"a breakdown below the total ({', '.join(kinds)})", frame, breakdowns)
-        )
-        frame = frame.loc[~breakdowns]
+    coords = coordinates(frame)
     flow, part = map_codes(
         frame, present["flow"], flows, sources, what="flow", label="flow", ignored=part_flows
     )
-    if part.any():
-        names = ", ".join(pd.unique(frame.loc[part, present["flow"]].astype(object)))
-        dropped.append(
-            Dropped.of(f"flow {names}: a part of the export or import flows", frame, part)
-        )
-        frame, flow = frame.loc[~part], flow.loc[~part]
     reporter, reporter_aggregate = map_countries(
         frame, countries["reporter"], sources, label="reporter"
     )
     partner, partner_aggregate = map_countries(
         frame, countries["partner"], sources, label="partner"
     )
-    dropped += aggregate_drops(
-        frame, reporter_aggregate, partner_aggregate, present["reporter"], present["partner"]
+    # Part flows and aggregate partners are left out, breakdowns or not; the breakdowns
+    # of the other rows are resolved per key (anomaly.io.breakdowns).
+    inside = ~(part | reporter_aggregate | partner_aggregate)
+    rows = frame.loc[inside]
+    keys = pd.DataFrame(
+        {
+            "period": periods_column(rows[_PERIOD_TEXT], rows, sources),
+            "reporter": reporter.loc[inside],
+            "partner": partner.loc[inside],
+            "flow": flow.loc[inside],
+            "hs": hs_codes(rows, present["hs"], sources),
+        }
     )
-    keep = ~(reporter_aggregate | partner_aggregate)
-    frame, flow = frame.loc[keep], flow.loc[keep]
+    key = combine_codes([pd.factorize(keys[column])[0] for column in KEY_COLUMNS])
+    inner = coords.take(inside)
+    plan = plan_breakdowns(key, inner)
+    outside = (part, reporter_aggregate, partner_aggregate)
+    dropped = list(raw.dropped) + _dropped(frame, coords, inside, plan, outside, source)
+    keep = ~(plan.covered | plan.overlapping)
+    rows, keys, key, inner = rows.loc[keep], keys.loc[keep], key[keep], inner.take(keep)
+    summed, duplicated = plan.summed[keep], plan.duplicated[keep]
     numbers = {
-        canonical: parse_numbers(
-            frame, present[canonical], sources, required=False, label=canonical
-        )
+        canonical: parse_numbers(rows, present[canonical], sources, required=False, label=canonical)
         for canonical in ("value", "value_fob", "value_cif", "quantity", "weight_kg")
-        if present[canonical] in frame
+        if present[canonical] in rows
     }
     typed = pd.DataFrame(
         {
-            "period": periods_column(frame[_PERIOD_TEXT], frame, sources),
-            "reporter": reporter.loc[keep],
-            "partner": partner.loc[keep],
-            "flow": flow,
-            "hs": hs_codes(frame, present["hs"], sources),
-            "value": _value(frame, flow, numbers, sources),
+            **keys,
+            "value": _value(rows, keys["flow"], numbers, sources),
             **{name: numbers[name] for name in numbers if name != "value"},
-            LINE: frame[LINE],
+            LINE: rows[LINE],
         }
     )
-    return ParsedFile(typed, source, format, CURRENCY, dropped)
+    aggregated: list[dict[str, object]] = []
+    if summed.any():
+        if duplicated.any():
+            shown = [column for names in inner.columns for column in names]
+            raise duplicate_error(
+                typed.assign(**{column: rows[column] for column in shown}),
+                combine_codes([key, *inner.codes.T]),
+                duplicated,
+                sources,
+                [*KEY_COLUMNS, *shown],
+            )
+        check_negative(typed.loc[summed], sources)
+        unit = next((column for column in _UNIT_COLUMNS if column in rows), None)
+        totals = sum_rows(
+            typed.loc[summed],
+            key[summed],
+            [column for column in NUMBER_COLUMNS if column in typed],
+            units=text_column(rows.loc[summed, unit]).to_numpy() if unit else None,
+        )
+        typed = pd.concat([typed.loc[~summed], totals])
+        aggregated = summary(inner, key, summed, rows[LINE].to_numpy(), raw.path)
+        _log_sums(raw.path, aggregated, len(np.unique(key[summed])))
+    return ParsedFile(typed, source, format, CURRENCY, dropped, aggregated)
 
 
-def _breakdowns(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Rows of a breakdown column with a value other than its total, and the breakdowns."""
-    below = np.zeros(len(frame), dtype=bool)
-    kinds: list[str] = []
-    for column, (totals, kind) in TOTAL_BREAKDOWNS.items():
-        if column not in frame:
-            continue
-        codes, text = distinct_text(frame[column])
-        # A blank cell says nothing: the row is judged by the other columns.
-        text = text.str.upper()
-        rows = ~(text.isin(totals) | (text == "")).to_numpy()[codes]
-        if rows.any() and kind not in kinds:
-            kinds.append(kind)
-        below |= rows
-    return below, kinds
+def _dropped(
+    frame: pd.DataFrame,
+    coords: Coordinates,
+    inside: np.ndarray,
+    plan: BreakdownPlan,
+    outside: tuple[np.ndarray, np.ndarray, np.ndarray],
+    source: Source,
+) -> list[Dropped]:
+    """The records of the rows left out, each row in the first record that applies.
+
+    ``outside`` holds the masks of part flows, aggregate reporters and aggregate
+    partners: their rows are left out for that reason, breakdowns or not.
+    """
+    part, reporter_aggregate, partner_aggregate = outside
+    covered = np.zeros(len(frame), dtype=bool)
+    covered[inside] = plan.covered
+    overlapping = np.zeros(len(frame), dtype=bool)
+    overlapping[inside] = plan.overlapping
+    dropped = []
+    if covered.any():
+        kinds = ", ".join(coords.kinds(covered))
+        dropped.append(Dropped.of(f"a breakdown below the total ({kinds})", frame, covered))
+    if overlapping.any():
+        kinds = ", ".join(coords.kinds(overlapping))
+        record = Dropped.of(
+            f"a breakdown ({kinds}) overlapping another breakdown of the same key, summed "
+            "instead for want of a total row: summing both would count the trade twice",
+            frame,
+            overlapping,
+        )
+        logger.warning(
+            "%s: left out %d breakdown row(s) (%s) that overlap another breakdown summed "
+            "for the same key, e.g. line %d",
+            source.name,
+            record.rows,
+            kinds,
+            record.lines[0],
+        )
+        dropped.append(record)
+    if part.any():
+        names = ", ".join(pd.unique(frame.loc[part, source.column("flow")].astype(object)))
+        dropped.append(
+            Dropped.of(f"flow {names}: a part of the export or import flows", frame, part)
+        )
+    dropped += aggregate_drops(
+        frame,
+        reporter_aggregate & ~part,
+        partner_aggregate & ~part,
+        source.column("reporter"),
+        source.column("partner"),
+    )
+    return dropped
+
+
+def _log_sums(path: str, records: list[dict[str, object]], keys: int) -> None:
+    """Say in the log which breakdowns were summed for keys without a total row."""
+    rows = sum(int(str(record["rows"])) for record in records)
+    parts = "; ".join(
+        f"by {' and '.join(map(str, record['dimensions']))}: {record['rows']} rows "
+        f"of {record['keys']} keys"
+        for record in records
+    )
+    logger.warning(
+        "%s: %d key(s) (period, reporter, partner, flow, hs) have no total row; their %d "
+        "breakdown rows were summed into one row per key (%s)",
+        path,
+        keys,
+        rows,
+        parts,
+    )
 
 
 def _value(

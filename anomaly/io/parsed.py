@@ -60,3 +60,6 @@ class ParsedFile:
     format: str
     currency: str | None
     dropped: list[Dropped] = field(default_factory=list)
+    #: Breakdown rows summed where a key had no total row (``read_flows`` copies these
+    #: into ``attrs["aggregated_breakdowns"]``).
+    aggregated: list[dict[str, object]] = field(default_factory=list)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from anomaly.errors import CurrencyError, EmptyDataError, PeriodError
+from anomaly.errors import CurrencyError, EmptyDataError, FormatError, PeriodError
 from anomaly.io.formats import AUTO, INPUT_FORMATS, check_format, detect_format
 from anomaly.io.origin import FILE
 from anomaly.io.parsed import ParsedFile
-from anomaly.io.rawtable import read_columns, read_raw
+from anomaly.io.rawtable import load_file
 from anomaly.io.validate import check_flows
 from anomaly.schema import CURRENCIES
 
@@ -61,7 +63,10 @@ def read_flows(
           choose one level before summing;
         - ``dropped``: rows left out on purpose (aggregate partners such as World,
           statistical procedures beside their total, ...), each with ``source``,
-          ``reason``, ``rows`` and the first ``lines``.
+          ``reason``, ``rows`` and the first ``lines``;
+        - ``aggregated_breakdowns``: UN Comtrade breakdown rows (by mode of transport,
+          customs procedure, second partner) summed where a key had no total row, each
+          with ``source``, ``dimensions``, ``columns``, ``keys``, ``rows`` and ``lines``.
 
     Raises
     ------
@@ -110,6 +115,7 @@ def read_flows(
         formats=[item.format for item in parsed],
         hs_overlaps=overlaps,
         dropped=dropped,
+        aggregated_breakdowns=[record for item in parsed for record in item.aggregated],
     )
     return table
 
@@ -120,11 +126,13 @@ def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(
+            children = sorted(path.iterdir())
+            check_links(children)
+            found = [
                 str(child)
-                for child in path.iterdir()
+                for child in children
                 if child.is_file() and child.name.lower().endswith(DIRECTORY_SUFFIXES)
-            )
+            ]
             if not found:
                 raise EmptyDataError(
                     "the directory holds no data files",
@@ -135,6 +143,7 @@ def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
         elif path.exists():
             paths.append(str(path))
         else:
+            check_links([path])
             raise FileNotFoundError(f"no such file or directory: {str(path)!r}")
     if not paths:
         raise EmptyDataError(
@@ -143,13 +152,51 @@ def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
     return paths
 
 
+def check_links(paths: Sequence[Path]) -> None:
+    """Refuse symbolic links whose target is missing or that loop (a directory's file
+    skipped without a word would silently drop its months).
+
+    Raises
+    ------
+    FormatError
+        Naming the link and where it points.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     link = Path(tmp) / "2023-01.csv"
+    ...     link.symlink_to(Path(tmp) / "moved.csv")
+    ...     check_links([link])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    anomaly.errors.FormatError: .../2023-01.csv: a symbolic link to ...moved.csv, which does ...
+    """
+    for path in paths:
+        if not path.is_symlink():
+            continue
+        try:
+            path.stat()
+        except OSError as error:
+            looping = error.errno == errno.ELOOP
+            raise FormatError(
+                "a symbolic link that points to itself (a loop)"
+                if looping
+                else f"a symbolic link to {os.readlink(path)}, which does not exist",
+                source=str(path),
+                expected="links to existing data files; remove the link or restore its target",
+            ) from None
+
+
 def _read_file(path: str, format: str) -> ParsedFile:
-    columns = read_columns(path)
+    # One read of the file: its format is told from the same bytes that are parsed.
+    loaded = load_file(path)
+    columns = loaded.columns()
     if format == AUTO:
         format = detect_format(columns, source=path)
     else:
         check_format(format, columns, source=path)
-    return INPUT_FORMATS[format].read(read_raw(path))
+    return INPUT_FORMATS[format].read(loaded.raw())
 
 
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
