@@ -16,18 +16,21 @@ The modules, in the order of the simulation: :mod:`.world` (countries, codes),
 :mod:`.keys` (which series exist), :mod:`.paths` (baseline paths), :mod:`.war`
 (ordinary war effects), :mod:`.plan`, :mod:`.registry` and :mod:`.schemes` (planted
 schemes), :mod:`.mirror` (importers' declarations), :mod:`.revision` (HS2017 codes
-before 2022), :mod:`.panel` (assembly); :mod:`.timeline` and :mod:`.streams` hold the
-calendar and the random streams.
+before 2022), :mod:`.quirks` (what real files leave out), :mod:`.panel` (assembly);
+:mod:`.timeline` and :mod:`.streams` hold the calendar and the random streams.
 """
 
 from anomaly.simulate.api import SimulatedWorld, simulate_world
-from anomaly.simulate.config import DECOY_SCHEMES, EVASION_SCHEMES, SimulationConfig
+from anomaly.simulate.config import DECOY_SCHEMES, EVASION_SCHEMES, QUIRKS, SimulationConfig
 from anomaly.simulate.panel import SimulatedPanel, simulate_panel
+from anomaly.simulate.quirks import Coverage
 from anomaly.simulate.write import write_world
 
 __all__ = [
     "DECOY_SCHEMES",
     "EVASION_SCHEMES",
+    "QUIRKS",
+    "Coverage",
     "SimulatedPanel",
     "SimulatedWorld",
     "SimulationConfig",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from anomaly.simulate.config import SimulationConfig
 from anomaly.simulate.panel import simulate_panel
+from anomaly.simulate.quirks import Coverage
 
 __all__ = ["SimulatedWorld", "simulate_world"]
 
@@ -27,11 +28,16 @@ class SimulatedWorld:
         onset, evasion, instance``; ``evasion`` is False for decoys.
     config : SimulationConfig
         The settings the world was built with.
+    coverage : Coverage
+        What the files leave out by the quirks of ``config`` (reporters with a partial
+        last month or not yet published months, absent HS2017 predecessors, the first
+        month of a file that starts late); nothing by default.
     """
 
     flows: pd.DataFrame
     labels: pd.DataFrame
     config: SimulationConfig
+    coverage: Coverage = field(default_factory=Coverage)
 
 
 def simulate_world(
@@ -69,4 +75,4 @@ def simulate_world(
         decoys=decoys,
         config=config,
     )
-    return SimulatedWorld(panel.to_flows(), panel.labels, panel.config)
+    return SimulatedWorld(panel.to_flows(), panel.labels, panel.config, panel.coverage)

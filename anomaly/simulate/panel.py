@@ -10,7 +10,8 @@ into the long canonical table. The stages, each in its own module:
 4. derive the importers' mirror declarations (:mod:`.mirror`), then apply what changes
    only the exporter's declaration (phantom exports);
 5. silence Russia and Belarus from 2022 (:mod:`.war`), move pre-2022 months of revised
-   codes to HS2017 series (:mod:`.revision`), drop series never declared, sort.
+   codes to HS2017 series (:mod:`.revision`), leave out what the quirks of real files
+   leave out (:mod:`.quirks`), drop series never declared, sort.
 
 Everything is vectorised over the series; the only Python loops run over months,
 blocks of rows, or planted instances. 10^6 exporter-declared series over 120 months
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,14 @@ from anomaly.simulate.paths import (
     established,
 )
 from anomaly.simulate.plan import Plan, plan_schemes
+from anomaly.simulate.quirks import (
+    Coverage,
+    coverage_of,
+    lag_rows,
+    lagged_reporters,
+    late_start_column,
+    partial_stop_rng,
+)
 from anomaly.simulate.revision import split_revision
 from anomaly.simulate.schemes import Planting
 from anomaly.simulate.streams import stream
@@ -79,6 +88,8 @@ class SimulatedPanel:
         instance`` (see :func:`simulate_panel`).
     config : SimulationConfig
         The settings the world was built with.
+    coverage : Coverage
+        What the files leave out by the quirks of ``config`` (nothing by default).
 
     Notes
     -----
@@ -91,6 +102,7 @@ class SimulatedPanel:
     values: np.ndarray
     labels: pd.DataFrame
     config: SimulationConfig
+    coverage: Coverage = field(default_factory=Coverage)
 
     def to_flows(self) -> pd.DataFrame:
         """The canonical long flows table: one row per declared series-month.
@@ -143,7 +155,9 @@ def simulate_panel(
         Plant the decoys (``demand_boom``, ``one_off_contract``,
         ``compliance_collapse``).
     config : SimulationConfig, optional
-        Settings; defaults to ``SimulationConfig()``.
+        Settings; defaults to ``SimulationConfig()``. Its ``quirks`` reproduce what
+        real files leave out (see :data:`~anomaly.simulate.config.QUIRKS`); with
+        ``late-start`` the panel's months begin at ``config.late_start``.
 
     Returns
     -------
@@ -194,7 +208,9 @@ def simulate_panel(
         created = _tail(plan.keys, len(keys))
         extra = draw_parameters(created, catalogue, effects, timeline, config, stream(seed, "plan"))
         keys = plan.keys
-        params = params.concat(established(extra, timeline, _CREATED_LEVEL10))
+        params = params.concat(
+            established(extra, timeline, _CREATED_LEVEL10, config.intermittency_shift)
+        )
         plantings = [
             (i, p) for i, p in enumerate(plan.plantings) if (schemes if p.evasion else decoys)
         ]
@@ -207,16 +223,34 @@ def simulate_panel(
         _Block(keys.exporter, keys.importer, 0, hs, exports),
         _Block(keys.importer[mirror_rows], keys.exporter[mirror_rows], 1, hs[mirror_rows], mirror),
     ]
-    for block in list(blocks):
-        stop_reporting(block.values, block.reporter, timeline)
+    quirks = config.quirks
+    lagged = lagged_reporters(config, seed)
+    for i, block in enumerate(list(blocks)):
+        if "partial-stop" in quirks:
+            stop_reporting(
+                block.values,
+                block.reporter,
+                timeline,
+                partial_share=config.partial_stop_share,
+                rng=partial_stop_rng(seed, i),
+            )
+        else:
+            stop_reporting(block.values, block.reporter, timeline)
         old = split_revision(block.values, block.reporter, block.partner, block.hs, timeline)
-        blocks.append(_Block(old.reporter, old.partner, block.flow, old.hs, old.values))
+        if "revision-gap" not in quirks:
+            blocks.append(_Block(old.reporter, old.partner, block.flow, old.hs, old.values))
+    for block in blocks:
+        lag_rows(block.values, block.reporter, lagged)
+    first = late_start_column(config, timeline)
+    if first > 0:
+        blocks = [dataclasses.replace(b, values=b.values[:, first:]) for b in blocks]
     table, values, positions = _assemble(blocks)
 
     mirror_position = np.full(len(keys), -1, dtype=np.int64)
     mirror_position[mirror_rows] = positions[1]
     labels = _labels([p for _, p in plantings], table, positions[0], mirror_position)
-    return SimulatedPanel(table, timeline.periods, values, labels, config)
+    coverage = coverage_of(config, seed, timeline)
+    return SimulatedPanel(table, timeline.periods[first:], values, labels, config, coverage)
 
 
 def _declarations(
@@ -230,10 +264,18 @@ def _declarations(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exporters' declarations (NaN where absent), and the rows and values of the
     importers' mirror declarations."""
-    level, present = baseline_paths(params, timeline, seed)
+    level, present = baseline_paths(params, timeline, seed, config.noise_df)
     level[~keys.baseline] = 0.0
     present[~keys.baseline] = False
-    apply_war(level, present, keys, catalogue, timeline, stream(seed, "war"))
+    apply_war(
+        level,
+        present,
+        keys,
+        catalogue,
+        timeline,
+        stream(seed, "war"),
+        all_sanctioned="all-sanctioned" in config.quirks,
+    )
     # Goods move first; the mirror sees them; then what only the exporter declares.
     for i, planting in plantings:
         if not planting.declared_only:

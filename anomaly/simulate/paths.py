@@ -22,8 +22,10 @@ absent, as small flows are in real tables). The choices, with their reasons:
   ordinary break that is not evasion.
 - **noise**: AR(1) with persistence 0–0.6 and a standard deviation interpolated from
   ``noise_sd[1]`` for flows of 10^3 a month to ``noise_sd[0]`` for 10^7: small flows
-  are much noisier.
-- **presence**: from about 20% of months for a 10^3 flow to every month from 10^5.6 up;
+  are much noisier. Innovations are Gaussian, or Student-t with ``noise_df`` degrees
+  of freedom (same standard deviation, heavier tails).
+- **presence**: from about 20% of months for a 10^3 flow to every month from 10^5.6 up
+  (moved to larger flows by ``intermittency_shift``);
   8% of series start trading at a random month, 3% stop.
 
 The paths are built in blocks of rows, each block drawing from its own random stream,
@@ -222,7 +224,7 @@ def draw_parameters(
         covid=covid.astype(np.float32),
         noise_sd=noise_sd.astype(np.float32),
         persistence=rng.uniform(0.0, 0.6, n).astype(np.float32),
-        presence=_presence(level10),
+        presence=_presence(level10 - config.intermittency_shift),
         birth=birth.astype(np.int64),
         death=death.astype(np.int64),
         shift_at=shift_at.astype(np.int64),
@@ -230,25 +232,31 @@ def draw_parameters(
     )
 
 
-def established(params: SeriesParameters, timeline: Timeline, level10: float) -> SeriesParameters:
+def established(
+    params: SeriesParameters,
+    timeline: Timeline,
+    level10: float,
+    intermittency_shift: float = 0.0,
+) -> SeriesParameters:
     """``params`` made into series traded throughout, at least ``10**level10`` a month.
 
     Series created for a scheme that needs an ordinary history get these: a scheme
-    changes an established flow, not one that began or ended by chance nearby.
+    changes an established flow, not one that began or ended by chance nearby. Their
+    presence follows the world's ``intermittency_shift``.
     """
     n = len(params)
     raised = np.maximum(params.level10, np.float32(level10))
     return dataclasses.replace(
         params,
         level10=raised,
-        presence=_presence(raised),
+        presence=_presence(raised - intermittency_shift),
         birth=np.full(n, timeline.ordinals[0], dtype=np.int64),
         death=np.full(n, _NEVER, dtype=np.int64),
     )
 
 
 def baseline_paths(
-    params: SeriesParameters, timeline: Timeline, seed: int
+    params: SeriesParameters, timeline: Timeline, seed: int, noise_df: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Values and presence of every series in every month, before any war effect.
 
@@ -260,6 +268,8 @@ def baseline_paths(
         The months.
     seed : int
         Seed of the ``paths`` streams, one per block of :data:`BLOCK_ROWS` rows.
+    noise_df : float, optional
+        Degrees of freedom of Student-t noise innovations; ``None``: Gaussian.
 
     Returns
     -------
@@ -299,7 +309,9 @@ def baseline_paths(
             + p["covid"] * covid
             + np.where(ordinals >= p["shift_at"], p["shift"], np.float32(0.0))
         )
-        log_value += _ar1_noise(rng, p["persistence"][:, 0], p["noise_sd"][:, 0], n_months)
+        log_value += _ar1_noise(
+            rng, p["persistence"][:, 0], p["noise_sd"][:, 0], n_months, noise_df
+        )
         level[rows] = np.exp(log_value)
         present[rows] = (
             (rng.random(log_value.shape, dtype=np.float32) < p["presence"])
@@ -315,11 +327,25 @@ def _presence(level10: np.ndarray) -> np.ndarray:
 
 
 def _ar1_noise(
-    rng: np.random.Generator, phi: np.ndarray, sd: np.ndarray, n_months: int
+    rng: np.random.Generator,
+    phi: np.ndarray,
+    sd: np.ndarray,
+    n_months: int,
+    noise_df: float | None = None,
 ) -> np.ndarray:
-    """Stationary AR(1) noise with persistence ``phi`` and standard deviation ``sd``."""
+    """Stationary AR(1) noise with persistence ``phi`` and standard deviation ``sd``.
+
+    Innovations are standard normal, or Student-t with ``noise_df`` degrees of freedom
+    scaled to unit variance.
+    """
+    shape = (len(phi), n_months)
+    if noise_df is None:
+        innovations = rng.standard_normal(shape, dtype=np.float32)
+    else:
+        scale = np.sqrt((noise_df - 2.0) / noise_df)
+        innovations = (rng.standard_t(noise_df, shape) * scale).astype(np.float32)
     # Fortran order makes each month's column contiguous for the recursion.
-    noise = np.asfortranarray(rng.standard_normal((len(phi), n_months), dtype=np.float32))
+    noise = np.asfortranarray(innovations)
     innovation = np.sqrt(1.0 - phi**2)
     for t in range(1, n_months):
         noise[:, t] = phi * noise[:, t - 1] + innovation * noise[:, t]

@@ -11,26 +11,30 @@ a hub's re-export to Russia, which may collect from several.
 Evasion (labelled ``evasion=True``):
 
 - **transshipment**: a coalition exporter's CHP exports to a hub (10^3.5..10^6.5 a
-  month before) surge 3–30× (log-uniform, over 1–3 months) and become regular; the
-  hub's mirror import rises with them; 50–95% of the excess leaves the hub for Russia
-  the same month or the next, declared by the hub (a new series, or a rise of an
-  existing one). Kyrgyzstan's imports of EU integrated circuits rose 27× in 2022.
-- **phantom_export**: a coalition exporter declares 3–30× more CHP exports to a hub,
-  but the hub's mirror import stays on its path: declared shipped, not received (the
-  goods went to Russia; the hub was their destination on paper only).
+  month before) surge 3–30× (``transshipment_factor``; log-uniform, over 1–3 months)
+  and become regular; the hub's mirror import rises with them; 50–95% of the excess
+  leaves the hub for Russia the same month or the next, declared by the hub (a new
+  series, or a rise of an existing one). Kyrgyzstan's imports of EU integrated
+  circuits rose 27× in 2022.
+- **phantom_export**: a coalition exporter declares 3–30× (``phantom_export_factor``)
+  more CHP exports to a hub, but the hub's mirror import stays on its path: declared
+  shipped, not received (the goods went to Russia; the hub was their destination on
+  paper only).
 - **diffuse_hub**: three to five coalition suppliers of the same CHP good to one hub
-  each rise only 1.5–3×, within a month of each other, and the hub re-exports half or
-  more of the total excess to Russia: no single series stands out.
+  each rise only 1.5–3× (``diffuse_hub_factor``), within a month of each other, and
+  the hub re-exports half or more of the total excess to Russia: no single series
+  stands out.
 - **from_nothing**: a CHP flow with no history appears at 10^5..10^6.5 a month, either
   into a hub from a coalition or neutral exporter, or from a hub to Russia.
 
 Decoys (labelled ``evasion=False``):
 
 - **demand_boom**: all imports of a small hub, CHP and other goods alike and from every
-  origin, rise 2–3× over 3–6 months: real growth, which a detector must tell apart
-  from evasion by comparing with the hub's other goods.
-- **one_off_contract**: one month 5–30× a series' level (a plant, an aircraft), in
-  CHP goods, preferably into hubs, anywhere in the year after the onset window.
+  origin, rise 2–3× (``demand_boom_factor``) over 3–6 months: real growth, which a
+  detector must tell apart from evasion by comparing with the hub's other goods.
+- **one_off_contract**: one month 5–30× (``one_off_contract_factor``) a series' level
+  (a plant, an aircraft), in CHP goods, preferably into hubs, anywhere in the year
+  after the onset window.
 - **compliance_collapse**: direct CHP exports to Russia or Belarus fall to 0.3–2% of
   their path in March or April 2022 and are declared in one month in ten: sanctions
   working, a large deviation that is not evasion.
@@ -95,6 +99,7 @@ class _Context:
     coalition: np.ndarray  # country indices
     window: tuple[int, int]  # onset window as month ordinals
     last: int  # last simulated month ordinal
+    config: SimulationConfig
     next_instance: int = 0
 
     def instances(self, n: int) -> np.ndarray:
@@ -168,6 +173,7 @@ def plan_schemes(
         coalition=np.flatnonzero(country_mask(COALITION)),
         window=window,
         last=int(timeline.ordinals[-1]),
+        config=config,
     )
     count = {
         name: config.count(name, n_series)
@@ -237,7 +243,7 @@ def _transshipment(ctx: _Context, rng: np.random.Generator, count: int) -> list[
         rows=src,
         onset=onset,
         instance=instance,
-        factor=_log_uniform(rng, 3.0, 30.0, n),
+        factor=_log_uniform(rng, *ctx.config.transshipment_factor, n),
         months=rng.integers(1, 4, n),
         presence=ACTIVE_PRESENCE,
     )
@@ -303,7 +309,7 @@ def _diffuse_hub(ctx: _Context, rng: np.random.Generator, count: int) -> list[Pl
         rows=src,
         onset=onset,
         instance=instance,
-        factor=rng.uniform(1.5, 3.0, n),
+        factor=rng.uniform(*ctx.config.diffuse_hub_factor, n),
         months=rng.integers(2, 5, n),
     )
     keys = registry.all_keys()
@@ -336,7 +342,7 @@ def _phantom_export(ctx: _Context, rng: np.random.Generator, count: int) -> list
             rows=rows,
             onset=ctx.onsets(rng, n),
             instance=ctx.instances(n),
-            factor=_log_uniform(rng, 3.0, 30.0, n),
+            factor=_log_uniform(rng, *ctx.config.phantom_export_factor, n),
             months=rng.integers(1, 3, n),
             presence=ACTIVE_PRESENCE,
             declared_only=True,
@@ -412,7 +418,7 @@ def _one_off_contract(
             rows=rows,
             onset=rng.integers(ctx.window[0], latest + 1, n),
             instance=ctx.instances(n),
-            factor=_log_uniform(rng, 5.0, 30.0, n),
+            factor=_log_uniform(rng, *ctx.config.one_off_contract_factor, n),
         )
     ]
 
@@ -473,7 +479,8 @@ def _demand_boom(ctx: _Context, rng: np.random.Generator, booms: tuple[str, ...]
                 rows=rows,
                 onset=np.full(n, ctx.onsets(rng, 1)[0]),
                 instance=np.full(n, ctx.instances(1)[0]),
-                factor=rng.uniform(2.0, 3.0) * np.exp(rng.normal(0.0, 0.15, n)),
+                factor=rng.uniform(*ctx.config.demand_boom_factor)
+                * np.exp(rng.normal(0.0, 0.15, n)),
                 months=np.full(n, rng.integers(3, 7)),
             )
         )

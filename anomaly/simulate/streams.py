@@ -22,6 +22,7 @@ _STAGES = {
     "schemes": 6,
     "decoys": 7,
     "mirror": 8,
+    "quirks": 9,
 }
 
 

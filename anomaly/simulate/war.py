@@ -9,6 +9,11 @@ These are not planted schemes and carry no label; a detector must live with them
 - **import bans**: coalition imports from Russia and Belarus fall to 20–100%.
 - **silence**: Russia and Belarus publish nothing from January 2022; only their
   partners' mirror declarations remain (:func:`stop_reporting`).
+
+Two quirks (:data:`~anomaly.simulate.config.QUIRKS`) change these: ``all-sanctioned``
+collapses coalition exports of every good to Russia and Belarus as CHP goods do, and
+``partial-stop`` lets Russia and Belarus publish part of January 2022 before they fall
+silent.
 """
 
 from __future__ import annotations
@@ -33,8 +38,13 @@ def apply_war(
     catalogue: HsCatalogue,
     timeline: Timeline,
     rng: np.random.Generator,
+    *,
+    all_sanctioned: bool = False,
 ) -> None:
     """Apply export controls and import bans to the exporter-declared series in place.
+
+    With ``all_sanctioned``, every good exported by the coalition to Russia and Belarus
+    collapses as CHP goods do (to 2–30% of its path, declared in fewer months).
 
     Examples
     --------
@@ -51,7 +61,7 @@ def apply_war(
     True
     """
     sanctioned, coalition = country_mask(SANCTIONED), country_mask(COALITION)
-    chp = catalogue.chp[keys.hs]
+    chp = catalogue.chp[keys.hs] | all_sanctioned
     exports = np.flatnonzero(coalition[keys.exporter] & sanctioned[keys.importer])
     imports = np.flatnonzero(sanctioned[keys.exporter] & coalition[keys.importer])
     factor = np.exp(
@@ -72,7 +82,14 @@ def apply_war(
     present[np.ix_(collapsed, np.flatnonzero(after))] &= thinned
 
 
-def stop_reporting(values: np.ndarray, reporter: np.ndarray, timeline: Timeline) -> None:
+def stop_reporting(
+    values: np.ndarray,
+    reporter: np.ndarray,
+    timeline: Timeline,
+    *,
+    partial_share: float | None = None,
+    rng: np.random.Generator | None = None,
+) -> None:
     """Blank (NaN) what Russia and Belarus declare from January 2022, in place.
 
     Parameters
@@ -83,8 +100,33 @@ def stop_reporting(values: np.ndarray, reporter: np.ndarray, timeline: Timeline)
         Index into :data:`~anomaly.simulate.world.COUNTRIES` of each row's reporter.
     timeline : Timeline
         The months of ``values``' columns.
+    partial_share : float, optional
+        The ``partial-stop`` quirk: January 2022 is their last, partial month, in which
+        each of their rows is kept with this probability (drawn from ``rng``); nothing
+        is declared after it.
+    rng : numpy.random.Generator, optional
+        Needed with ``partial_share``.
+
+    Examples
+    --------
+    >>> from anomaly.simulate.world import COUNTRIES
+    >>> rus = int(np.flatnonzero(COUNTRIES == "RUS")[0])
+    >>> tl = Timeline.between("2021-12", "2022-02")
+    >>> values = np.ones((300, 3), np.float32)
+    >>> stop_reporting(values, np.full(300, rus), tl, partial_share=1 / 3,
+    ...                rng=np.random.default_rng(0))
+    >>> bool(np.isnan(values[:, 2]).all()), bool(0.2 < (values[:, 1] == 1).mean() < 0.45)
+    (True, True)
     """
     rows = np.flatnonzero(country_mask(SANCTIONED)[reporter])
     first = max(timeline.column(REPORTING_STOP), 0)
-    if first < len(timeline):
+    if first >= len(timeline):
+        return
+    if partial_share is None:
         values[rows, first:] = np.nan
+        return
+    if rng is None:
+        raise ValueError("stop_reporting needs an rng with partial_share")
+    values[rows, first + 1 :] = np.nan
+    dropped = rows[rng.random(len(rows)) >= partial_share]
+    values[dropped, first] = np.nan
