@@ -17,7 +17,7 @@ It writes ``experiments/results/detection_quality.md``:
    over the 2015–2021 mean), an **isolation forest on raw growth alone**, and the
    **statsforecast interval rule** (AutoETS 90% intervals; months above the band).
    Every method ranks in-scope series (CHP goods on routes into Russia's neighbours,
-   see ``anomaly.model.leads.in_scope``) first, so the comparison measures the
+   see ``anomaly.detect.in_scope``) first, so the comparison measures the
    statistics, not the scope.
 2. **Placebo**: a world with no schemes, trained 2015-01..2018-12 and scored
    2019-01..2021-12 (the COVID dip inside the scored window): the share of in-scope

@@ -44,8 +44,10 @@ PACKAGE_DIR = REPO / "anomaly"
 #:   ``io``: it may use reference/io/panel but never the methods it is used to grade
 #:   (forecast, detect, model), so the planted truth stays independent of them;
 #: - ``forecast`` → ``detect`` → ``model``: the fitted stages, in data-flow order;
-#: - ``report`` renders the model's leads; ``evaluate`` measures models against the
-#:   simulator's planted labels and baselines, so it sits above simulate, model, report;
+#: - ``report`` renders scoring outputs from files and knows no model: it sits below
+#:   ``model`` so that ``Scores.plot`` draws with the report's chart; ``evaluate``
+#:   measures models against the simulator's planted labels and baselines, so it sits
+#:   above simulate, model, report;
 #: - ``batch`` runs the model in chunks, ``demo`` runs train + score + report on the
 #:   built-in data, ``cli`` drives them all.
 #:
@@ -60,8 +62,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("simulate",),
     ("forecast",),
     ("detect",),
-    ("model",),
     ("report",),
+    ("model",),
     ("evaluate",),
     ("batch",),
     ("demo",),

@@ -163,6 +163,7 @@ def score_batch(
 
             with _timed(timings, "scan"):
                 currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+                model.check_currency(currency)
                 # Fresh workers for the passes: joblib's workers measure their memory after
                 # their first task and restart when it grows by 300 MB — as loading the
                 # model after a scan task does.

@@ -74,8 +74,12 @@ def save_context(path: Path, context: ScoringContext) -> None:
     np.savez(
         path,
         periods=context.periods.asi8,
-        reporters=_text(context.published.index),
-        published=context.published.to_numpy(dtype=bool),
+        reporters=_text(context.rows.index),
+        rows=context.rows.to_numpy(dtype=np.int64),
+        value=context.value.to_numpy(dtype=np.float64),
+        norm_reporters=_text(context.norms.index),
+        norm_rows=context.norms["rows"].to_numpy(np.float64),
+        norm_value=context.norms["value"].to_numpy(np.float64),
         **{f"key_{name}": _text(keys[name]) for name in DEMAND_KEYS},
         n=keys["n"].to_numpy(np.int64),
         actual=context.demand_actual,
@@ -87,14 +91,17 @@ def load_context(path: Path) -> ScoringContext:
     """Read what :func:`save_context` wrote."""
     with np.load(path, allow_pickle=False) as data:
         periods = pd.PeriodIndex.from_ordinals(data["periods"], freq="M")
-        published = pd.DataFrame(
-            data["published"],
-            index=pd.Index(data["reporters"].astype(object)),
-            columns=range(len(periods)),
+        reporters = pd.Index(data["reporters"].astype(object))
+        months = range(len(periods))
+        rows = pd.DataFrame(data["rows"], index=reporters, columns=months)
+        value = pd.DataFrame(data["value"], index=reporters, columns=months)
+        norms = pd.DataFrame(
+            {"rows": data["norm_rows"], "value": data["norm_value"]},
+            index=pd.Index(data["norm_reporters"].astype(object)),
         )
         keys = pd.DataFrame({name: data[f"key_{name}"].astype(object) for name in DEMAND_KEYS})
         keys["n"] = data["n"]
-        return ScoringContext(periods, published, keys, data["actual"], data["expected"])
+        return ScoringContext(periods, rows, value, norms, keys, data["actual"], data["expected"])
 
 
 def save_evidence(folder: Path, evidence: WindowEvidence, trained: np.ndarray) -> None:

@@ -8,6 +8,8 @@ restore its own state. One module per detector:
 - :mod:`~anomaly.detect.residual`: each series against its predictive distribution;
 - :mod:`~anomaly.detect.mirror`: exports declared against imports declared received;
 - :mod:`~anomaly.detect.rerouting`: substitution and onward flows through hubs;
+- :mod:`~anomaly.detect.hub`: several suppliers' rises into a hub with its onward
+  exports, as one picture;
 - :mod:`~anomaly.detect.iforest`: isolation forest over engineered features (its trees
   as arrays in :mod:`~anomaly.detect.forest`).
 
@@ -33,6 +35,7 @@ from anomaly.detect.ensemble import (
     log_cauchy_combination,
     score_from_log_p,
 )
+from anomaly.detect.hub import HubDetector, hub_inflow
 from anomaly.detect.iforest import FEATURES, IsolationForestDetector, series_features
 from anomaly.detect.mirror import MirrorDetector, MirrorRatios, mirror_summary
 from anomaly.detect.registry import (
@@ -54,6 +57,7 @@ __all__ = [
     "Detector",
     "DetectorState",
     "Ensemble",
+    "HubDetector",
     "IsolationForestDetector",
     "MirrorDetector",
     "MirrorRatios",
@@ -67,6 +71,7 @@ __all__ = [
     "default_detectors",
     "detector_class",
     "empirical_upper_p",
+    "hub_inflow",
     "in_scope",
     "log_cauchy_combination",
     "mirror_summary",

@@ -39,8 +39,6 @@ class DetectionConfig:
     ----------
     sanctioned : tuple of str
         Destinations whose direct trade collapses under sanctions (ISO alpha-3).
-    onward_destination : str
-        The country a hub's onward exports are read towards.
     transit : tuple of str
         Transit countries (hubs) through which sanctioned goods are re-routed;
         default: the reference group ``transit`` (see :mod:`anomaly.reference`).
@@ -59,6 +57,20 @@ class DetectionConfig:
     min_control_series : int
         Uncontrolled series a destination needs for its general-demand growth to be
         used as a control.
+    demand_bound : float
+        Largest general-demand factor (and smallest, as its inverse) a destination's
+        counterfactual is scaled by.
+    demand_prior_sd : float
+        Prior spread of a destination's log demand factor: the factor is shrunk toward 1
+        by its own uncertainty against this (empirical Bayes).
+    demand_route_sd : float
+        Smallest spread assumed between the routes (exporters) that measure one
+        destination's demand: one route alone is not taken as exact.
+    evidence_z : float
+        Where one detector's evidence starts to saturate: a p-value beyond the normal
+        tail at this z is compressed (logarithmically, keeping the order), so no single
+        reading — one month against a model's tail — reaches p = 1e-244 and decides the
+        ranking alone.
 
     Examples
     --------
@@ -70,13 +82,16 @@ class DetectionConfig:
     """
 
     sanctioned: tuple[str, ...] = ("RUS", "BLR")
-    onward_destination: str = "RUS"
     transit: tuple[str, ...] = field(default_factory=_transit_group)
     band_coverage: float = 0.9
     signal_z: float = 2.326
     min_placebo_values: int = 20
     min_scope_series: int = 100
     min_control_series: int = 5
+    demand_bound: float = 3.0
+    demand_prior_sd: float = 1.0
+    demand_route_sd: float = 0.2
+    evidence_z: float = 8.0
 
     @property
     def band_z(self) -> float:

@@ -168,7 +168,8 @@ def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarr
     Returns
     -------
     dict of str to numpy.ndarray
-        ``sent``, ``received``, ``expected_received``, ``not_received`` (value
+        ``months`` (months both sides published), ``sent``, ``received``,
+        ``expected_received``, ``not_received`` (value
         declared shipped and not declared received, in the importer's valuation),
         ``mirror_gap`` (share of the expected receipts missing; ``NaN`` where the
         partner did not publish or nothing was sent) and ``log_departure`` (window log
@@ -182,9 +183,17 @@ def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarr
     """
     n_months = exports.shape[1]
     departures, summaries = [], []
-    for lag in (0, 1) if imports.shape[1] > n_months else (0,):
+    lagged = imports.shape[1] > n_months
+    # A month counts only where the partner also published the month after it: a
+    # shipment of its last month may be declared received in a month it never
+    # published (Russia after January 2022), a lag that would read as a 100% gap.
+    next_published = np.ones_like(exports, dtype=bool)
+    next_published[:, :-1] = np.isfinite(imports[:, 1:n_months])
+    if lagged:
+        next_published[:, -1] = np.isfinite(imports[:, n_months])
+    for lag in (0, 1) if lagged else (0,):
         received_m = imports[:, lag : lag + n_months]
-        both = np.isfinite(received_m)
+        both = np.isfinite(received_m) & next_published
         sent = np.where(both, exports, 0.0).sum(axis=1)
         received = np.where(both, received_m, 0.0).sum(axis=1)
         expected = sent * np.exp(log_ratio)
@@ -192,17 +201,18 @@ def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarr
             departure = np.log((received + 1e-9 * expected + 1.0) / (expected + 1.0))
         departure = np.where(both.any(axis=1) & (sent > 0), departure, np.nan)
         departures.append(departure)
-        summaries.append((sent, received, expected))
+        summaries.append((both.sum(axis=1), sent, received, expected))
     # Keep, per pair, the lag whose reading is nearer normal: a lag is not evasion.
     choice = np.argmin(np.abs(np.nan_to_num(np.array(departures), nan=np.inf)), axis=0)
     rows = np.arange(exports.shape[0])
-    sent, received, expected = (
+    months, sent, received, expected = (
         np.array(parts)[choice, rows] for parts in zip(*summaries, strict=True)
     )
     departure = np.array(departures)[choice, rows]
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.where(np.isfinite(departure), 1 - received / expected, np.nan)
     return {
+        "months": np.where(np.isfinite(departure), months, 0),
         "sent": sent,
         "received": received,
         "expected_received": expected,
@@ -214,6 +224,7 @@ def mirror_summary(exports: np.ndarray, imports: np.ndarray, log_ratio: np.ndarr
 
 #: Summary columns of :meth:`MirrorDetector.summarise`, by :func:`mirror_summary` key.
 MIRROR_COLUMNS = {
+    "months": "mirror_months",
     "sent": "mirror_sent",
     "received": "mirror_received",
     "expected_received": "mirror_expected",
@@ -250,12 +261,21 @@ def learn_ratios(train: Panel) -> MirrorRatios:
 class MirrorDetector(BaseDetector):
     """Declared exports the destination does not declare received ("phantom exports").
 
+    The evidence grows with the months compared: the gap share's spread was
+    calibrated on the placebo's comparisons (typically a year of months), and a
+    comparison of ``n`` months has a spread larger by ``sqrt(reference / n)`` (months
+    taken as independent; a longer comparison is not credited beyond the reference,
+    for a gap persists from month to month). One month's gap cannot read as a year's.
+
     Attributes
     ----------
     ratios_ : MirrorRatios
         Each pair's normal mirror ratio over the training window.
     calibration_ : BinnedZCalibration
         The gap share's placebo distribution, by size of the expected receipts.
+    reference_months_ : float
+        Median months compared in the placebo window (``NaN``: no scaling, as in
+        artifacts written before anomaly kept it).
     """
 
     name: ClassVar[str] = "mirror"
@@ -267,9 +287,13 @@ class MirrorDetector(BaseDetector):
         """Learn the pairs' normal ratios on ``train``; calibrate on the placebo."""
         self.ratios_ = learn_ratios(train)
         if placebo is not None:
+            table = placebo.table
             self.calibration_ = BinnedZCalibration.from_placebo(
-                *mirror_statistic(placebo.table), min_values=self.config.min_placebo_values
+                *mirror_statistic(table), min_values=self.config.min_placebo_values
             )
+            months = table["mirror_months"].to_numpy(dtype=np.float64)
+            compared = months[np.isfinite(months) & (months > 0)]
+            self.reference_months_ = float(np.median(compared)) if compared.size else np.nan
         return self
 
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
@@ -296,7 +320,11 @@ class MirrorDetector(BaseDetector):
         return out
 
     def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {"mirror_z": self.calibration_.z(*mirror_statistic(table))}
+        z = self.calibration_.z(*mirror_statistic(table))
+        if np.isfinite(self.reference_months_):
+            months = table["mirror_months"].to_numpy(dtype=np.float64)
+            z = z * np.sqrt(np.minimum(months, self.reference_months_) / self.reference_months_)
+        return {"mirror_z": z}
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         """A gap counts on its own: declared exports that never arrive are the
@@ -315,6 +343,7 @@ class MirrorDetector(BaseDetector):
             "calibration.edges": calibration.edges,
             "calibration.centres": calibration.centres,
             "calibration.spreads": calibration.spreads,
+            "calibration.months": np.array(self.reference_months_),
         }
         pairs = ratios.keys[list(SERIES_KEY_COLUMNS)].astype("string").reset_index(drop=True)
         return DetectorState(arrays=arrays, tables={"pairs": pairs})
@@ -331,4 +360,6 @@ class MirrorDetector(BaseDetector):
             arrays["calibration.centres"],
             arrays["calibration.spreads"],
         )
+        months = arrays.get("calibration.months")
+        detector.reference_months_ = float(months) if months is not None else np.nan
         return detector

@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 
 from anomaly.detect.base import Detector
 from anomaly.detect.config import DetectionConfig
+from anomaly.detect.hub import HubDetector
 from anomaly.detect.iforest import IsolationForestDetector
 from anomaly.detect.mirror import MirrorDetector
 from anomaly.detect.rerouting import ReroutingDetector
@@ -26,7 +27,13 @@ ENTRY_POINT_GROUP = "anomaly.detectors"
 #: Detector classes by :attr:`~anomaly.detect.base.Detector.name`.
 DETECTORS: dict[str, type[Detector]] = {
     cls.name: cls
-    for cls in (ResidualDetector, MirrorDetector, IsolationForestDetector, ReroutingDetector)
+    for cls in (
+        ResidualDetector,
+        MirrorDetector,
+        IsolationForestDetector,
+        ReroutingDetector,
+        HubDetector,
+    )
 }
 
 
@@ -68,4 +75,5 @@ def default_detectors(
         MirrorDetector(config),
         IsolationForestDetector(config, n_estimators=n_estimators, random_state=random_state),
         ReroutingDetector(config),
+        HubDetector(config),
     ]

@@ -60,15 +60,16 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
 
     A series "X exports good h to N" (declared by X) or "N imports h from X" (declared
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
-    N's declared exports of h to ``config.onward_destination``, Russia by default),
-    ``onward_z`` (their calibrated z) and ``hub`` (N).
+    N's declared exports of h to a sanctioned destination, Russia or Belarus; of the
+    two legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
     """
     transit = config.transit_set
     to_russia = summary[
         (summary["flow"] == "export")
-        & (summary["partner"] == config.onward_destination)
+        & summary["partner"].isin(config.sanctioned)
         & summary["reporter"].isin(transit)
     ]
+    to_russia = to_russia.sort_values("z", ascending=False, kind="stable", na_position="last")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = to_russia["actual"] / to_russia["expected"]
     onward = pd.DataFrame(

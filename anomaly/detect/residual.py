@@ -168,7 +168,11 @@ class ResidualDetector(BaseDetector):
         return self
 
     def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Calibrated ``z``; ``NaN`` for a series whose history is not in the data
+        (``history_known`` false): its counterfactual would be a guess."""
         z = self.calibration_.z(table["stouffer_z"].to_numpy(), table["n_months"].to_numpy())
+        if "history_known" in table:
+            z = np.where(table["history_known"].to_numpy(dtype=bool), z, np.nan)
         return {"z": z}
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:

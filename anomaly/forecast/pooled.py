@@ -44,8 +44,9 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
   intervals of every coverage are calibrated (Kuleshov et al., 2018).
 
 A series with no trade in the training window, like one never seen, gets the priors:
-the lowest group occurrence rate, and the size and noise of flows that traded only
-sporadically; its expected value is small and its band comes from similar series.
+the lowest group occurrence rate (at most ``1 / (months + 2)``, what that many months
+without trade allow), and the size and noise of flows that traded only sporadically;
+its expected value is small and its band comes from similar series.
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def _fit_state(
     state["log_smearing"] = np.where(np.isfinite(raw_smearing), np.log(raw_smearing), 0.0)
     state["season"] = season.astype(np.float32)
     state["damping"] = np.array(params.damping)
-    state["new_series"] = _new_series_prior(state, occurrence_prior)
+    state["new_series"] = _new_series_prior(state, occurrence_prior, n_months)
     state["shock_months"] = shocks
     return state
 
@@ -589,11 +590,17 @@ def _pool_sizes_and_noise(
     state["prior_coef"] = coef
 
 
-def _new_series_prior(state: dict[str, np.ndarray], occurrence_prior: np.ndarray) -> np.ndarray:
+def _new_series_prior(
+    state: dict[str, np.ndarray], occurrence_prior: np.ndarray, n_months: int
+) -> np.ndarray:
     """Level, variance and occurrence for a flow without pre-war trade.
 
     Flows that traded in only a few training months are the closest kin of new flows:
-    their median level and variance are the prior; occurrence is the lowest group rate.
+    their median level and variance are the prior. Occurrence is the lowest group rate,
+    and at most what ``n_months`` months without trade allow (Laplace's rule of
+    succession, ``1 / (n_months + 2)``): a flow that did not trade in six years of
+    published months is not expected to trade in most months now, so a flow that
+    appears and persists reads as the change it is, whatever its size.
     """
     sporadic = (state["n_nonzero"] >= 1) & (state["n_nonzero"] <= 3)
     pool = sporadic if sporadic.any() else state["n_nonzero"] >= 1
@@ -603,6 +610,7 @@ def _new_series_prior(state: dict[str, np.ndarray], occurrence_prior: np.ndarray
     else:
         level, variance = 0.0, 1.0
     occurrence = float(occurrence_prior.min()) if occurrence_prior.size else 0.1
+    occurrence = min(occurrence, 1.0 / (n_months + 2))
     return np.array([occurrence, level, variance])
 
 

@@ -2,39 +2,69 @@
 
 Two facts span the whole input, not a chunk of series:
 
-- whether a reporter **published** at all in a month (if not, an absent row is
-  missing data; if it did, an absent row is zero trade);
+- the **coverage** of each reporter and month: *published* (an absent row is zero
+  trade), *partial* (the month holds markedly fewer rows or less value than the
+  reporter's usual month: absent rows are unknown) or *not published* (nothing is
+  known). Only months published in full are read, on either side of a comparison;
 - the **general demand** at each destination: the growth of its goods not on the
   control list, the control of the difference-in-differences comparison.
 
 A :class:`ScoringContext` holds both as small tables. Built from the whole panel in
 memory, or from each chunk and merged (:meth:`ScoringContext.merge`), it gives the
 same answer, so chunked and distributed scoring match an in-memory run.
+
+The partial-month rule (:func:`partial_months`): a reporter's *last* published month
+is partial when it holds fewer than :data:`PARTIAL_ROWS` of the reporter's usual rows
+(series with a declared value) or less than :data:`PARTIAL_VALUE` of its usual value.
+The usual month is the median of the reporter's published months before it in the
+window (with at least :data:`MIN_NORM_MONTHS` of them), else its median month over the
+last two years of the training window (:func:`publication_norms`); a reporter with
+neither (a new reporter's first months) is taken as published. Months before a
+reporter's last are never partial: offices publish a month in full, and a dip there
+is trade (a war's collapse of exports to Russia, say), not missing rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from anomaly.detect import DetectionConfig
 
 DEMAND_KEYS = ["reporter", "partner", "flow"]
 #: A control growth needs at least this many uncontrolled series to the destination
 #: (the default of ``DetectionConfig.min_control_series``).
 MIN_CONTROL_SERIES = 5
+#: A month with fewer than this share of the reporter's usual rows is partial.
+PARTIAL_ROWS = 0.5
+#: A last month with less than this share of the reporter's usual value is partial
+#: (value is lumpier than the count of rows, hence the lower share).
+PARTIAL_VALUE = 0.1
+#: Published months a reporter needs in the window for its norm to come from them.
+MIN_NORM_MONTHS = 3
+#: Months at the end of the training window that give a reporter's training norm.
+NORM_MONTHS = 24
+#: Coverage labels, as :meth:`ScoringContext.coverage` reports them.
+PUBLISHED, PARTIAL, NOT_PUBLISHED = "published", "partial", "not published"
 
 
 @dataclass(frozen=True)
 class ScoringContext:
-    """Publication by reporter and month, and uncontrolled trade by route and month.
+    """Coverage by reporter and month, and uncontrolled trade by route and month.
 
     Attributes
     ----------
     periods : pandas.PeriodIndex
         The scoring window plus the month after it (read for shipping lags).
-    published : pandas.DataFrame
-        Index: reporter codes; one boolean column per month of :attr:`periods`.
+    rows, value : pandas.DataFrame
+        Index: reporter codes; one column per month of :attr:`periods`: the number of
+        series with a declared value, and their summed value.
+    norms : pandas.DataFrame
+        A reporter's usual month in training (index: reporter; ``rows``, ``value``;
+        see :func:`publication_norms`); may be empty.
     demand_keys : pandas.DataFrame
         ``reporter, partner, flow`` of routes with uncontrolled goods, and ``n`` (the
         number of such series on the route).
@@ -43,7 +73,9 @@ class ScoringContext:
     """
 
     periods: pd.PeriodIndex
-    published: pd.DataFrame
+    rows: pd.DataFrame
+    value: pd.DataFrame
+    norms: pd.DataFrame
     demand_keys: pd.DataFrame
     demand_actual: np.ndarray
     demand_expected: np.ndarray
@@ -52,74 +84,155 @@ class ScoringContext:
         """The context of the union of two disjoint sets of series."""
         if not self.periods.equals(other.periods):
             raise ValueError("cannot merge contexts of different scoring windows")
-        published = pd.concat([self.published, other.published]).groupby(level=0).max().astype(bool)
+        rows = pd.concat([self.rows, other.rows]).groupby(level=0).sum()
+        value = pd.concat([self.value, other.value]).groupby(level=0).sum()
         keys = pd.concat([self.demand_keys, other.demand_keys], ignore_index=True)
         actual = np.vstack([self.demand_actual, other.demand_actual])
         expected = np.vstack([self.demand_expected, other.demand_expected])
-        return _summed(self.periods, published, keys, actual, expected)
+        return _summed(self.periods, rows, value, self.norms, keys, actual, expected)
+
+    @property
+    def published(self) -> pd.DataFrame:
+        """Whether each reporter published anything in each month (full or partial)."""
+        return self.rows > 0
+
+    @cached_property
+    def full(self) -> pd.DataFrame:
+        """Whether each reporter published each month in full (not partial)."""
+        return self.published & ~partial_months(self.rows, self.value, self.norms)
 
     def published_mask(
         self, reporters: np.ndarray | pd.Series, months: int | None = None
     ) -> np.ndarray:
-        """``(len(reporters), months)``: whether each reporter published each month."""
-        table = self.published.reindex(pd.Index(np.asarray(reporters)), fill_value=False)
+        """``(len(reporters), months)``: whether each reporter published each month in
+        full (a partial month counts as not published)."""
+        table = self.full.reindex(pd.Index(np.asarray(reporters)), fill_value=False)
         mask = table.to_numpy(dtype=bool)
         return mask if months is None else mask[:, :months]
 
-    def growth(self, min_series: int = MIN_CONTROL_SERIES) -> pd.Series:
+    def coverage(self) -> pd.DataFrame:
+        """Reporter-months of the window not published in full: ``reporter, period,
+        status``.
+
+        ``status`` is :data:`PARTIAL` or :data:`NOT_PUBLISHED` (for the reporters that
+        published in some month of :attr:`periods` or have a training norm).
+        """
+        status = np.where(self.full, PUBLISHED, np.where(self.published, PARTIAL, NOT_PUBLISHED))
+        table = pd.DataFrame(status, index=self.rows.index, columns=self.periods.astype(str))
+        table = table.iloc[:, :-1]  # the month after the window is only read for lags
+        known = table.index.union(self.norms.index)
+        table = table.reindex(known, fill_value=NOT_PUBLISHED)
+        long = table.rename_axis(index="reporter", columns="period").stack()
+        long = long[long != PUBLISHED].rename("status").reset_index()
+        return long.sort_values(["reporter", "period"], ignore_index=True)
+
+    def growth(self, config: DetectionConfig | None = None) -> pd.Series:
         """General-demand growth per ``(destination, flow)``, over the months each route's
-        reporter published (see :func:`destination` and :func:`demand_growth`)."""
-        published = self.published_mask(self.demand_keys["reporter"], self.demand_actual.shape[1])
-        totals = pd.DataFrame(
+        reporter published (see :func:`destination` and :func:`demand_growth`).
+
+        Routes from or to a sanctioned country are left out of the control (their trade
+        is disrupted by the sanctions, not by demand), and a sanctioned destination gets
+        no factor: there the fall *is* the sanctions.
+        """
+        config = config if config is not None else DetectionConfig()
+        sanctioned = list(config.sanctioned)
+        keys = self.demand_keys
+        undisrupted = ~(keys["reporter"].isin(sanctioned) | keys["partner"].isin(sanctioned))
+        published = self.published_mask(keys["reporter"], self.demand_actual.shape[1])
+        routes = pd.DataFrame(
             {
-                "partner": destination(self.demand_keys),
-                "flow": self.demand_keys["flow"].to_numpy(),
-                "n": self.demand_keys["n"].to_numpy(),
+                "partner": destination(keys),
+                "flow": keys["flow"].to_numpy(),
+                "n": keys["n"].to_numpy(),
                 "actual": np.where(published, self.demand_actual, 0.0).sum(axis=1),
                 "expected": np.where(published, self.demand_expected, 0.0).sum(axis=1),
             }
         )
-        totals = totals.groupby(["partner", "flow"], as_index=False, observed=True).sum()
-        return demand_growth(totals, min_series)
+        return demand_growth(
+            routes[undisrupted.to_numpy()],
+            config.min_control_series,
+            bound=config.demand_bound,
+            prior_sd=config.demand_prior_sd,
+            route_sd=config.demand_route_sd,
+        )
 
 
-def demand_growth(totals: pd.DataFrame, min_series: int = MIN_CONTROL_SERIES) -> pd.Series:
+def demand_growth(
+    routes: pd.DataFrame,
+    min_series: int = MIN_CONTROL_SERIES,
+    *,
+    bound: float = np.inf,
+    prior_sd: float = np.inf,
+    route_sd: float = 0.0,
+) -> pd.Series:
     """Growth factor of each destination's uncontrolled goods.
 
     A destination whose imports of *everything* boom is not a lead: its growth in
     goods not on the control list is the control of a difference-in-differences
-    comparison.
+    comparison. The factor is an estimate, so it is shrunk toward 1 by its own
+    uncertainty and bounded to ``[1/bound, bound]``: a control made of one lumpy route,
+    or of goods the sanctions themselves moved, must not scale a counterfactual to
+    nothing.
+
+    The log factor ``L = log(Σ actual / Σ expected)`` is read from several routes
+    (exporters to the destination); its variance is the routes' spread around it
+    (at least ``route_sd``), weighted by expected value, over their effective number;
+    ``L`` keeps ``prior_sd² / (prior_sd² + variance)`` of itself.
 
     Parameters
     ----------
-    totals : pandas.DataFrame
-        Per destination (column ``partner``) and ``flow``: ``actual`` and ``expected``
-        sums over the scoring window of the series of goods *not* on the control list,
-        and ``n`` (how many such series).
+    routes : pandas.DataFrame
+        Per route: destination (column ``partner``), ``flow``, ``actual`` and
+        ``expected`` sums over the scoring window of the series of goods *not* on the
+        control list, and ``n`` (how many such series).
     min_series : int
         Fewest uncontrolled series a destination needs for its growth to be used.
+    bound : float
+        Largest factor (and smallest, as its inverse).
+    prior_sd, route_sd : float
+        See above (the defaults apply no shrinkage).
 
     Returns
     -------
     pandas.Series
-        ``Σ actual / Σ expected`` indexed by ``(partner, flow)``, for destinations with
-        at least ``min_series`` uncontrolled series (elsewhere no control is applied:
-        the factor is 1).
+        The factor indexed by ``(partner, flow)``, for destinations with at least
+        ``min_series`` uncontrolled series (elsewhere no control is applied: the factor
+        is 1).
 
     Examples
     --------
-    >>> totals = pd.DataFrame({"partner": ["KGZ"], "flow": ["export"],
-    ...                        "actual": [30.0], "expected": [10.0], "n": [6]})
-    >>> demand_growth(totals).to_dict()
-    {('KGZ', 'export'): 3.0}
+    >>> routes = pd.DataFrame({"partner": ["KGZ", "KGZ"], "flow": ["export", "export"],
+    ...                        "actual": [30.0, 60.0], "expected": [10.0, 20.0], "n": [3, 3]})
+    >>> round(float(demand_growth(routes)[("KGZ", "export")]), 2)
+    3.0
+    >>> round(float(demand_growth(routes, prior_sd=0.5, route_sd=0.2)[("KGZ", "export")]), 2)
+    2.74
     """
-    usable = totals[(totals["n"] >= min_series) & (totals["expected"] > 0)]
-    growth = (usable["actual"] / usable["expected"]).clip(lower=1e-3)
-    return pd.Series(
-        growth.to_numpy(),
-        index=pd.MultiIndex.from_frame(usable[["partner", "flow"]]),
-        name="growth",
+    routes = routes[routes["expected"] > 0]
+    with np.errstate(divide="ignore"):
+        log_route = np.log((routes["actual"] / routes["expected"]).clip(lower=1e-3))
+    frame = pd.DataFrame(
+        {
+            "partner": routes["partner"].to_numpy(),
+            "flow": routes["flow"].to_numpy(),
+            "n": routes["n"].to_numpy(),
+            "actual": routes["actual"].to_numpy(),
+            "expected": routes["expected"].to_numpy(),
+            "w_log": routes["expected"].to_numpy() * log_route.to_numpy(),
+            "w_log2": routes["expected"].to_numpy() * log_route.to_numpy() ** 2,
+            "w2": routes["expected"].to_numpy() ** 2,
+        }
     )
+    totals = frame.groupby(["partner", "flow"], observed=True).sum()
+    totals = totals[totals["n"] >= min_series]
+    weight = totals["expected"]
+    level = np.log((totals["actual"] / weight).clip(lower=1e-3))
+    mean = totals["w_log"] / weight
+    spread = (totals["w_log2"] / weight - mean**2).clip(lower=0.0) + route_sd**2
+    variance = spread * totals["w2"] / weight**2  # over the effective number of routes
+    keep = prior_sd**2 / (prior_sd**2 + variance) if np.isfinite(prior_sd) else 1.0
+    growth = np.exp(np.clip(level * keep, -np.log(bound), np.log(bound)))
+    return pd.Series(growth.to_numpy(), index=totals.index, name="growth")
 
 
 def destination(keys: pd.DataFrame) -> np.ndarray:
@@ -137,12 +250,71 @@ def destination(keys: pd.DataFrame) -> np.ndarray:
     return np.where(inbound, keys["reporter"].to_numpy(), keys["partner"].to_numpy())
 
 
+def publication_norms(keys: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    """Each reporter's usual month: the median rows and value of its published months.
+
+    Over the last :data:`NORM_MONTHS` months of ``values`` (a training panel's matrix,
+    ``NaN`` where absent); index: reporter, columns ``rows`` and ``value``.
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"reporter": ["DEU", "DEU", "FRA"]})
+    >>> values = np.array([[1.0, 2.0, np.nan], [3.0, np.nan, np.nan], [5.0, 5.0, 5.0]])
+    >>> publication_norms(keys, values)
+         rows  value
+    DEU   1.5    3.0
+    FRA   1.0    5.0
+    """
+    recent = values[:, -NORM_MONTHS:]
+    rows, value = _per_reporter(keys["reporter"].to_numpy(), recent)
+    published = rows > 0
+    return pd.DataFrame(
+        {
+            "rows": rows.where(published).median(axis=1),
+            "value": value.where(published).median(axis=1),
+        }
+    ).dropna()
+
+
+def partial_months(rows: pd.DataFrame, value: pd.DataFrame, norms: pd.DataFrame) -> pd.DataFrame:
+    """Whether each reporter-month is partial (see the module docstring for the rule).
+
+    Only a reporter's last published month can be partial: statistics offices publish
+    a month in full or not at all, except the latest one (still being compiled, or the
+    last before a reporter stops). A dip inside a reporter's months is read as trade.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame([[100, 98, 101, 30, 0], [100, 40, 99, 97, 0]], index=["RUS", "KAZ"])
+    >>> value = rows * 1.0
+    >>> partial_months(rows, value, pd.DataFrame(columns=["rows", "value"])).to_numpy().tolist()
+    [[False, False, False, True, False], [False, False, False, False, False]]
+    """
+    published = rows.to_numpy() > 0
+    partial = np.zeros(published.shape, dtype=bool)
+    trained = norms.reindex(rows.index)
+    for r in np.flatnonzero(published.any(axis=1)):
+        months = np.flatnonzero(published[r])
+        last, before = months[-1], months[:-1][-NORM_MONTHS:]
+        if len(before) >= MIN_NORM_MONTHS:
+            usual_rows = np.median(rows.iloc[r, before])
+            usual_value = np.median(value.iloc[r, before])
+        else:
+            usual_rows, usual_value = trained["rows"].iloc[r], trained["value"].iloc[r]
+        partial[r, last] = bool(
+            rows.iloc[r, last] < PARTIAL_ROWS * usual_rows
+            or value.iloc[r, last] < PARTIAL_VALUE * usual_value
+        )
+    return pd.DataFrame(partial, index=rows.index, columns=rows.columns)
+
+
 def build_context(
     keys: pd.DataFrame,
     values: np.ndarray,
     periods: pd.PeriodIndex,
     expected: np.ndarray,
     uncontrolled: np.ndarray,
+    norms: pd.DataFrame | None = None,
 ) -> ScoringContext:
     """Context of one set of series.
 
@@ -159,19 +331,31 @@ def build_context(
         used).
     uncontrolled : numpy.ndarray of bool
         Which series are of goods off the control list.
+    norms : pandas.DataFrame, optional
+        The reporters' usual months in training (:func:`publication_norms`).
     """
-    reported = pd.DataFrame(~np.isnan(values), index=keys["reporter"].to_numpy())
-    published = reported.groupby(level=0).max().astype(bool)
+    rows, value = _per_reporter(keys["reporter"].to_numpy(), values)
+    if norms is None:
+        norms = pd.DataFrame({"rows": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
     months = expected.shape[1]
     route = keys.loc[uncontrolled, DEMAND_KEYS].reset_index(drop=True)
     route["n"] = 1
     actual = np.nan_to_num(values[uncontrolled, :months])
-    return _summed(periods, published, route, actual, expected[uncontrolled])
+    return _summed(periods, rows, value, norms, route, actual, expected[uncontrolled])
+
+
+def _per_reporter(reporters: np.ndarray, values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows with a value and their summed value, per reporter (index) and month."""
+    rows = pd.DataFrame((~np.isnan(values)).astype(np.int64), index=reporters)
+    value = pd.DataFrame(np.nan_to_num(values.astype(np.float64)), index=reporters)
+    return rows.groupby(level=0).sum(), value.groupby(level=0).sum()
 
 
 def _summed(
     periods: pd.PeriodIndex,
-    published: pd.DataFrame,
+    rows: pd.DataFrame,
+    value: pd.DataFrame,
+    norms: pd.DataFrame,
     keys: pd.DataFrame,
     actual: np.ndarray,
     expected: np.ndarray,
@@ -184,5 +368,13 @@ def _summed(
     np.add.at(summed_actual, groups, actual)
     np.add.at(summed_expected, groups, expected)
     routes = keys.groupby(DEMAND_KEYS, sort=True, observed=True)["n"].sum().reset_index()
-    published.columns = range(len(periods))
-    return ScoringContext(periods, published.sort_index(), routes, summed_actual, summed_expected)
+    rows.columns = value.columns = range(len(periods))
+    return ScoringContext(
+        periods,
+        rows.sort_index(),
+        value.sort_index(),
+        norms,
+        routes,
+        summed_actual,
+        summed_expected,
+    )

@@ -9,6 +9,7 @@ who published when, general demand — comes in a :class:`ScoringContext`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,6 +20,9 @@ from anomaly.detect import DetectionConfig, Ensemble, ScoringWindow, residual_su
 from anomaly.forecast import UNSEEN, Forecaster
 from anomaly.model.context import ScoringContext, build_context, destination
 from anomaly.panel import Panel, key_index, positions
+from anomaly.reference import hs2022_predecessors
+
+logger = logging.getLogger(__name__)
 
 #: Columns of the counterfactual evidence taken from :func:`residual_summary`.
 RESIDUAL_COLUMNS = (
@@ -65,6 +69,9 @@ class WindowScorer:
     controlled_codes : frozenset of str
         HS6 codes on the control list.
     config : DetectionConfig
+    norms : pandas.DataFrame
+        The reporters' usual months in training
+        (:func:`~anomaly.model.context.publication_norms`).
     """
 
     forecaster: Forecaster
@@ -72,12 +79,46 @@ class WindowScorer:
     ensemble: Ensemble
     controlled_codes: frozenset[str]
     config: DetectionConfig
+    norms: pd.DataFrame
 
     @cached_property
     def key_index(self) -> pd.MultiIndex:
         """:func:`~anomaly.panel.key_index` of the trained series (built once: a batch
         worker looks up every partition's series in it)."""
         return key_index(self.keys)
+
+    @cached_property
+    def unknown_history(self) -> dict[str, tuple[str, ...]]:
+        """Codes new in HS2022 without a trained series, with their HS2017 predecessors.
+
+        The panel files a predecessor's rows under its HS2022 successor, so a code new
+        in HS2022 with no trained series had none of its predecessors in the training
+        data: its history is unknown, not zero.
+        """
+        trained = set(self.keys["hs"].astype(str).str[:6])
+        return {
+            code: before for code, before in hs2022_predecessors().items() if code not in trained
+        }
+
+    def history_known(self, keys: pd.DataFrame) -> np.ndarray:
+        """Whether each series' history before the window is in the data (see
+        :attr:`unknown_history`)."""
+        hs = keys["hs"].astype(str)
+        unknown = (hs.str.len() >= 6) & hs.str[:6].isin(self.unknown_history)
+        return ~unknown.to_numpy()
+
+    def history_notes(self, keys: pd.DataFrame, known: pd.Series) -> np.ndarray:
+        """What an explanation says of a series whose history is not in the data
+        (``None`` where it is)."""
+        notes = {
+            code: (
+                f"history not in the data: code new in HS2022, its HS2017 predecessor"
+                f"{'s' if len(before) > 1 else ''} {', '.join(before)} absent from the input"
+            )
+            for code, before in self.unknown_history.items()
+        }
+        hs6 = keys["hs"].astype(str).str[:6].to_numpy()
+        return np.where(known.to_numpy(), None, pd.Series(hs6).map(notes).to_numpy())
 
     def controlled(self, keys: pd.DataFrame) -> np.ndarray:
         """Whether each series' good is on the control list."""
@@ -104,7 +145,7 @@ class WindowScorer:
             rows = positions(self.key_index, extended.keys.loc[uncontrolled])
             expected[uncontrolled] = self.forecaster.predict(start, end, series=rows).mean
         return build_context(
-            extended.keys, extended.values, extended.periods, expected, uncontrolled
+            extended.keys, extended.values, extended.periods, expected, uncontrolled, self.norms
         )
 
     def evidence(
@@ -122,9 +163,11 @@ class WindowScorer:
         rows = positions(self.key_index, window.keys)
         forecast = self.forecaster.predict(start, end, series=rows)
 
-        growth = context.growth(self.config.min_control_series)
+        # Every good of a destination is read against its general demand, controlled
+        # or not: a boom in everything is not a lead, whatever the good.
+        growth = context.growth(self.config)
         route = pd.MultiIndex.from_arrays([destination(window.keys), window.keys["flow"]])
-        factor = np.where(controlled, growth.reindex(route).fillna(1.0).to_numpy(), 1.0)
+        factor = growth.reindex(route).fillna(1.0).to_numpy()
         coverage = self.config.band_coverage
         residual = residual_summary(
             forecast, actual, published, demand_factor=factor, coverage=coverage
@@ -140,6 +183,16 @@ class WindowScorer:
         summary["controlled"] = controlled
         info = self.forecaster.series_info_["n_nonzero"].to_numpy()
         summary["trained_nonzero"] = np.where(rows >= 0, info[np.maximum(rows, 0)], 0)
+        summary["history_known"] = self.history_known(window.keys)
+        summary["history_note"] = self.history_notes(window.keys, summary["history_known"])
+        if not summary["history_known"].all():
+            codes = sorted(set(window.keys["hs"].astype(str).str[:6][~summary["history_known"]]))
+            logger.info(
+                "%d series of codes new in HS2022 have no history in the data (their HS2017 "
+                "predecessors are absent): %s",
+                int((~summary["history_known"]).sum()),
+                ", ".join(f"{c} (was {'/'.join(self.unknown_history[c])})" for c in codes),
+            )
         scoring_window = ScoringWindow(
             panel=panel.window(start, end + 1),
             window=window,

@@ -1,7 +1,11 @@
 """One-line, human explanations of leads, e.g.
 
 ``DEU→KGZ 854231: €1.7M in 2022 vs €60k expected (90% band €30k–€110k), 28×;
-mirror gap 64% (€1.1M declared shipped, not received); KGZ→RUS exports of 854231 up 40×``
+mirror gap 64% (€1.1M declared shipped, not received); KGZ→RUS/BLR exports of 854231 up 40×``
+
+and, for a flow with no trade in the training window (when that window is named),
+``DEU→KAZ 880730: €1.2M in 2022, none in 2020-01..2021-12``: its counterfactual is a
+prior for flows without history, and a multiple of it says nothing.
 
 Written for whole columns at once (a batch run explains millions of series): numbers
 are rounded with numpy, turned into text and joined by Arrow's compute kernels; no
@@ -44,7 +48,7 @@ _NUMERIC = (
     "direct_drop",
 )
 #: Every column :func:`explanations` reads.
-EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", *_NUMERIC)
+EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", "history_note", *_NUMERIC)
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -92,7 +96,12 @@ def money(values, currency: str | None) -> pa.Array:
 
 
 def explanations(
-    leads: pd.DataFrame, flags: Mapping[str, np.ndarray], *, currency: str | None, window: str
+    leads: pd.DataFrame,
+    flags: Mapping[str, np.ndarray],
+    *,
+    currency: str | None,
+    window: str,
+    train_window: str | None = None,
 ) -> np.ndarray:
     """One explanation per row of a leads table.
 
@@ -106,10 +115,30 @@ def explanations(
     currency : str or None
     window : str
         How the scoring window is named (``2022``, ``2022-03..2023-02``).
+    train_window : str, optional
+        How the training window is named (``2020-01..2021-12``). When given, a lead
+        flagged ``new_flow`` (no trade in the training window) reads ``€1.2M in 2022,
+        none in 2020-01..2021-12`` instead of a comparison with its counterfactual (and
+        without the general-demand and "no trade before the war" parts, which only
+        qualify that comparison); every other lead's text is unchanged. When None, new
+        flows are explained like the other leads.
 
     Returns
     -------
     numpy.ndarray of str (object dtype)
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"reporter": ["DEU"], "partner": ["KAZ"], "flow": ["export"],
+    ...     "hs": ["880730"], "hub": [None], "actual": [1.24e6], "expected": [2_900.0],
+    ...     "lower": [30.0], "upper": [11_000.0], "demand_factor": [1.0],
+    ...     "mirror_gap": [np.nan], "not_received": [np.nan], "onward_ratio": [np.nan],
+    ...     "direct_drop": [np.nan]})
+    >>> flags = {"new_flow": np.array([True])}
+    >>> print(explanations(leads, flags, currency="EUR", window="2022")[0])  # doctest: +ELLIPSIS
+    DEU→KAZ 880730: €1.2M in 2022 vs €2.9k expected (90% band €30–€11k), 428×; no trade ...
+    >>> explanations(leads, flags, currency="EUR", window="2022", train_window="2020–21")[0]
+    'DEU→KAZ 880730: €1.2M in 2022, none in 2020–21'
     """
     column = {name: _numbers(leads, name) for name in _NUMERIC}
     hs = _strings(leads["hs"])
@@ -134,6 +163,28 @@ def explanations(
     demand, gap = column["demand_factor"], column["mirror_gap"]
     onward, drop = column["onward_ratio"], column["direct_drop"]
     hub = _strings(leads["hub"])
+    new_flow = lead & _flag(flags, len(leads), "new_flow")
+    # A new flow's counterfactual is the prior of flows without history: when the
+    # training window can be named, the plain fact replaces the comparison with it.
+    plain = new_flow if train_window is not None else np.zeros(len(leads), dtype=bool)
+    # A series whose history is not in the data has no counterfactual worth showing.
+    note = (
+        _strings(leads["history_note"])
+        if "history_note" in leads
+        else pa.nulls(len(leads), pa.string())
+    )
+    unknown = pc.is_valid(note).to_numpy(zero_copy_only=False)
+    plain = plain | unknown
+    compared = _join(
+        " vs ",
+        money(expected, currency),
+        " expected (90% band ",
+        money(column["lower"], currency),
+        "–",
+        money(column["upper"], currency),
+        "), ",
+        outcome,
+    )
     pieces = [
         _strings(leads["reporter"]),
         pa.array(np.where(exported, "→", "←")),
@@ -142,16 +193,12 @@ def explanations(
         hs,
         ": ",
         money(actual, currency),
-        f" in {window} vs ",
-        money(expected, currency),
-        " expected (90% band ",
-        money(column["lower"], currency),
-        "–",
-        money(column["upper"], currency),
-        "), ",
-        outcome,
+        f" in {window}",
+        _where(~plain, compared),
+        _where(plain & ~unknown, f", none in {train_window}"),
+        _where(unknown, _join("; ", note)),
         _where(
-            lead & (np.abs(demand - 1.0) >= MATERIAL_SHARE),
+            lead & ~plain & (np.abs(demand - 1.0) >= MATERIAL_SHARE),
             _join(
                 "; general demand ×", _decimal(_rounded(demand, multiplier=100), 2), " factored in"
             ),
@@ -168,13 +215,13 @@ def explanations(
         ),
         _where(
             lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward),
-            _join("; ", hub, "→RUS exports of ", hs, " ", _change(onward)),
+            _join("; ", hub, "→RUS/BLR exports of ", hs, " ", _change(onward)),
         ),
         _where(
             lead & _flag(flags, len(leads), "rerouting") & (drop > 0),
             _join("; direct exports to RUS/BLR fell by ", money(drop, currency)),
         ),
-        _where(lead & _flag(flags, len(leads), "new_flow"), "; no trade before the war"),
+        _where(new_flow & ~plain, "; no trade before the war"),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
 

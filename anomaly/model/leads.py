@@ -23,8 +23,13 @@ def build_leads(
     *,
     currency: str | None,
     window_label: str,
+    train_window_label: str | None = None,
 ) -> pd.DataFrame:
-    """The leads table: one row per series, best first, with signals and explanations."""
+    """The leads table: one row per series, best first, with signals and explanations.
+
+    ``train_window_label`` names the training window in new flows' explanations
+    ("€1.2M in 2022, none in 2020-01..2021-12").
+    """
     leads = ensemble.statistics(summary)
     pvalues = ensemble.log_pvalues(leads)
     leads["score"] = combined_scores(pvalues)
@@ -37,7 +42,14 @@ def build_leads(
     # sorted here; the thread has its own copy of what it reads.
     explained = leads[list(EXPLAINED_COLUMNS)].copy()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        text = pool.submit(explanations, explained, flags, currency=currency, window=window_label)
+        text = pool.submit(
+            explanations,
+            explained,
+            flags,
+            currency=currency,
+            window=window_label,
+            train_window=train_window_label,
+        )
         leads, order = _sorted(leads)
         leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text.result()[order])
     return leads

@@ -18,18 +18,20 @@ from anomaly.detect import (
     PlaceboEvidence,
     default_detectors,
 )
-from anomaly.errors import ArtifactError, DataError, NotFittedError
+from anomaly.errors import ArtifactError, CurrencyError, DataError, NotFittedError
 from anomaly.forecast import Forecaster, PooledForecaster
-from anomaly.model.context import ScoringContext
+from anomaly.model.context import ScoringContext, publication_norms
 from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import build_leads
 from anomaly.model.persist import Components, read_components, save_components
 from anomaly.model.scores import Scores
-from anomaly.panel import Panel, as_month, build_panel
+from anomaly.panel import Panel, as_month, build_panel, positions
 from anomaly.schema import CANONICAL_COLUMNS
 
 logger = logging.getLogger(__name__)
 
+#: Below this share of scored series seen in training, scoring warns.
+MIN_OVERLAP = 0.5
 #: Constructor parameters stored in an artifact (the detectors and the shared
 #: detection settings are stored by their own state).
 MODEL_PARAMS = (
@@ -109,7 +111,7 @@ class TradeAnomalyModel:
     def fit(
         self,
         flows: pd.DataFrame | Panel,
-        train_start: str | pd.Period = "2015-01",
+        train_start: str | pd.Period | None = None,
         train_end: str | pd.Period = "2021-12",
     ) -> TradeAnomalyModel:
         """Fit the forecaster on ``train_start..train_end`` and calibrate the detectors.
@@ -120,12 +122,36 @@ class TradeAnomalyModel:
         the isolation forest and set the alert threshold. Then the forecaster is fitted
         on the whole window.
 
+        Parameters
+        ----------
+        flows : pandas.DataFrame or Panel
+            Canonical flows (:func:`anomaly.read_flows`) or a panel of them.
+        train_start : str or pandas.Period, optional
+            First training month; default: the first month in the data. A month before
+            the data is refused: months the file does not cover are unknown, not
+            months without trade.
+        train_end : str or pandas.Period
+            Last training month (the last pre-war month by default); it must lie
+            within the data.
+
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            A training window outside the data, or too short to calibrate on.
         """
         panel = self._panel(flows)
-        start, end = as_month(train_start), as_month(train_end)
+        start, end = training_window(panel, train_start, train_end)
+        logger.info(
+            "training window %s..%s (the data cover %s..%s)",
+            start,
+            end,
+            panel.periods[0],
+            panel.periods[-1],
+        )
         train = panel.window(start, end)
         reported = ~np.isnan(train.values).all(axis=1)
         if not reported.any():
@@ -151,13 +177,15 @@ class TradeAnomalyModel:
             ensemble.learned(before),
             controlled,
             config,
+            publication_norms(before.keys, before.values),
         )
         context = inner.context(train, placebo_start, end)
         evidence = inner.evidence(train, placebo_start, end, context)
         ensemble.fit(train, PlaceboEvidence(evidence.summary, evidence.monthly["z"]))
 
+        norms = publication_norms(train.keys, train.values)
         self.scorer_ = WindowScorer(
-            base.clone().fit(train, start, end), train.keys, ensemble, controlled, config
+            base.clone().fit(train, start, end), train.keys, ensemble, controlled, config, norms
         )
         self.currency_ = train.currency
         self.train_window_ = (str(start), str(end))
@@ -195,8 +223,11 @@ class TradeAnomalyModel:
             ``.leads`` (one row per series, best first) and ``.frame`` (one row per
             series-month).
         """
-        panel = self.with_trained_series(self._panel(flows))
+        data = self._panel(flows)
+        self.check_currency(data.currency)
+        panel = self.with_trained_series(data)
         first, last = self.scoring_window(start, end, panel)
+        self._check_overlap(data, first, last)
         context = self.context(panel, first, last)
         evidence = self.evidence(panel, first, last, context)
         return self.scores_from_evidence(evidence, panel)
@@ -217,6 +248,40 @@ class TradeAnomalyModel:
         if last < first:
             raise DataError(f"the scoring window ends ({last}) before it starts ({first})")
         return first, last
+
+    def check_currency(self, currency: str | None) -> None:
+        """Refuse data in another currency than the model's (unknown on either side
+        passes): every amount would be read on the wrong scale.
+
+        Raises
+        ------
+        CurrencyError
+        """
+        self.check_fitted()
+        if currency and self.currency_ and currency != self.currency_:
+            raise CurrencyError(
+                f"the data are in {currency}, the model was trained on {self.currency_} data",
+                expected=f"values in {self.currency_}: convert them first, or train a model "
+                f"on {currency} data",
+            )
+
+    def _check_overlap(self, data: Panel, first: pd.Period, last: pd.Period) -> None:
+        """Warn when few of the series with data in the window were seen in training."""
+        window = data.window(first, last)
+        scored = ~np.isnan(window.values).all(axis=1)
+        if not scored.any():
+            return
+        seen = positions(self.scorer_.key_index, window.keys[scored]) >= 0
+        if seen.mean() < MIN_OVERLAP:
+            logger.warning(
+                "only %.0f%% of the %d series with data in %s..%s were seen in training: "
+                "the others are read against a generic prior for new flows (is this the "
+                "data the model was trained for?)",
+                100 * seen.mean(),
+                int(scored.sum()),
+                first,
+                last,
+            )
 
     def with_trained_series(self, panel: Panel, keys: pd.DataFrame | None = None) -> Panel:
         """``panel`` plus an empty row for each trained series it lacks.
@@ -276,12 +341,22 @@ class TradeAnomalyModel:
         self.check_fitted()
         if summary.empty:
             raise DataError(f"no flows reported in the scoring window {periods[0]}..{periods[-1]}")
-        return build_leads(
+        leads = build_leads(
             summary,
             self.scorer_.ensemble,
             currency=currency or self.currency_,
             window_label=_window_label(periods[0], periods[-1]),
+            train_window_label=_window_label(*(as_month(m) for m in self.train_window_)),
         )
+        if not leads["in_scope"].any():
+            logger.warning(
+                "no scored series is in scope (a good of the CHP list %s at HS6 on a route "
+                "into a transit country, Russia or Belarus; the model reads HS%d): leads are "
+                "ranked, but none can alert",
+                self.chp_version,
+                self.hs_level,
+            )
+        return leads
 
     @property
     def forecaster_(self) -> Forecaster:
@@ -340,7 +415,12 @@ class TradeAnomalyModel:
         }
         params = {name: getattr(self, name) for name in MODEL_PARAMS}
         components = Components(
-            params, self.forecaster_, self.keys_, self.scorer_.ensemble, metadata
+            params,
+            self.forecaster_,
+            self.keys_,
+            self.scorer_.ensemble,
+            self.scorer_.norms,
+            metadata,
         )
         return save_components(path, components)
 
@@ -373,6 +453,7 @@ class TradeAnomalyModel:
             ensemble,
             model._controlled_codes(),
             ensemble.config,
+            components.norms,
         )
         metadata = components.metadata
         window = metadata["training_window"]
@@ -398,6 +479,64 @@ class TradeAnomalyModel:
         from anomaly.reference import chp_codes
 
         return frozenset(chp_codes(self.chp_version))
+
+    # -- display -----------------------------------------------------------------
+
+    def _display_fields(self) -> list[tuple[str, str]]:
+        """What the model is, as ``(name, value)`` pairs (its settings, if not fitted)."""
+        if not hasattr(self, "scorer_"):
+            return [("status", "not fitted (call fit)"), ("CHP list", self.chp_version)]
+        return [
+            ("training window", "..".join(self.train_window_)),
+            ("series", f"{len(self.keys_):,}"),
+            ("detectors", ", ".join(detector.name for detector in self.detectors_)),
+            ("forecaster", type(self.forecaster_).__name__),
+            ("currency", self.currency_ or "not recorded"),
+        ]
+
+    def __repr__(self) -> str:
+        fields = "; ".join(f"{name}: {value}" for name, value in self._display_fields())
+        return f"<TradeAnomalyModel: {fields}>"
+
+    def _repr_html_(self) -> str:
+        from anomaly.model.scores import html_card
+
+        return html_card("TradeAnomalyModel", self._display_fields())
+
+
+def training_window(
+    panel: Panel, start: str | pd.Period | None, end: str | pd.Period
+) -> tuple[pd.Period, pd.Period]:
+    """The training window as months, checked against the months the data cover.
+
+    Examples
+    --------
+    >>> panel = Panel(pd.DataFrame({"reporter": ["DEU"], "partner": ["KGZ"],
+    ...     "flow": ["export"], "hs": ["854231"]}),
+    ...     pd.period_range("2020-01", "2022-06", freq="M"), np.ones((1, 30)))
+    >>> training_window(panel, None, "2021-12")
+    (Period('2020-01', 'M'), Period('2021-12', 'M'))
+    """
+    if panel.n_periods == 0:
+        raise DataError("the data hold no months to train on")
+    first, last = panel.periods[0], panel.periods[-1]
+    covered = f"the data cover {first}..{last}"
+    start = first if start is None else as_month(start)
+    end = as_month(end)
+    if start < first:
+        raise DataError(
+            f"the training window starts at {start}, before the data ({covered}): "
+            "months the data do not cover are unknown, not months without trade",
+            expected=f"a training start of {first} or later (the default is the first month)",
+        )
+    if end > last:
+        raise DataError(
+            f"the training window ends at {end}, after the data ({covered})",
+            expected=f"a training end of {last} or earlier",
+        )
+    if end < start:
+        raise DataError(f"the training window ends ({end}) before it starts ({start})")
+    return start, end
 
 
 def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:

@@ -102,6 +102,14 @@ def build_panel(
 
     ordinals = flows["period"].array.asi8
     hs_code, hs_names, exact, coarse = _hs_codes(flows["hs"], ordinals, hs_level, harmonize)
+    if coarse.all():
+        lengths = sorted(set(flows["hs"].astype(str).str.len()))
+        raise DataError(
+            f"every HS code in the data is coarser than the {hs_level} digits asked for "
+            f"(the data hold codes of {', '.join(map(str, lengths))} digits)",
+            expected=f"codes of at least {hs_level} digits, or a model or panel at "
+            f"hs_level {max(lengths)} (train with --hs-level {max(lengths)})",
+        )
     if coarse.any():
         logger.warning(
             "left out %d rows whose HS code is coarser than %d digits",

@@ -1,5 +1,5 @@
-"""Reference data shipped with the package: countries, country groups, the CHP list and
-the HS revision concordance.
+"""Reference data shipped with the package: countries, country groups, the CHP list,
+the HS revision concordance and descriptions of HS codes.
 
 Tables live in ``anomaly/reference/data`` (CSV, documented in ``data/PROVENANCE.md``),
 are read once and cached; every loader returns a copy or an immutable object, so callers
@@ -19,14 +19,21 @@ from anomaly.reference.chp import CHP_VERSIONS, chp_codes, chp_list
 from anomaly.reference.concordance import (
     RELATIONS,
     harmonize_hs,
+    hs2022_predecessors,
     hs_concordance,
     split_families,
 )
 from anomaly.reference.countries import SCHEMES, countries, to_alpha3
+from anomaly.reference.descriptions import (
+    HS_DESCRIPTION_REVISION,
+    hs_description,
+    hs_descriptions,
+)
 from anomaly.reference.groups import country_group, country_groups, group_sources
 
 __all__ = [
     "CHP_VERSIONS",
+    "HS_DESCRIPTION_REVISION",
     "RELATIONS",
     "SCHEMES",
     "aggregate_partners",
@@ -37,7 +44,10 @@ __all__ = [
     "country_groups",
     "group_sources",
     "harmonize_hs",
+    "hs2022_predecessors",
     "hs_concordance",
+    "hs_description",
+    "hs_descriptions",
     "is_aggregate_partner",
     "split_families",
     "to_alpha3",

@@ -17,7 +17,13 @@ import pandas as pd
 
 from anomaly.reference._resources import read_table
 
-__all__ = ["RELATIONS", "harmonize_hs", "hs_concordance", "split_families"]
+__all__ = [
+    "RELATIONS",
+    "harmonize_hs",
+    "hs2022_predecessors",
+    "hs_concordance",
+    "split_families",
+]
 
 #: Relation labels, from "no change" to "least exact". A code that goes through two
 #: revision steps reports the less exact of the two.
@@ -77,6 +83,30 @@ def split_families() -> dict[str, str]:
         code: family_of[origin]
         for origin, code in zip(splits["from_code"], splits["to_code"], strict=True)
         if origin in family_of
+    }
+
+
+@lru_cache(maxsize=1)
+def hs2022_predecessors() -> dict[str, tuple[str, ...]]:
+    """HS2022 codes that did not exist before 2022, each with its HS2017 predecessors.
+
+    A series of such a code has its pre-2022 history under the predecessors: where
+    the data hold none of them, that history is unknown, not zero.
+
+    Examples
+    --------
+    >>> hs2022_predecessors()["880730"]
+    ('880330',)
+    >>> "854231" in hs2022_predecessors()  # unchanged in HS2022
+    False
+    """
+    table = hs_concordance()
+    step = table[(table["from_revision"] == "HS2017") & (table["to_revision"] == "HS2022")]
+    existing = set(step["from_code"])
+    renamed = step[(step["from_code"] != step["to_code"]) & ~step["to_code"].isin(existing)]
+    return {
+        code: tuple(sorted(rows["from_code"]))
+        for code, rows in renamed.groupby("to_code", sort=True)
     }
 
 

@@ -70,9 +70,19 @@ def test_a_partner_that_stopped_publishing_gives_no_reading_never_a_full_gap():
 
 def test_only_months_both_sides_published_are_compared():
     exports = np.full((1, 4), 1e6)
-    imports = np.array([[1.06e6, 1.06e6, np.nan, np.nan]])  # partner stopped halfway
+    imports = np.array([[1.06e6, 1.06e6, 1.06e6, np.nan]])  # partner stopped
     summary = mirror_summary(exports, imports, np.array([NORMAL]))
+    # The partner's last month is not compared either: what was shipped then may be
+    # declared received in the month after, which it did not publish.
     assert summary["sent"][0] == pytest.approx(2e6)
+    assert summary["months"][0] == 2
+    assert summary["mirror_gap"][0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_shipment_received_after_the_partner_stopped_is_no_gap():
+    exports = np.array([[1e6, 1e6, 1e6, 0.0]])
+    imports = np.array([[np.nan, 1.06e6, 1.06e6, np.nan]])  # declared a month later, then stop
+    summary = mirror_summary(exports, imports, np.array([NORMAL]))
     assert summary["mirror_gap"][0] == pytest.approx(0.0, abs=1e-6)
 
 

@@ -276,8 +276,12 @@ def test_series_without_trade_in_training_gets_a_band_from_similar_series(
     values = sim.panel.values.copy()
     values[:10, : sim.panel.month_index(TRAIN_END) + 1] = np.nan
     model = PooledForecaster().fit(replace_values(sim.panel, values), None, TRAIN_END)
-    _, upper = model.predict(*TEST).interval(0.9)
-    assert (upper[:10] > 0).all()
+    forecast = model.predict(*TEST)
+    # Years without trade make trade in a given month unlikely (under 5%): the 90% band
+    # is [0, 0], the 99% band reaches the size of similar flows.
+    assert (forecast.interval(0.9)[1][:10] == 0).all()
+    assert (forecast.interval(0.99)[1][:10] > 0).all()
+    assert (forecast.mean[:10] > 0).all()
 
 
 def test_unseen_rows_get_the_new_flow_prior(simulated, replace_values):
@@ -290,8 +294,19 @@ def test_unseen_rows_get_the_new_flow_prior(simulated, replace_values):
         assert np.isfinite(array).all() and not np.isnan(array).any()
     np.testing.assert_array_equal(forecast.mean[0], forecast.mean[2])
     assert (forecast.mean[0] > 0).all()
-    assert (forecast.interval(0.9)[1][0] > 0).all()
+    assert (forecast.interval(0.99)[1][0] > 0).all()
     assert np.isfinite(forecast.z(np.zeros((4, 12)))).all()
+
+
+def test_a_flow_that_appears_after_years_without_trade_is_surprising(simulated, replace_values):
+    _, panel = sparse_world(simulated, replace_values)
+    model = PooledForecaster().fit(panel, None, TRAIN_END)
+    months = panel.window(None, TRAIN_END).n_periods
+    p_nonzero = model.fitted_state()["new_series"][0]
+    assert p_nonzero <= 1 / (months + 2)
+    # A modest flow every month of a year reads far above a flow that never traded.
+    z = model.predict(*TEST, series=np.array([UNSEEN])).z(np.full((1, 12), 1.0))
+    assert (z > 2).all()
 
 
 def test_predicting_a_subset_of_rows_equals_those_rows_of_the_full_forecast(simulated):

@@ -34,14 +34,28 @@ BOOM_FACTOR = 2.5
 # Export series (reporter, partner, hs) of the planted cases.
 PHANTOM = ("DEU", "KAZ", "854232")  # declared 4× from the war, the mirror import flat
 LAGGED = ("FRA", "ARM", "847150")  # lumpy shipments, each declared received a month later
-NEW_FLOW = ("ITA", "KGZ", "880730")  # no trade before the war, ~€1.2M a month after
+NEW_FLOW = ("ITA", "KGZ", "854239")  # no trade before the war, ~€1.2M a month after
+#: A code new in HS2022 whose HS2017 predecessor (880330) is in no row of the data:
+#: its history is unknown, not zero.
+UNKNOWN_HISTORY = ("ITA", "KAZ", "880730")
 COLLAPSE = ("FRA", "RUS", "848610")  # direct exports to Russia fall to 3%
 STOPPED = ("ITA", "RUS", "854239")  # direct exports to Russia stop: no rows from 2022-03
 DIRECT = ("DEU", "RUS", "854231")  # direct exports to Russia fall to 5% ...
 REROUTED = ("DEU", "ARM", "854231")  # ... and go to Armenia instead ...
 ONWARD = ("ARM", "RUS", "854231")  # ... which sends them on to Russia
 FLAT_SUPPLIER = ("JPN", "ARM", "854231")  # ships the hub's good, up only 3%
-PLANTED = (PHANTOM, LAGGED, NEW_FLOW, COLLAPSE, STOPPED, DIRECT, REROUTED, ONWARD, FLAT_SUPPLIER)
+PLANTED = (
+    PHANTOM,
+    LAGGED,
+    NEW_FLOW,
+    UNKNOWN_HISTORY,
+    COLLAPSE,
+    STOPPED,
+    DIRECT,
+    REROUTED,
+    ONWARD,
+    FLAT_SUPPLIER,
+)
 
 
 def month(period: str) -> int:
@@ -90,6 +104,7 @@ def constructed_world(seed: int = SEED) -> pd.DataFrame:
     new = np.full(n, np.nan)
     new[month("2022-04") :] = np.exp(rng.normal(14.0, 0.3, n - month("2022-04")))
     series[NEW_FLOW] = (new, new)
+    series[UNKNOWN_HISTORY] = (new * 0.8, new * 0.8)
 
     collapse = calm(rng, 13.5)
     collapse[war:] *= 0.03

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.model.context import MIN_CONTROL_SERIES, demand_growth
+from anomaly import TradeAnomalyModel
+from anomaly.model.context import MIN_CONTROL_SERIES, demand_growth, partial_months
 from anomaly.panel import build_panel
 
-from .conftest import BOOM, BOOM_FACTOR, SCORE
+from .conftest import BOOM, BOOM_FACTOR, SCORE, TRAIN
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,67 @@ def test_demand_growth_skips_destinations_with_nothing_expected_and_never_reache
     )
     assert list(growth.index) == [("GEO", "export")]
     assert growth.iloc[0] > 0
+
+
+def test_a_demand_factor_is_bounded_and_shrunk_by_its_uncertainty():
+    one_route = demand_totals([("KGZ", "export", 900.0, 10.0, 9)])
+    assert demand_growth(one_route, bound=3.0)[("KGZ", "export")] == pytest.approx(3.0)
+    agreeing = demand_totals([("UZB", "export", 25.0, 10.0, 3)] * 10)
+    disagreeing = demand_totals(
+        [("UZB", "export", a, 10.0, 3) for a in (5.0, 45.0, 10.0, 40.0, 25.0)]
+    )
+    kw = {"prior_sd": 0.5, "route_sd": 0.2}
+    sure, unsure = demand_growth(agreeing, **kw), demand_growth(disagreeing, **kw)
+    assert sure[("UZB", "export")] == pytest.approx(2.5, rel=0.02)
+    assert 1.0 < unsure[("UZB", "export")] < 0.9 * 2.5
+
+
+def test_a_sanctioned_destination_gets_no_demand_factor(panel_and_scorer):
+    panel, scorer = panel_and_scorer
+    growth = scorer.context(panel, *window()).growth()
+    assert not growth.index.get_level_values(0).isin(["RUS", "BLR"]).any()
+
+
+def test_only_a_reporters_last_month_can_be_partial():
+    rows = pd.DataFrame([[100, 40, 99, 97, 0], [100, 98, 101, 30, 0]], index=["KAZ", "RUS"])
+    partial = partial_months(rows, rows * 1.0, pd.DataFrame(columns=["rows", "value"]))
+    assert partial.loc["KAZ"].tolist() == [False] * 5  # a dip inside is trade
+    assert partial.loc["RUS"].tolist() == [False, False, False, True, False]
+
+
+def test_a_first_month_is_judged_against_the_training_norm_or_taken_as_published():
+    rows = pd.DataFrame([[30, 0, 0], [30, 0, 0]], index=["RUS", "NEW"])
+    norms = pd.DataFrame({"rows": [100.0], "value": [100.0]}, index=["RUS"])
+    partial = partial_months(rows, rows * 1.0, norms)
+    assert partial.loc["RUS"].tolist() == [True, False, False]
+    assert partial.loc["NEW"].tolist() == [False, False, False]
+
+
+@pytest.fixture(scope="module")
+def partial_stop(constructed_flows):
+    """Russia declares a third of its usual imports in 2022-01, then nothing."""
+    exports = constructed_flows[
+        (constructed_flows["partner"] == "RUS")
+        & (constructed_flows["flow"] == "export")
+        & (constructed_flows["period"] == pd.Period("2022-01", "M"))
+    ]
+    kept = exports.iloc[::3]
+    imports = kept.assign(reporter="RUS", partner=kept["reporter"], flow="import")
+    imports = imports.assign(value=(imports["value"] * 1.06).round())
+    flows = pd.concat([constructed_flows, imports], ignore_index=True)
+    flows.attrs["currency"] = "EUR"
+    return flows
+
+
+def test_a_partial_last_month_is_reported_and_read_as_missing(partial_stop):
+    model = TradeAnomalyModel(n_estimators=50).fit(partial_stop, *TRAIN)
+    panel = model.with_trained_series(build_panel(partial_stop))
+    context = model.context(panel, *window())
+    coverage = context.coverage()
+    russia = coverage[coverage["reporter"] == "RUS"]
+    assert russia.iloc[0].tolist() == ["RUS", "2022-01", "partial"]
+    assert (russia["status"].iloc[1:] == "not published").all()
+    leads = model.score(partial_stop, *SCORE).leads
+    to_russia = leads[(leads["partner"] == "RUS") & (leads["flow"] == "export")]
+    assert to_russia["mirror_gap"].isna().all()
+    assert not to_russia["signals"].str.contains("mirror_gap").any()

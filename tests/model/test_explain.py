@@ -37,12 +37,16 @@ def row(**changes) -> dict:
     return values | changes
 
 
-def explain(lead: dict, *, currency: str | None, window: str) -> str:
+def explain(
+    lead: dict, *, currency: str | None, window: str, train_window: str | None = None
+) -> str:
     """The explanation of one lead, through the table-wide function."""
     fired = lead["signals"].split(";")
     flags = {name: np.array([name in fired]) for name in SIGNALS}
     frame = pd.DataFrame([{k: v for k, v in lead.items() if k != "signals"}])
-    return explanations(frame, flags, currency=currency, window=window)[0]
+    return explanations(frame, flags, currency=currency, window=window, train_window=train_window)[
+        0
+    ]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +124,7 @@ def test_explanation_reads_like_the_issues_example():
         "DEU→KGZ 854231: €1.7M in 2022 vs €60k expected (90% band €30k–€110k), 28×"
     )
     assert "mirror gap 64% (€1.1M declared shipped, not received)" in text
-    assert "KGZ→RUS exports of 854231 up 40×" in text
+    assert "KGZ→RUS/BLR exports of 854231 up 40×" in text
 
 
 def test_imports_point_the_other_way():
@@ -140,7 +144,7 @@ def test_parts_without_evidence_are_left_out():
 
 def test_a_falling_onward_flow_is_described_as_down():
     text = explain(row(onward_ratio=0.25), currency="EUR", window="2022")
-    assert "KGZ→RUS exports of 854231 down 75%" in text
+    assert "KGZ→RUS/BLR exports of 854231 down 75%" in text
 
 
 def test_rerouting_names_the_fall_of_direct_exports():
@@ -159,6 +163,54 @@ def test_a_new_flow_says_there_was_no_trade_before_the_war():
     text = explain(row(signals="new_flow", expected=0.0), currency="EUR", window="2022")
     assert "no pre-war trade expected" in text
     assert text.endswith("no trade before the war")
+
+
+def test_a_new_flow_reads_as_none_in_the_training_window():
+    # The issue's case: a flow without history against the prior of such flows read
+    # "426×"; named against the training window it reads as what happened.
+    lead = row(signals="new_flow;mirror_gap", actual=1.24e6, expected=2_900.0, demand_factor=1.3)
+    text = explain(lead, currency="EUR", window="2022", train_window="2020-01..2021-12")
+    assert text.startswith("DEU→KGZ 854231: €1.2M in 2022, none in 2020-01..2021-12; ")
+    assert "expected" not in text
+    assert "×;" not in text.split("; ")[0]
+    assert "general demand" not in text
+    assert "no trade before the war" not in text
+    assert "mirror gap 64% (€1.1M declared shipped, not received)" in text
+    assert "KGZ→RUS/BLR exports of 854231 up 40×" in text
+
+
+def test_naming_the_training_window_changes_only_new_flows():
+    rng = np.random.default_rng(3)
+    n = 2000
+    amounts = np.exp(rng.uniform(0, np.log(1e8), (6, n)))
+    amounts[:, rng.random(n) < 0.1] = math.nan
+    leads = pd.DataFrame(
+        {
+            "reporter": rng.choice(["DEU", "FRA"], n),
+            "partner": rng.choice(["KAZ", "RUS", "KGZ"], n),
+            "flow": rng.choice(["export", "import"], n),
+            "hs": rng.choice(["854231", "880730", "00"], n),
+            "hub": rng.choice(["KAZ", None], n),
+            "actual": amounts[0],
+            "expected": np.where(rng.random(n) < 0.2, 0.0, amounts[1]),
+            "lower": amounts[2],
+            "upper": amounts[3],
+            "demand_factor": rng.uniform(0.5, 2.0, n),
+            "mirror_gap": rng.uniform(-0.2, 1.0, n),
+            "not_received": amounts[4],
+            "onward_ratio": rng.uniform(0.0, 50.0, n),
+            "direct_drop": amounts[5],
+        }
+    )
+    flags = {name: rng.random(n) < 0.3 for name in SIGNALS}
+    before = explanations(leads, flags, currency="EUR", window="2022")
+    after = explanations(
+        leads, flags, currency="EUR", window="2022", train_window="2020-01..2021-12"
+    )
+    new = flags["new_flow"] & ~flags["compliance_drop"]
+    assert (after[~new] == before[~new]).all()
+    assert all(", none in 2020-01..2021-12" in text for text in after[new])
+    assert not any("none in" in text for text in before)
 
 
 def test_a_compliance_drop_is_explained_as_compliance():

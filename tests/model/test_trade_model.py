@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from anomaly import TradeAnomalyModel
-from anomaly.errors import DataError, NotFittedError
+from anomaly.errors import CurrencyError, DataError, NotFittedError
 from anomaly.evaluate.leads import evaluate_leads
 from anomaly.model.leads import LEAD_COLUMNS
 from anomaly.simulate import simulate_world
@@ -236,9 +236,20 @@ def test_an_empty_flows_table_is_refused(constructed_model, constructed_flows):
         constructed_model.score(constructed_flows.iloc[:0], *SCORE)
 
 
-def test_a_training_window_without_data_is_refused(constructed_flows):
-    with pytest.raises(DataError, match="no flows reported in the training window"):
+def test_a_training_window_before_the_data_is_refused_naming_the_first_month(constructed_flows):
+    with pytest.raises(DataError, match=r"starts at 2005-01, before the data .*2015-01"):
         TradeAnomalyModel().fit(constructed_flows, "2005-01", "2010-12")
+
+
+def test_a_training_window_past_the_data_is_refused(constructed_flows):
+    with pytest.raises(DataError, match=r"ends at 2030-12, after the data .*2024-01"):
+        TradeAnomalyModel().fit(constructed_flows, "2015-01", "2030-12")
+
+
+def test_the_training_window_starts_with_the_data_by_default(constructed_flows):
+    late = constructed_flows[constructed_flows["period"] >= pd.Period("2018-01", "M")]
+    model = TradeAnomalyModel(n_estimators=20).fit(late, train_end="2021-12")
+    assert model.train_window_ == ("2018-01", "2021-12")
 
 
 def test_a_training_window_too_short_to_calibrate_is_refused(constructed_flows):
@@ -260,3 +271,39 @@ def test_demo_data_gives_leads_with_the_known_surges_in_scope(demo_scores):
     to_russia = leads[(leads["partner"] == "RUS") & leads["signals"].str.contains("compliance")]
     assert len(to_russia) > 20
     assert not to_russia["alert"].any()
+
+
+def test_data_in_another_currency_are_refused(constructed_model, constructed_flows):
+    dollars = constructed_flows.copy()
+    dollars.attrs["currency"] = "USD"
+    with pytest.raises(CurrencyError, match="data are in USD, the model was trained on EUR"):
+        constructed_model.score(dollars, *SCORE)
+
+
+def test_data_coarser_than_the_model_are_refused_naming_both_levels(
+    constructed_model, constructed_flows
+):
+    coarse = constructed_flows.assign(hs=constructed_flows["hs"].str[:4])
+    coarse = coarse.groupby(["period", *KEYS], as_index=False)["value"].sum()
+    coarse.attrs["currency"] = "EUR"
+    with pytest.raises(DataError, match=r"coarser than the 6 digits .* codes of 4 digits"):
+        constructed_model.score(coarse, *SCORE)
+
+
+def test_finer_data_are_aggregated_to_the_models_level(constructed_model, constructed_flows):
+    finer = constructed_flows.assign(hs=constructed_flows["hs"] + "00")
+    finer.attrs["currency"] = "EUR"
+    leads = constructed_model.score(finer, *SCORE).leads
+    assert leads["hs"].str.len().eq(6).all()
+    same = constructed_model.score(constructed_flows, *SCORE).leads
+    assert leads["score"].to_numpy() == pytest.approx(same["score"].to_numpy())
+
+
+def test_scoring_data_the_model_has_not_seen_warns(constructed_model, constructed_flows, caplog):
+    other = constructed_flows.assign(reporter=constructed_flows["reporter"].replace("DEU", "CHE"))
+    other = other.assign(partner=other["partner"].replace("DEU", "CHE"))
+    other = other[other["reporter"].isin(["CHE", "KAZ"])]
+    other.attrs["currency"] = "EUR"
+    with caplog.at_level("WARNING", logger="anomaly.model.trade_model"):
+        constructed_model.score(other, *SCORE)
+    assert "were seen in training" in caplog.text

@@ -1,0 +1,92 @@
+"""The checks between a model and the data, as the command line reports them (exit 3)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.cli.main import EXIT_DATA
+
+from .conftest import run
+
+
+def test_a_training_start_before_the_data_exits_3_naming_the_first_month(
+    capsys, world_dir, tmp_path
+):
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(world_dir / "flows.parquet"),
+        "--train-start",
+        "2010-01",
+        "--train-end",
+        "2021-12",
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert code == EXIT_DATA
+    assert "before the data" in err and "2015-01" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_training_end_after_the_data_exits_3(capsys, world_dir, tmp_path):
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(world_dir / "flows.parquet"),
+        "--train-end",
+        "2031-12",
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert code == EXIT_DATA
+    assert "after the data" in err
+
+
+def test_data_in_another_currency_exit_3(capsys, world_dir, tmp_path):
+    flows = pd.read_parquet(world_dir / "flows.parquet")
+    flows.attrs = {}  # the values are declared by their currency column alone
+    flows.assign(currency="EUR").to_parquet(tmp_path / "eur.parquet")
+    flows.assign(currency="USD").to_parquet(tmp_path / "usd.parquet")
+    train = ["train", "--data", str(tmp_path / "eur.parquet"), "--train-end", "2021-12"]
+    assert run(capsys, *train, "--out", str(tmp_path / "m"))[0] == 0
+    code, _, err = run(
+        capsys,
+        "score",
+        "--model",
+        str(tmp_path / "m"),
+        "--data",
+        str(tmp_path / "usd.parquet"),
+        "--start",
+        "2022-01",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == EXIT_DATA
+    assert "data are in USD, the model was trained on EUR" in err
+
+
+def test_coarser_data_than_the_model_exit_3_naming_the_levels(
+    capsys, world_dir, model_dir, tmp_path
+):
+    flows = pd.read_parquet(world_dir / "flows.parquet")
+    flows["hs"] = flows["hs"].astype(str).str[:4]
+    keys = ["period", "reporter", "partner", "flow", "hs"]
+    flows.groupby(keys, as_index=False, observed=True)["value"].sum().to_parquet(
+        tmp_path / "hs4.parquet"
+    )
+    code, _, err = run(
+        capsys,
+        "score",
+        "--model",
+        str(model_dir),
+        "--data",
+        str(tmp_path / "hs4.parquet"),
+        "--start",
+        "2022-01",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert code == EXIT_DATA
+    assert "coarser than the 6 digits" in err and "4 digits" in err
