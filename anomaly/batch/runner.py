@@ -199,6 +199,7 @@ def score_batch(
                     currency=currency or model.currency_,
                     model=str(model_or_path) if model_path is not None else None,
                     batch={"engine": engine, "workers": workers, "partitions": n_partitions},
+                    coverage=merged.context.coverage(),
                 )
                 outputs.write_run(run)
                 out = outputs.finish()

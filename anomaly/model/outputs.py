@@ -47,6 +47,7 @@ def run_record(
     currency: str | None,
     model: str | None = None,
     batch: Mapping[str, object] | None = None,
+    coverage: pd.DataFrame | None = None,
 ) -> dict:
     """What ``run.json`` records about a scoring run.
 
@@ -62,6 +63,10 @@ def run_record(
         Which model scored (its path, or a description); left out when None.
     batch : mapping, optional
         How a batch run was split up (engine, workers, partitions); left out when None.
+    coverage : pandas.DataFrame, optional
+        Reporter-months of the window not published in full (``reporter, period,
+        status``, see :meth:`anomaly.model.ScoringContext.coverage`); recorded as
+        ``coverage``: ``{status: {reporter: [months]}}``, where it is not empty.
 
     Returns
     -------
@@ -85,6 +90,14 @@ def run_record(
         run["model"] = model
     if batch is not None:
         run["batch"] = dict(batch)
+    if coverage is not None and len(coverage):
+        run["coverage"] = {
+            status: {
+                str(reporter): [str(p) for p in months["period"]]
+                for reporter, months in rows.groupby("reporter", sort=True)
+            }
+            for status, rows in coverage.groupby("status", sort=True)
+        }
     return run
 
 

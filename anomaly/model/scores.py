@@ -75,8 +75,10 @@ class Scores:
         panel: Panel | None,
         *,
         currency: str | None,
+        coverage: pd.DataFrame | None = None,
     ) -> Scores:
-        """Assemble the frame from a window's evidence (and the panel's history, if given)."""
+        """Assemble the frame from a window's evidence (and the panel's history, if given);
+        ``coverage`` (reporter-months not published in full) goes to ``run.json``."""
         summary, monthly, periods = evidence.summary, evidence.monthly, evidence.periods
         n_series, n_months = monthly["actual"].shape
         frame = pd.DataFrame(
@@ -88,7 +90,8 @@ class Scores:
         if panel is not None:
             history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
             frame = pd.concat([frame, history], ignore_index=True) if len(history) else frame
-        return cls(leads, frame, run_record(leads, periods, currency=currency))
+        run = run_record(leads, periods, currency=currency, coverage=coverage)
+        return cls(leads, frame, run)
 
     def write(self, out_dir: str | Path, *, extra: dict | None = None) -> Path:
         """Write ``leads.csv``, ``scores.parquet`` and ``run.json`` into ``out_dir``.

@@ -230,7 +230,17 @@ class TradeAnomalyModel:
         self._check_overlap(data, first, last)
         context = self.context(panel, first, last)
         evidence = self.evidence(panel, first, last, context)
-        return self.scores_from_evidence(evidence, panel)
+        coverage = context.coverage()
+        if len(coverage):
+            logger.info(
+                "not published in full, read as missing: %s",
+                "; ".join(
+                    f"{status} {reporter} {rows['period'].iloc[0]}..{rows['period'].iloc[-1]}"
+                    f" ({len(rows)} months)"
+                    for (status, reporter), rows in coverage.groupby(["status", "reporter"])
+                ),
+            )
+        return self.scores_from_evidence(evidence, panel, coverage=coverage)
 
     def scoring_window(
         self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
@@ -320,15 +330,22 @@ class TradeAnomalyModel:
         self.check_fitted()
         return self.scorer_.evidence(panel, as_month(start), as_month(end), context)
 
-    def scores_from_evidence(self, evidence: WindowEvidence, panel: Panel | None = None) -> Scores:
+    def scores_from_evidence(
+        self,
+        evidence: WindowEvidence,
+        panel: Panel | None = None,
+        *,
+        coverage: pd.DataFrame | None = None,
+    ) -> Scores:
         """Rank leads from a window's evidence (of one panel, or of chunks concatenated).
 
         ``panel``, if given, supplies the months before the window for the top leads'
-        charts.
+        charts; ``coverage`` (:meth:`ScoringContext.coverage`) is recorded in
+        ``run.json``.
         """
         currency = (panel.currency if panel is not None else None) or self.currency_
         leads = self.rank_leads(evidence.summary, evidence.periods, currency=currency)
-        return Scores.from_evidence(leads, evidence, panel, currency=currency)
+        return Scores.from_evidence(leads, evidence, panel, currency=currency, coverage=coverage)
 
     def rank_leads(
         self, summary: pd.DataFrame, periods: pd.PeriodIndex, *, currency: str | None = None

@@ -144,7 +144,10 @@ def test_a_partial_last_month_is_reported_and_read_as_missing(partial_stop):
     russia = coverage[coverage["reporter"] == "RUS"]
     assert russia.iloc[0].tolist() == ["RUS", "2022-01", "partial"]
     assert (russia["status"].iloc[1:] == "not published").all()
-    leads = model.score(partial_stop, *SCORE).leads
+    scores = model.score(partial_stop, *SCORE)
+    assert scores.run["coverage"]["partial"] == {"RUS": ["2022-01"]}
+    assert scores.run["coverage"]["not published"]["RUS"][0] == "2022-02"
+    leads = scores.leads
     to_russia = leads[(leads["partner"] == "RUS") & (leads["flow"] == "export")]
     assert to_russia["mirror_gap"].isna().all()
     assert not to_russia["signals"].str.contains("mirror_gap").any()
