@@ -66,6 +66,9 @@ class ScoringOutput:
         The model that scored (``run.json`` ``model``; JSON text when not a string).
     scored_window : tuple of two monthly Periods, or None
         First and last scored month (``run.json`` ``scored_window``).
+    coverage : str or None
+        The reporter-months read as missing (``run.json`` ``coverage``), as one line:
+        ``partial: RUS 2022-01; not published: RUS 2022-02..2022-12 (11 months)``.
     """
 
     out_dir: Path
@@ -74,6 +77,27 @@ class ScoringOutput:
     currency: str | None = None
     model: str | None = None
     scored_window: tuple[pd.Period, pd.Period] | None = None
+    coverage: str | None = None
+
+
+def _coverage(run: dict[str, Any]) -> str | None:
+    """``run.json``'s ``coverage`` as one line (None where absent or malformed)."""
+    coverage = run.get("coverage")
+    if not isinstance(coverage, dict):
+        return None
+    parts = []
+    for status, reporters in sorted(coverage.items()):
+        if not isinstance(reporters, dict):
+            continue
+        spans = [
+            f"{reporter} {months[0]}"
+            + (f"..{months[-1]} ({len(months)} months)" if len(months) > 1 else "")
+            for reporter, months in sorted(reporters.items())
+            if isinstance(months, list) and months
+        ]
+        if spans:
+            parts.append(f"{status}: {', '.join(spans)}")
+    return "; ".join(parts) or None
 
 
 def _parse_numbers(leads: pd.DataFrame, column: str, source: str) -> pd.Series:
@@ -226,4 +250,5 @@ def read_scoring_output(out_dir: str | Path) -> ScoringOutput:
         currency=currency if isinstance(currency, str) and currency else None,
         model=_model(run),
         scored_window=_window(run, str(run_path)),
+        coverage=_coverage(run),
     )

@@ -126,8 +126,11 @@ def summary_section(
     window: str,
     currency: str | None,
     model: str | None,
+    coverage: str | None = None,
 ) -> str:
     """Render the summary: headline facts and the two excess-value breakdowns.
+
+    ``coverage`` names the reporter-months read as missing (partial or not published).
 
     Examples
     --------
@@ -145,6 +148,7 @@ def summary_section(
         ("Scored window", window),
         ("Currency", currency or "not recorded (no currency in run.json)"),
         ("Model", model or "not recorded"),
+        ("Read as missing", coverage or "none (every reporter published every month in full)"),
     ]
     items = "".join(f"<dt>{_text(name)}</dt><dd>{_text(value)}</dd>" for name, value in facts)
     return (

@@ -143,7 +143,11 @@ def render_report(out_dir: str | Path, *, top: int = 20, path: str | Path | None
     )
     sections = [
         summary_section(
-            summarize(output), window=window, currency=output.currency, model=output.model
+            summarize(output),
+            window=window,
+            currency=output.currency,
+            model=output.model,
+            coverage=output.coverage,
         ),
         leads_section(leads, anchors, output.currency),
         charts_section(charts, note),

@@ -111,3 +111,17 @@ def test_structured_model_is_shown_as_json(out_dir: Path) -> None:
     run = {"model": {"name": "ets", "alpha": 0.1}, "currency": "USD"}
     (out_dir / "run.json").write_text(json.dumps(run))
     assert read_scoring_output(out_dir).model == '{"alpha": 0.1, "name": "ets"}'
+
+
+def test_the_months_read_as_missing_come_from_run_json():
+    from anomaly.report.inputs import _coverage
+
+    run = {
+        "coverage": {
+            "partial": {"RUS": ["2022-01"]},
+            "not published": {"RUS": ["2022-02", "2022-03"]},
+        }
+    }
+    assert _coverage(run) == "not published: RUS 2022-02..2022-03 (2 months); partial: RUS 2022-01"
+    assert _coverage({}) is None
+    assert _coverage({"coverage": ["bad"]}) is None
