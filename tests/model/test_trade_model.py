@@ -307,3 +307,11 @@ def test_scoring_data_the_model_has_not_seen_warns(constructed_model, constructe
     with caplog.at_level("WARNING", logger="anomaly.model.trade_model"):
         constructed_model.score(other, *SCORE)
     assert "were seen in training" in caplog.text
+
+
+def test_leads_name_the_good_and_its_chp_tier(constructed_leads):
+    chips = constructed_leads[constructed_leads["hs"] == "854231"].iloc[0]
+    assert chips["description"].startswith("Electronic integrated circuits")
+    assert chips["chp_tier"] == "1"
+    wine = constructed_leads[constructed_leads["hs"] == "220421"].iloc[0]
+    assert wine["chp_tier"] is None and "wine" in wine["description"].lower()
