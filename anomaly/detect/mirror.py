@@ -320,7 +320,14 @@ class MirrorDetector(BaseDetector):
         return out
 
     def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Calibrated ``mirror_z``; ``NaN`` for a series whose history is not in the data
+        (a code new in HS2022 whose predecessors the file lacks): countries adopt a
+        revision at different times, so in its first years a revised code is often
+        declared under the new code on one side and the old on the other, and the pair
+        has no normal ratio of its own to tell that from a gap."""
         z = self.calibration_.z(*mirror_statistic(table))
+        if "history_known" in table:
+            z = np.where(table["history_known"].to_numpy(dtype=bool), z, np.nan)
         if np.isfinite(self.reference_months_):
             months = table["mirror_months"].to_numpy(dtype=np.float64)
             z = z * np.sqrt(np.minimum(months, self.reference_months_) / self.reference_months_)

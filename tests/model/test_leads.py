@@ -116,6 +116,7 @@ def test_a_code_new_in_hs2022_without_its_predecessor_has_unknown_history(constr
         row = lead(constructed_leads, UNKNOWN_HISTORY, flow=flow)
         assert not row["history_known"]
         assert np.isnan(row["z"]) and np.isnan(row["p_residual"])
+        assert np.isnan(row["mirror_z"])
         assert not signals(row) & {"new_flow", "surge", "isolation"}
         assert not row["alert"]
     assert lead(constructed_leads, NEW_FLOW)["history_known"]
