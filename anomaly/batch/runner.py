@@ -37,6 +37,7 @@ from anomaly.model import (
     RunOutputs,
     TradeAnomalyModel,
     load_model,
+    raise_after_data,
     run_record,
 )
 from anomaly.panel import as_month
@@ -272,6 +273,8 @@ def _scan(
         found = [scan_table(plan, table)]
     currency, last = _combined(found, source)
     if end is not None:
+        if as_month(end).ordinal > last:
+            raise_after_data(as_month(end), pd.Period(ordinal=last, freq="M"))
         return currency, as_month(end).ordinal
     model.scoring_window(first, pd.Period(ordinal=last, freq="M"), None)
     return currency, last

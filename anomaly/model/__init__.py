@@ -11,7 +11,7 @@ from anomaly.model.context import DEMAND_KEYS, ScoringContext
 from anomaly.model.evidence import WindowEvidence
 from anomaly.model.outputs import RunOutputs, run_record
 from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS, Scores
-from anomaly.model.trade_model import TradeAnomalyModel, load_model
+from anomaly.model.trade_model import TradeAnomalyModel, load_model, raise_after_data
 
 __all__ = [
     "DEMAND_KEYS",
@@ -23,5 +23,6 @@ __all__ = [
     "TradeAnomalyModel",
     "WindowEvidence",
     "load_model",
+    "raise_after_data",
     "run_record",
 ]

@@ -257,6 +257,8 @@ class TradeAnomalyModel:
             )
         if last < first:
             raise DataError(f"the scoring window ends ({last}) before it starts ({first})")
+        if panel is not None and last > panel.periods[-1]:
+            raise_after_data(last, panel.periods[-1])
         return first, last
 
     def check_currency(self, currency: str | None) -> None:
@@ -536,6 +538,15 @@ class TradeAnomalyModel:
         from anomaly.model.scores import html_card
 
         return html_card("TradeAnomalyModel", self._display_fields())
+
+
+def raise_after_data(end: pd.Period, last: pd.Period) -> None:
+    """Refuse a scoring window that ends after the data: months the data do not hold
+    are unknown, not months without trade."""
+    raise DataError(
+        f"the scoring window ends at {end}, after the data (last month {last})",
+        expected=f"an end of {last} or earlier (the default is the last month in the data)",
+    )
 
 
 def training_window(

@@ -94,3 +94,10 @@ def test_engine_options(model, world_dir, tmp_path):
         score(model, world_dir / "flows.parquet", tmp_path / "out", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(ValueError, match="engine"):
         score(model, world_dir / "flows.parquet", tmp_path / "out", engine="spark")
+
+
+def test_a_scoring_window_past_the_data_is_refused_in_batch(model, world_dir, tmp_path):
+    with pytest.raises(DataError, match="after the data"):
+        score_batch(
+            model, world_dir / "flows.parquet", start="2022-01", end="2030-12", out_dir=tmp_path
+        )

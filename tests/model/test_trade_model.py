@@ -221,8 +221,8 @@ def test_a_scoring_window_inside_the_training_window_is_refused(
         constructed_model.score(constructed_flows, start, "2022-06")
 
 
-def test_an_empty_scoring_window_is_refused(constructed_model, constructed_flows):
-    with pytest.raises(DataError, match="no flows reported in the scoring window 2025-01"):
+def test_a_scoring_window_wholly_after_the_data_is_refused(constructed_model, constructed_flows):
+    with pytest.raises(DataError, match="ends at 2025-06, after the data"):
         constructed_model.score(constructed_flows, "2025-01", "2025-06")
 
 
@@ -315,3 +315,8 @@ def test_leads_name_the_good_and_its_chp_tier(constructed_leads):
     assert chips["chp_tier"] == "1"
     wine = constructed_leads[constructed_leads["hs"] == "220421"].iloc[0]
     assert wine["chp_tier"] is None and "wine" in wine["description"].lower()
+
+
+def test_a_scoring_window_past_the_data_is_refused(constructed_model, constructed_flows):
+    with pytest.raises(DataError, match=r"ends at 2030-12, after the data \(last month 2024-01\)"):
+        constructed_model.score(constructed_flows, "2022-01", "2030-12")
