@@ -58,8 +58,11 @@ class DetectionConfig:
         Uncontrolled series a destination needs for its general-demand growth to be
         used as a control.
     demand_bound : float
-        Largest general-demand factor (and smallest, as its inverse) a destination's
-        counterfactual is scaled by.
+        Largest general-demand factor a destination's counterfactual is scaled by.
+    demand_floor : float
+        Smallest: 1 by default, so the control only explains booms away. A destination
+        whose other trade fell (a recession, a currency crisis, a war) does not make
+        its steady flows read as surges.
     demand_prior_sd : float
         Prior spread of a destination's log demand factor: the factor is shrunk toward 1
         by its own uncertainty against this (empirical Bayes).
@@ -89,6 +92,7 @@ class DetectionConfig:
     min_scope_series: int = 100
     min_control_series: int = 5
     demand_bound: float = 3.0
+    demand_floor: float = 1.0
     demand_prior_sd: float = 1.0
     demand_route_sd: float = 0.2
     evidence_z: float = 8.0

@@ -152,6 +152,7 @@ class ScoringContext:
             routes[undisrupted.to_numpy()],
             config.min_control_series,
             bound=config.demand_bound,
+            floor=config.demand_floor,
             prior_sd=config.demand_prior_sd,
             route_sd=config.demand_route_sd,
         )
@@ -162,6 +163,7 @@ def demand_growth(
     min_series: int = MIN_CONTROL_SERIES,
     *,
     bound: float = np.inf,
+    floor: float = 0.0,
     prior_sd: float = np.inf,
     route_sd: float = 0.0,
 ) -> pd.Series:
@@ -170,9 +172,9 @@ def demand_growth(
     A destination whose imports of *everything* boom is not a lead: its growth in
     goods not on the control list is the control of a difference-in-differences
     comparison. The factor is an estimate, so it is shrunk toward 1 by its own
-    uncertainty and bounded to ``[1/bound, bound]``: a control made of one lumpy route,
-    or of goods the sanctions themselves moved, must not scale a counterfactual to
-    nothing.
+    uncertainty and bounded to ``[max(floor, 1/bound), bound]``: a control made of one
+    lumpy route, or of goods the sanctions themselves moved, must not scale a
+    counterfactual to nothing.
 
     The log factor ``L = log(Σ actual / Σ expected)`` is read from several routes
     (exporters to the destination); its variance is the routes' spread around it
@@ -188,7 +190,9 @@ def demand_growth(
     min_series : int
         Fewest uncontrolled series a destination needs for its growth to be used.
     bound : float
-        Largest factor (and smallest, as its inverse).
+        Largest factor (and smallest, as its inverse, unless ``floor`` is higher).
+    floor : float
+        Smallest factor.
     prior_sd, route_sd : float
         See above (the defaults apply no shrinkage).
 
@@ -231,7 +235,8 @@ def demand_growth(
     spread = (totals["w_log2"] / weight - mean**2).clip(lower=0.0) + route_sd**2
     variance = spread * totals["w2"] / weight**2  # over the effective number of routes
     keep = prior_sd**2 / (prior_sd**2 + variance) if np.isfinite(prior_sd) else 1.0
-    growth = np.exp(np.clip(level * keep, -np.log(bound), np.log(bound)))
+    lowest = max(floor, 1.0 / bound)
+    growth = np.exp(np.clip(level * keep, np.log(lowest), np.log(bound)))
     return pd.Series(growth.to_numpy(), index=totals.index, name="growth")
 
 
