@@ -37,7 +37,7 @@ from anomaly.detect import DetectionConfig
 DEMAND_KEYS = ["reporter", "partner", "flow"]
 #: A control growth needs at least this many uncontrolled series to the destination
 #: (the default of ``DetectionConfig.min_control_series``).
-MIN_CONTROL_SERIES = 5
+MIN_CONTROL_SERIES = DetectionConfig.min_control_series
 #: A month with fewer than this share of the reporter's usual rows is partial.
 PARTIAL_ROWS = 0.5
 #: A last month with less than this share of the reporter's usual value is partial
