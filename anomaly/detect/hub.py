@@ -82,14 +82,14 @@ def hub_inflow(table: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
     combined = counted.groupby(["hub", "hs"], observed=True).agg(
         excess=("excess", "sum"), variance=("variance", "sum"), size=("excess", "size")
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        combined["hub_inflow_z"] = combined["excess"] / np.sqrt(combined["variance"])
     found = combined.reindex(pd.MultiIndex.from_arrays([frame["hub"], frame["hs"]]))
     # The other flows' inflow: one supplier's own surge does not lend its strength to
-    # the hub's bystanders (nor to itself twice).
-    own = frame.index.isin(counted.index)
-    excess = found["excess"].to_numpy() - np.where(own, frame["excess"].to_numpy(), 0.0)
-    variance = found["variance"].to_numpy() - np.where(own, frame["variance"].to_numpy(), 0.0)
+    # the hub's bystanders, nor to itself (whichever side's declaration was counted).
+    by_flow = counted.groupby(["hub", "supplier", "hs"], observed=True)[["excess", "variance"]]
+    own = by_flow.sum().reindex(pd.MultiIndex.from_frame(frame[["hub", "supplier", "hs"]]))
+    own = own.fillna(0.0)
+    excess = found["excess"].to_numpy() - own["excess"].to_numpy()
+    variance = found["variance"].to_numpy() - own["variance"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         others = np.where(variance > 0, excess / np.sqrt(variance), np.nan)
     out = pd.DataFrame(
