@@ -16,7 +16,7 @@ Examples
 """
 
 from anomaly.artifacts.archive import pack_artifact
-from anomaly.artifacts.atomic import replace_file
+from anomaly.artifacts.atomic import remove_stale_siblings, replace_file, temporary_sibling
 from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
 from anomaly.artifacts.schema import ContentSchema, register_schema, registered_schema
 from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
@@ -30,7 +30,9 @@ __all__ = [
     "read_artifact",
     "register_schema",
     "registered_schema",
+    "remove_stale_siblings",
     "replace_file",
+    "temporary_sibling",
     "verify_artifact",
     "write_artifact",
 ]

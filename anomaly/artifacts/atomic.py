@@ -27,7 +27,7 @@ from pathlib import Path
 
 from anomaly.errors import InputOutputError
 
-__all__ = ["remove_stale_siblings", "replace_directory", "replace_file"]
+__all__ = ["remove_stale_siblings", "replace_directory", "replace_file", "temporary_sibling"]
 
 #: This machine, as sibling names record it (letters and digits only).
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
@@ -38,6 +38,18 @@ _SIBLING = re.compile(
 
 def _sibling(path: Path, tag: str) -> Path:
     return path.parent / f".{path.name}.{tag}-{_HOST}-{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def temporary_sibling(path: str | os.PathLike) -> Path:
+    """A fresh hidden name beside ``path`` for a file written before it is renamed to
+    ``path``, named so that :func:`remove_stale_siblings` can tell when its writer died.
+
+    Examples
+    --------
+    >>> temporary_sibling("out/leads.csv").name.startswith(".leads.csv.tmp-")
+    True
+    """
+    return _sibling(Path(path), "tmp")
 
 
 def _alive(pid: int) -> bool:

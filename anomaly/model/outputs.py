@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import queue
-import secrets
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from anomaly.artifacts import remove_stale_siblings, temporary_sibling
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
 #: Files that other commands make from the outputs (``anomaly report``'s page): a new
@@ -284,8 +285,11 @@ def _temporary(folder: Path, name: str) -> Path:
     the output: files that the user's group (or a web server) could read before a run
     would no longer be readable after it.
     """
+    # Hidden files a killed run left beside this output are swept first (only those of
+    # dead processes of this machine: a concurrent writer keeps its own).
+    remove_stale_siblings(folder / name)
     while True:
-        temporary = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        temporary = temporary_sibling(folder / name)
         try:
             handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:

@@ -118,3 +118,18 @@ def test_a_failed_run_keeps_the_previous_report(previous):
 
 def test_the_derived_files_are_what_the_report_writes():
     assert REPORT_FILE in DERIVED_FILES
+
+
+def test_hidden_files_of_a_killed_run_are_swept_by_the_next(tmp_path):
+    from anomaly.artifacts import temporary_sibling
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = temporary_sibling(out / "leads.csv")
+    dead = stale.with_name(stale.name.replace(f"-{os.getpid()}-", "-999999999-"))
+    dead.write_text("half a file")
+    mine = temporary_sibling(out / "leads.csv")  # this live process's: kept
+    mine.write_text("being written")
+    write_outputs(out, leads("KAZ"), scores(3), {"n_series": 2})
+    assert not dead.exists()
+    assert mine.exists()
