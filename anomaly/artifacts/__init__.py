@@ -17,6 +17,7 @@ Examples
 
 from anomaly.artifacts.archive import pack_artifact
 from anomaly.artifacts.atomic import remove_stale_siblings, replace_file, temporary_sibling
+from anomaly.artifacts.integrity import sha256_file
 from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
 from anomaly.artifacts.schema import ContentSchema, register_schema, registered_schema
 from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
@@ -32,6 +33,7 @@ __all__ = [
     "registered_schema",
     "remove_stale_siblings",
     "replace_file",
+    "sha256_file",
     "temporary_sibling",
     "verify_artifact",
     "write_artifact",

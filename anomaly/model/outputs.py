@@ -31,9 +31,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from anomaly.artifacts import remove_stale_siblings, temporary_sibling
+from anomaly.artifacts import remove_stale_siblings, sha256_file, temporary_sibling
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
+#: Files whose sha256 ``run.json`` records, so that a set mixed by an interrupted
+#: rename is told apart from a run's own.
+BOUND_FILES = ("leads.csv", "scores.parquet")
 #: Files that other commands make from the outputs (``anomaly report``'s page): a new
 #: run removes them, since they would describe the previous one.
 DERIVED_FILES = ("report.html",)
@@ -144,8 +147,10 @@ class RunOutputs:
         self._done.add("leads.csv")
 
     def write_run(self, run: dict) -> None:
-        """Write what ``run.json`` records."""
-        self._written["run.json"].write_text(json.dumps(run, indent=2, sort_keys=True))
+        """Set what ``run.json`` records (written by :meth:`finish`, with the sha256 of
+        the other two files under ``files``: readers check that the three belong
+        together)."""
+        self._run = dict(run)
         self._done.add("run.json")
 
     def finish(self) -> Path:
@@ -163,6 +168,9 @@ class RunOutputs:
                 unwritten = sorted({"leads.csv", "run.json"} - self._done)
                 if unwritten:
                     raise ValueError(f"{', '.join(unwritten)} not written")
+                files = {name: sha256_file(self._written[name]) for name in BOUND_FILES}
+                run = self._run | {"files": files}
+                self._written["run.json"].write_text(json.dumps(run, indent=2, sort_keys=True))
             except BaseException:
                 # Interrupted or failed: the writer thread stops at its next chunk.
                 self._stop.set()
@@ -175,6 +183,7 @@ class RunOutputs:
                 if stale.exists():
                     stale.unlink()
                     logger.info("removed %s: it showed the previous run", stale)
+            # run.json last: until it is in place, the old one names other files' digests.
             for name, temporary in self._written.items():
                 os.replace(temporary, self.out / name)
         return self.out

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from anomaly.artifacts import sha256_file
 from anomaly.errors import DataError, FormatError, InvalidValueError
 from anomaly.schema import LEAD_COLUMNS as SCHEMA_LEAD_COLUMNS
 
@@ -78,6 +79,23 @@ class ScoringOutput:
     model: str | None = None
     scored_window: tuple[pd.Period, pd.Period] | None = None
     coverage: str | None = None
+
+
+def _check_together(out_dir: Path, run: dict[str, Any], source: str) -> None:
+    """Refuse outputs that are not of one run: ``run.json`` records the sha256 of the
+    files it was written with (a run interrupted while renaming leaves a mixed set)."""
+    files = run.get("files")
+    if not isinstance(files, dict):
+        return  # written before anomaly recorded them
+    for name, digest in sorted(files.items()):
+        path = out_dir / str(name)
+        if path.is_file() and sha256_file(path) != digest:
+            raise DataError(
+                f"{name} is not the file this run.json was written with: the outputs "
+                "are of different runs (a run interrupted while renaming them?)",
+                source=source,
+                expected="the three outputs of one `anomaly score` run: score again",
+            )
 
 
 def _coverage(run: dict[str, Any]) -> str | None:
@@ -241,6 +259,7 @@ def read_scoring_output(out_dir: str | Path) -> ScoringOutput:
         )
     run_path = out_dir / RUN_FILE
     run = _read_run(run_path) if run_path.is_file() else {}
+    _check_together(out_dir, run, str(run_path))
     currency = run.get("currency")
     scores_path = out_dir / SCORES_FILE
     return ScoringOutput(

@@ -125,3 +125,26 @@ def test_the_months_read_as_missing_come_from_run_json():
     assert _coverage(run) == "not published: RUS 2022-02..2022-03 (2 months); partial: RUS 2022-01"
     assert _coverage({}) is None
     assert _coverage({"coverage": ["bad"]}) is None
+
+
+def test_outputs_of_different_runs_are_refused(tmp_path):
+    import pyarrow as pa
+
+    from anomaly.model.outputs import write_outputs
+
+    def leads(n: int) -> pd.DataFrame:
+        text = {"reporter": "DEU", "partner": "KGZ", "flow": "export", "hs": "854231"}
+        numbers = {"score": 1.0, "actual": 2.0, "expected": 1.0, "lower": 0.5, "upper": 1.5}
+        rows = {**text, **numbers, "excess_value": 1.0, "mirror_gap": None}
+        frame = pd.DataFrame([rows] * n).assign(rank=range(1, n + 1), alert=False)
+        frame = frame.assign(signals="", explanation="x")
+        return frame[list(LEAD_COLUMNS)]
+
+    scores = [pa.table({"period": ["2022-01"], "actual": [1.0]})]
+    first = write_outputs(tmp_path / "a", leads(3), scores, {"n_series": 3})
+    second = write_outputs(tmp_path / "b", leads(2), scores, {"n_series": 2})
+    assert len(read_scoring_output(first).leads) == 3
+    # A run killed between its renames: the new leads.csv beside the old run.json.
+    (first / "leads.csv").write_bytes((second / "leads.csv").read_bytes())
+    with pytest.raises(DataError, match=r"leads.csv is not the file this run.json"):
+        read_scoring_output(first)
