@@ -506,9 +506,13 @@ class TradeAnomalyModel:
         tiers = codes.str[:6].map(chp)
         tiers.index = codes
         text = hs.astype(str)
+        described, tiers = (
+            table.reindex(text).to_numpy(dtype=object) for table in (described, tiers)
+        )
+        # Missing as None (an empty cell in leads.csv), whichever NaN pandas gives.
         return (
-            described.reindex(text).to_numpy(dtype=object),
-            tiers.reindex(text).astype(object).where(lambda t: t.notna(), None).to_numpy(),
+            np.where(pd.isna(described), None, described),
+            np.where(pd.isna(tiers), None, tiers),
         )
 
     def _controlled_codes(self) -> frozenset[str]:
