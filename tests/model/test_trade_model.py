@@ -314,7 +314,7 @@ def test_leads_name_the_good_and_its_chp_tier(constructed_leads):
     assert chips["description"].startswith("Electronic integrated circuits")
     assert chips["chp_tier"] == "1"
     wine = constructed_leads[constructed_leads["hs"] == "220421"].iloc[0]
-    assert wine["chp_tier"] is None and "wine" in wine["description"].lower()
+    assert pd.isna(wine["chp_tier"]) and "wine" in wine["description"].lower()
 
 
 def test_a_scoring_window_past_the_data_is_refused(constructed_model, constructed_flows):
