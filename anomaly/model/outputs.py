@@ -32,6 +32,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from anomaly.artifacts import remove_stale_siblings, sha256_file, temporary_sibling
+from anomaly.errors import InputOutputError
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
 #: Files whose sha256 ``run.json`` records, so that a set mixed by an interrupted
@@ -142,8 +143,15 @@ class RunOutputs:
         self._chunks.put(tables)
 
     def write_leads(self, leads: pd.DataFrame) -> None:
-        """Write the leads table (see :func:`write_leads_csv`)."""
-        write_leads_csv(leads, self._written["leads.csv"])
+        """Write the leads table (see :func:`write_leads_csv`); a failure of the disk
+        names the output (Arrow's error does not)."""
+        try:
+            write_leads_csv(leads, self._written["leads.csv"])
+        except InputOutputError:
+            raise
+        except OSError as error:
+            target = self.out / "leads.csv"
+            raise InputOutputError(str(target), error.strerror or str(error)) from error
         self._done.add("leads.csv")
 
     def write_run(self, run: dict) -> None:

@@ -239,7 +239,8 @@ def test_a_failure_while_writing_leads_leaves_the_previous_leads_intact(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     monkeypatch.setattr(pa_csv, "write_csv", write_partially_then_fail(pa_csv.write_csv))
     assert main([str(a) for a in score_args(model_dir, world_dir, out)]) == EXIT_IO
-    assert "No space left" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "No space left" in err and str(out / "leads.csv") in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temporary files
 
 
