@@ -14,7 +14,7 @@ from anomaly.io.formats import AUTO, INPUT_FORMATS, check_format, detect_format
 from anomaly.io.origin import FILE
 from anomaly.io.parsed import ParsedFile
 from anomaly.io.rawtable import load_file
-from anomaly.io.validate import check_flows
+from anomaly.io.validate import check_flows, validate_flows
 from anomaly.schema import CURRENCIES
 
 MONTHLY = pd.PeriodDtype("M")
@@ -25,7 +25,7 @@ PathLike = str | Path
 
 
 def read_flows(
-    path_or_paths: PathLike | Sequence[PathLike],
+    path_or_paths: PathLike | Sequence[PathLike] | pd.DataFrame,
     format: str = AUTO,
     *,
     currency: str | None = None,
@@ -34,10 +34,12 @@ def read_flows(
 
     Parameters
     ----------
-    path_or_paths : path, sequence of paths, or directory
+    path_or_paths : path, iterable of paths, directory, or DataFrame
         CSV (plain or ``.gz``) or Parquet files. A directory stands for its
         ``.csv``, ``.csv.gz`` and ``.parquet`` files, in sorted order. Several files
-        are read and validated together: a key found in two files is a duplicate.
+        are read and validated together: a key found in two files is a duplicate. A
+        DataFrame in canonical columns is validated as a file would be
+        (:func:`~anomaly.io.validate_flows`; ``currency`` fills ``attrs`` if it has none).
     format : str
         The files' format: one of :data:`anomaly.io.FORMATS` (``"canonical"``,
         ``"comext"``, ``"comtrade"``, ...), or ``"auto"`` to tell each file's format
@@ -91,6 +93,12 @@ def read_flows(
             f"currency={currency!r} is not supported",
             expected=f"one of {', '.join(CURRENCIES)}",
         )
+    if isinstance(path_or_paths, pd.DataFrame):
+        frame = path_or_paths
+        if currency is not None and not frame.attrs.get("currency"):
+            frame = frame.copy()
+            frame.attrs["currency"] = currency
+        return validate_flows(frame)
     paths = _expand(path_or_paths)
     parsed = [_read_file(path, format) for path in paths]
     table_currency = _one_currency(parsed, currency)

@@ -156,3 +156,34 @@ def test_a_million_row_parquet_reads_in_seconds(tmp_path):
     flows = read_flows(tmp_path / "big.parquet", currency="EUR")
     assert time.perf_counter() - start < 15
     assert len(flows) == n
+
+
+def test_a_dataframe_is_validated_like_a_file():
+    from anomaly.errors import DataError
+    from anomaly.io import read_flows
+
+    frame = pd.DataFrame(
+        {
+            "period": ["2022-01", "2022-02"],
+            "reporter": ["DEU", "DEU"],
+            "partner": ["KGZ", "KGZ"],
+            "flow": ["export", "export"],
+            "hs": ["854231", "854231"],
+            "value": [1.0, 2.0],
+        }
+    )
+    flows = read_flows(frame, currency="EUR")
+    assert len(flows) == 2 and flows.attrs["currency"] == "EUR"
+    assert str(flows["period"].dtype) == "period[M]"
+    with pytest.raises(DataError):
+        read_flows(frame.assign(value=[-1.0, 2.0]))
+
+
+def test_an_iterable_of_paths_is_read_like_a_list(tmp_path):
+    from anomaly.io import read_flows
+
+    rows = "period,reporter,partner,flow,hs,value\n2022-01,DEU,KGZ,export,854231,1\n"
+    (tmp_path / "a.csv").write_text(rows)
+    (tmp_path / "b.csv").write_text(rows.replace("2022-01", "2022-02"))
+    paths = (tmp_path / name for name in ("a.csv", "b.csv"))
+    assert len(read_flows(paths)) == 2
