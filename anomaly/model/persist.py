@@ -222,43 +222,22 @@ def _detector(
 def _components_v1(artifact: Artifact) -> Artifact:
     """A format-1 artifact laid out as format 2.
 
-    Format 1 stored the four detectors of anomaly 0.1.0 under fixed names; the
+    Format 1 stored the four detectors of anomaly 0.1.0 under fixed names (the renames
+    are the schema's: :data:`_V1_ARRAYS`, :data:`_V1_TABLES`, :func:`_v1_config`); the
     residual calibration of the earliest models was ``[centre, spread]``.
     """
-    arrays, config = dict(artifact.arrays), artifact.config
-    residual = arrays.pop("calibration.residual")
+    arrays = {
+        renamed: value
+        for name, value in artifact.arrays.items()
+        if (renamed := _v1_array_name(name)) is not None
+    }
+    residual = arrays["detector.residual.calibration"]
     if len(residual) == 2:
         centre, spread = (float(x) for x in residual)
-        residual = np.array([centre, spread**2, 0.0, 0.0])
-    renamed = {
-        "detector.residual.calibration": residual,
-        "detector.mirror.log_ratio": arrays.pop("mirror.log_ratio"),
-        "detector.mirror.pooled": arrays.pop("mirror.pooled"),
-        "detector.mirror.calibration.edges": arrays.pop("calibration.mirror.edges"),
-        "detector.mirror.calibration.centres": arrays.pop("calibration.mirror.centres"),
-        "detector.mirror.calibration.spreads": arrays.pop("calibration.mirror.spreads"),
-        "detector.isolation.training_scores": arrays.pop("calibration.iforest_training_scores"),
-        "ensemble.threshold": arrays.pop("calibration.threshold"),
-    }
-    arrays.pop("calibration.iforest_offset", None)  # the old predict() threshold: unused
-    for name in [k for k in arrays if k.startswith("iforest.")]:
-        renamed["detector.isolation.forest." + name.removeprefix("iforest.")] = arrays.pop(name)
-    tables = dict(artifact.tables)
-    tables["detector.mirror.pairs"] = tables.pop("mirror_pairs")
-    forest = {k: v for k, v in config["iforest"].items() if k in ("n_estimators", "random_state")}
-    forest["max_samples"] = config["iforest"].get("max_samples", "auto")
-    upgraded = {
-        "model": config["model"],
-        "detection": DetectionConfig().to_dict(),
-        "forecaster": config["forecaster"],
-        "detectors": [
-            {"name": "residual", "params": {}},
-            {"name": "mirror", "params": {}},
-            {"name": "isolation", "params": forest},
-            {"name": "rerouting", "params": {}},
-        ],
-    }
-    return Artifact(artifact.manifest, upgraded, artifact.metadata, arrays | renamed, tables)
+        arrays["detector.residual.calibration"] = np.array([centre, spread**2, 0.0, 0.0])
+    tables = {_V1_TABLES.get(name, name): table for name, table in artifact.tables.items()}
+    config = _v1_config(artifact.config)
+    return Artifact(artifact.manifest, config, artifact.metadata, arrays, tables)
 
 
 def _json_params(params: dict) -> dict:
