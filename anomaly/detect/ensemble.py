@@ -14,7 +14,7 @@ threshold on the placebo window.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Self
 
@@ -157,14 +157,10 @@ class Ensemble:
 
     def fit(self, train: Panel, placebo: PlaceboEvidence) -> Self:
         """Fit every detector on ``train`` and ``placebo``, then set the alert threshold."""
-        table = placebo.table.copy(deep=False)
-        for detector in (*self._independent, None, *self._dependent):
-            if detector is None:
-                table["in_scope"] = in_scope(table, self.config)
-                continue
-            detector.fit(train, replace(placebo, table=table))
-            for name, values in detector.statistics(table).items():
-                table[name] = values
+        table = self._with_statistics(
+            placebo.table,
+            before=lambda detector, table: detector.fit(train, replace(placebo, table=table)),
+        )
         scores = combined_scores(self.log_pvalues(table))
         # Alerts are raised on in-scope series only, so their false-alarm rate is
         # calibrated among them (all series when the placebo has too few).
@@ -185,12 +181,24 @@ class Ensemble:
 
     def statistics(self, summary: pd.DataFrame) -> pd.DataFrame:
         """The summary with every detector's statistics and ``in_scope`` added."""
-        # A shallow copy: new columns never reach the caller's frame.
+        return self._with_statistics(summary)
+
+    def _with_statistics(
+        self,
+        summary: pd.DataFrame,
+        before: Callable[[Detector, pd.DataFrame], object] | None = None,
+    ) -> pd.DataFrame:
+        """``summary`` (a shallow copy: new columns never reach the caller's frame) with
+        each detector's statistics added in run order, ``in_scope`` after those that
+        read only their own columns; ``before(detector, table)`` runs first for each
+        (fitting, on the placebo)."""
         table = summary.copy(deep=False)
         for detector in (*self._independent, None, *self._dependent):
             if detector is None:
                 table["in_scope"] = in_scope(table, self.config)
                 continue
+            if before is not None:
+                before(detector, table)
             for name, values in detector.statistics(table).items():
                 table[name] = values
         return table
