@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from baselines import interval_rule, isolation_forest_on_growth, prewar_mean_growth, ranked_by
 from markdown_table import markdown
-from sklearn.ensemble import IsolationForest
 
 from anomaly.evaluate import detection_delay
 from anomaly.evaluate.leads import evaluate_leads, label_leads
@@ -49,13 +48,6 @@ K = (10, 50, 100)
 SIGNAL_Z = 2.326
 
 
-def ranked_by(leads: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
-    """The leads re-ranked by another method's score, in-scope series first."""
-    table = leads.assign(_score=np.nan_to_num(score, nan=-np.inf))
-    table = table.sort_values(["in_scope", "_score"], ascending=[False, False], kind="stable")
-    return table.assign(rank=np.arange(1, len(table) + 1), score=table["_score"])
-
-
 def window_matrices(model: TradeAnomalyModel, flows: pd.DataFrame, leads: pd.DataFrame):
     """Training and scoring-window matrices aligned with the leads' rows (zeros: no trade)."""
     panel = build_panel(flows, hs_level=model.hs_level)
@@ -68,43 +60,6 @@ def window_matrices(model: TradeAnomalyModel, flows: pd.DataFrame, leads: pd.Dat
     train, window = train[take], window[take]
     train[blank], window[blank] = 0.0, 0.0
     return train, window
-
-
-def prewar_mean_growth(train: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Window mean over the pre-war mean (the published analyses' ratio)."""
-    floor = np.median(train[train > 0]) * 1e-3
-    return (window.mean(axis=1) + floor) / (train.mean(axis=1) + floor)
-
-
-def isolation_forest_on_growth(growth: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Isolation forest on the log growth alone, rising flows only."""
-    feature = np.log(growth)[:, None]
-    forest = IsolationForest(n_estimators=200, random_state=seed).fit(feature)
-    isolation = -forest.score_samples(feature)
-    return np.where(feature[:, 0] > 0, isolation, -np.inf)
-
-
-def interval_rule(train: np.ndarray, window: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Months above AutoETS's 90% upper bound (ties: by excess over the bound)."""
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
-
-    score = np.full(len(train), -np.inf)
-    n, t = train[rows].shape
-    horizon = window.shape[1]
-    dates = pd.date_range("2015-01-01", periods=t, freq="MS")
-    long = pd.DataFrame(
-        {"unique_id": np.repeat(rows, t), "ds": np.tile(dates, n), "y": train[rows].ravel()}
-    )
-    fitted = StatsForecast(models=[AutoETS(season_length=12)], freq="MS", n_jobs=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = fitted.forecast(df=long, h=horizon, level=[90]).sort_values(["unique_id", "ds"])
-    upper = result["AutoETS-hi-90"].to_numpy().reshape(n, horizon)
-    above = window[rows] > upper
-    excess = np.where(above, window[rows] - upper, 0.0).sum(axis=1)
-    score[rows] = above.sum(axis=1) + excess / (1 + excess.max())
-    return score
 
 
 def metrics(name: str, leads: pd.DataFrame, labels: pd.DataFrame, seconds: float) -> dict:

@@ -58,15 +58,20 @@ import subprocess
 import sys
 import time
 import traceback
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from baselines import (
+    interval_rule,
+    isolation_forest_on_growth,
+    prewar_mean_growth,
+    ranked_by,
+    statsforecast_installed,
+)
 from markdown_table import markdown
-from sklearn.ensemble import IsolationForest
 
 from anomaly.evaluate import detection_report
 from anomaly.io import read_flows
@@ -299,16 +304,6 @@ def public_world(spec: WorldSpec, cache: Path) -> Path:
 # -- rankings and metrics ---------------------------------------------------------------
 
 
-def ranked_by(leads: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
-    """The leads re-ranked by another method's score, in-scope series first.
-
-    As in ``experiments/detection_quality.py``.
-    """
-    table = leads.assign(_score=np.nan_to_num(score, nan=-np.inf))
-    table = table.sort_values(["in_scope", "_score"], ascending=[False, False], kind="stable")
-    return table.assign(rank=np.arange(1, len(table) + 1))
-
-
 def align_labels(
     labels: pd.DataFrame, leads: pd.DataFrame, flows: pd.DataFrame
 ) -> tuple[pd.DataFrame, int]:
@@ -488,52 +483,6 @@ def window_matrices(
         matrix[rows < 0] = 0.0
         matrices.append(matrix)
     return matrices[0], matrices[1], matrices[2]
-
-
-def prewar_mean_growth(train: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Window mean over the pre-war mean (the published analyses' ratio)."""
-    floor = np.median(train[train > 0]) * 1e-3
-    return (window.mean(axis=1) + floor) / (train.mean(axis=1) + floor)
-
-
-def isolation_forest_on_growth(growth: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Isolation forest on the log growth alone, rising flows only."""
-    feature = np.log(growth)[:, None]
-    forest = IsolationForest(n_estimators=200, random_state=seed).fit(feature)
-    isolation = -forest.score_samples(feature)
-    return np.where(feature[:, 0] > 0, isolation, -np.inf)
-
-
-def interval_rule(train: np.ndarray, window: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Months above AutoETS's 90% upper bound (ties: by excess over the bound)."""
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS
-
-    score = np.full(len(train), -np.inf)
-    n, t = train[rows].shape
-    horizon = window.shape[1]
-    dates = pd.date_range("2015-01-01", periods=t, freq="MS")
-    long = pd.DataFrame(
-        {"unique_id": np.repeat(rows, t), "ds": np.tile(dates, n), "y": train[rows].ravel()}
-    )
-    fitted = StatsForecast(models=[AutoETS(season_length=12)], freq="MS", n_jobs=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = fitted.forecast(df=long, h=horizon, level=[90]).sort_values(["unique_id", "ds"])
-    upper = result["AutoETS-hi-90"].to_numpy().reshape(n, horizon)
-    above = window[rows] > upper
-    excess = np.where(above, window[rows] - upper, 0.0).sum(axis=1)
-    score[rows] = above.sum(axis=1) + excess / (1 + excess.max())
-    return score
-
-
-def statsforecast_installed() -> bool:
-    """Whether the AutoETS baseline can run."""
-    try:
-        import statsforecast  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 # -- one world ---------------------------------------------------------------------------
