@@ -8,14 +8,18 @@ training metadata exactly.
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import anomaly
 import anomaly.demo
 from anomaly.artifacts import read_artifact
+from anomaly.artifacts.manifest import dependency_drift
 from anomaly.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,3 +50,17 @@ def test_committed_default_model_loads_and_scores_the_demo_data():
     leads = model.score(anomaly.demo.demo_flows(), "2022-01", "2022-11").leads
     assert leads["alert"].any()
     assert leads.loc[leads["alert"], "partner"].isin(["KAZ", "ARM", "KGZ"]).mean() > 0.5
+
+
+def test_committed_default_model_loads_strictly_with_the_libraries_it_was_written_with():
+    """What a fresh install (CI's) resolves is what ``models/default`` records, so there
+    it loads with ``strict=True``; elsewhere it loads with one warning naming the drift."""
+    drift = dependency_drift(json.loads((COMMITTED / "manifest.json").read_text()))
+    if not drift:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            anomaly.load(COMMITTED, strict=True)
+        return
+    with pytest.warns(UserWarning, match="different major version") as caught:
+        anomaly.load(COMMITTED)
+    assert all(d in str(caught[0].message) for d in drift)

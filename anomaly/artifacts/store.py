@@ -278,7 +278,7 @@ def verify_artifact(path: str | Path) -> dict[str, Any]:
 
 
 def read_artifact(
-    path: str | Path, *, strict: bool = True, schema: ContentSchema | None = None
+    path: str | Path, *, strict: bool = False, schema: ContentSchema | None = None
 ) -> Artifact:
     """Verify and load an artifact directory or zip archive.
 
@@ -286,10 +286,12 @@ def read_artifact(
     ----------
     path : str or Path
         Artifact directory, or a zip written by :func:`pack_artifact`.
-    strict : bool, default True
+    strict : bool, default False
         Refuse an artifact written with a different major version of numpy, pandas or
-        scikit-learn. With ``strict=False`` such drift only warns (``UserWarning``);
-        integrity and format-version failures are refused either way.
+        scikit-learn. By default such drift only warns (``UserWarning``): an artifact
+        holds no pickles, so what its numbers mean does not depend on those libraries;
+        the format version decides whether it loads. Integrity and format-version
+        failures are refused either way.
     schema : ContentSchema, optional
         The model class's content checks: its manifest check runs before any array or
         table is read, its content check on what was read. A model's loader passes its
@@ -307,7 +309,7 @@ def read_artifact(
     ArtifactSchemaError
         Content that breaks ``schema``.
     ArtifactVersionError
-        A format version this package does not read, or (strict) dependency drift.
+        A format version this package does not read, or (``strict``) dependency drift.
     ArtifactError
         Nothing at ``path``.
 
@@ -323,15 +325,17 @@ def read_artifact(
         manifest = verify_directory(directory, where)
         drift = dependency_drift(manifest)
         if drift:
-            message = (
-                f"{where} was written with {', '.join(drift)}: a different major version, "
-                "so its numbers may not mean the same here"
-            )
+            written = f"{where} was written with {', '.join(drift)}: a different major version"
             if strict:
                 raise ArtifactVersionError(
-                    f"{message}. Install the recorded versions or retrain the model; "
-                    "read_artifact(..., strict=False) loads it anyway with a warning"
+                    f"{written}, refused as strict asks. Install the recorded versions or "
+                    "retrain the model; without strict (the default; the command line's "
+                    "--no-strict) it loads with a warning"
                 )
+            message = (
+                f"{written}. It holds no pickles, so it loads; install the recorded "
+                "versions to reproduce its results to the last digit"
+            )
             warnings.warn(message, UserWarning, stacklevel=2)
         if schema is not None:
             schema.check_manifest(manifest, where)

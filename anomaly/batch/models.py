@@ -39,17 +39,17 @@ class ModelRef:
     digest: str
     path: str | None = None
     archive: bytes | None = field(default=None, repr=False)
-    strict: bool = True
+    strict: bool = False
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike, *, strict: bool = True) -> ModelRef:
+    def from_path(cls, path: str | os.PathLike, *, strict: bool = False) -> ModelRef:
         """Refer to an artifact by its path (workers on this machine)."""
         target = Path(path).resolve()
         manifest = target / "manifest.json" if target.is_dir() else target
         return cls(_sha256(manifest.read_bytes()), path=str(target), strict=strict)
 
     @classmethod
-    def packed(cls, path: str | os.PathLike, *, strict: bool = True) -> ModelRef:
+    def packed(cls, path: str | os.PathLike, *, strict: bool = False) -> ModelRef:
         """Carry the artifact at ``path`` as the bytes of its zip (workers anywhere)."""
         from anomaly.artifacts import pack_artifact
 

@@ -83,7 +83,7 @@ def score_batch(
     scheduler: str | None = None,
     partitions: int | None = None,
     work_dir: PathLike | None = None,
-    strict: bool = True,
+    strict: bool = False,
 ) -> BatchResult:
     """Score files in partitions of series, in parallel, with restartable steps.
 

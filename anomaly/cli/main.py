@@ -12,13 +12,16 @@ Exit codes (stable; scripts depend on them):
 - 5: a file or directory cannot be read or written (disk full, permission denied,
   read-only file system): the path and the system's reason are named.
 
-Errors print one line, ``anomaly: error: <what, where, what was expected>``.
+Errors print one line, ``anomaly: error: <what, where, what was expected>``; warnings
+(a model written with other major library versions, say) one line each,
+``anomaly: warning: <what>``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from anomaly.cli.output import closed_pipe
@@ -45,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         force=True,  # a second main() in one process (tests, notebooks) sets it again
     )
     try:
-        args.handler(args)
+        with warnings.catch_warnings():
+            # A warning reads like an error line, not like a developer's file:line.
+            warnings.showwarning = _show_warning
+            args.handler(args)
     except ArtifactError as error:
         return _fail(error, EXIT_ARTIFACT)
     except InputOutputError as error:
@@ -62,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("anomaly: interrupted", file=sys.stderr)
         return 130
     return EXIT_OK
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"anomaly: warning: {shorten(message, MAX_ERROR_CHARS)}", file=sys.stderr)
 
 
 def _fail(error: object, code: int) -> int:

@@ -227,11 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="directory for leads.csv, scores.parquet and run.json"
     )
     score.add_argument(
-        "--no-strict",
-        dest="strict",
-        action="store_false",
-        help="accept a model written with other major versions of numpy/pandas/scikit-learn "
-        "(warns instead of refusing)",
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="refuse a model written with other major versions of numpy/pandas/scikit-learn "
+        "(default: --no-strict, which loads it with a warning; integrity and format version "
+        "are always checked)",
     )
     batch = score.add_argument_group(
         "batch scoring",

@@ -130,7 +130,7 @@ def save_components(path: str | Path, components: Components) -> Path:
     )
 
 
-def read_components(path: str | Path, *, strict: bool = True) -> Components:
+def read_components(path: str | Path, *, strict: bool = False) -> Components:
     """Read an artifact (directory or ``.zip``), verified before use, as components.
 
     The artifact is checked against :data:`SCHEMA` (its manifest before any data file

@@ -445,15 +445,16 @@ class TradeAnomalyModel:
         return save_components(path, components)
 
     @classmethod
-    def load(cls, path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
+    def load(cls, path: str | Path, *, strict: bool = False) -> TradeAnomalyModel:
         """Read a model artifact (directory or ``.zip``), verified before use.
 
         Parameters
         ----------
         path : str or Path
-        strict : bool
+        strict : bool, default False
             Refuse an artifact written with other major versions of numpy, pandas or
-            scikit-learn; ``False`` only warns about that (nothing else is relaxed).
+            scikit-learn; by default that only warns (the artifact holds no pickles, so
+            its numbers mean the same). Integrity and format version are always checked.
 
         Examples
         --------
@@ -588,7 +589,7 @@ def training_window(
     return start, end
 
 
-def load_model(path: str | Path, *, strict: bool = True) -> TradeAnomalyModel:
+def load_model(path: str | Path, *, strict: bool = False) -> TradeAnomalyModel:
     """Read a model artifact (directory or ``.zip``): :meth:`TradeAnomalyModel.load`.
 
     Examples

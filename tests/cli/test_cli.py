@@ -157,6 +157,33 @@ def test_a_tampered_model_is_refused_with_exit_4(capsys, model_dir, world_dir, t
     assert not (tmp_path / "out").exists()
 
 
+def drift_numpy(model: Path) -> None:
+    """Record the next major version of numpy in the (unhashed) manifest."""
+    path = model / "manifest.json"
+    manifest = json.loads(path.read_text())
+    major = int(manifest["dependencies"]["numpy"].split(".")[0])
+    manifest["dependencies"]["numpy"] = f"{major + 1}.0.0"
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_model_from_other_library_versions_scores_with_one_warning_line(
+    capsys, model_dir, world_dir, tmp_path
+):
+    drifted = copy_tree(model_dir, tmp_path / "model")
+    drift_numpy(drifted)
+
+    code, _, err = run(capsys, *score_args(drifted, world_dir, tmp_path / "out"))
+    assert code == EXIT_OK
+    warning = [line for line in err.splitlines() if "numpy" in line]
+    assert len(warning) == 1 and warning[0].startswith("anomaly: warning: "), err
+    assert (tmp_path / "out" / "leads.csv").exists()
+
+    code, _, err = run(capsys, *score_args(drifted, world_dir, tmp_path / "o2"), "--strict")
+    assert code == EXIT_ARTIFACT
+    assert_one_line_error(err)
+    assert "different major version" in err
+
+
 BAD_FILES = {
     "unknown-columns": "a,b\n1,2\n",
     "negative-value": "period,reporter,partner,flow,hs,value\n2021-01,DEU,KGZ,export,854231,-5\n",
