@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from anomaly.reference import (
     HS_DESCRIPTION_REVISION,
@@ -11,6 +14,9 @@ from anomaly.reference import (
     hs_description,
     hs_descriptions,
 )
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+SANCTIONED_DEV = SHARED_DATA / "eurostat_sanctioned_exports_2020_2021_dev.csv.gz"
 
 
 def test_every_hs2022_chapter_heading_and_subheading_is_described():
@@ -30,11 +36,21 @@ def test_every_hs2022_chapter_heading_and_subheading_is_described():
 def test_every_chp_code_and_every_harmonized_code_is_described():
     codes = chp_list()["hs6"]
     assert hs_description(codes).notna().all()
-    # The HS2017 predecessors lack a description, but their series are filed under
-    # HS2022 successors, which have one.
+    # The HS2017 predecessors are described by what they became; their series are
+    # filed under HS2022 successors, which have HS2022's own words.
     predecessors = ["854890", "852580", "854140", "854150", "880330"]
+    assert hs_description(predecessors).str.startswith("HS2017 subheading").all()
     harmonized = harmonize_hs(pd.Series(predecessors), pd.Series([2019] * 5))
     assert hs_description(harmonized).notna().all()
+
+
+@pytest.mark.skipif(not SANCTIONED_DEV.exists(), reason=f"needs ../shared/data ({SANCTIONED_DEV})")
+def test_every_code_of_the_broad_sanctioned_extract_is_described():
+    """Every CN8/HS4 code of 1,432 HS6 goods in 2020-2021 (HS2017) gets words."""
+    codes = pd.read_csv(SANCTIONED_DEV, usecols=["product"], dtype=str)["product"].unique()
+    digits = pd.Series(codes).str.extract(r"^(\d+)")[0].dropna()
+    described = hs_description(digits)
+    assert described.notna().all(), sorted(set(digits[described.isna()]))[:10]
 
 
 def test_the_words_are_those_of_the_code():
@@ -53,8 +69,20 @@ def test_national_extensions_take_their_subheadings_words():
 
 
 def test_unknown_and_missing_codes_are_none_and_never_raise():
-    described = hs_description(["000000", "", "8", None, float("nan"), "854890"])
+    described = hs_description(["000000", "", "8", None, float("nan"), "990000"])
     assert described.tolist() == [None] * 6
+
+
+def test_a_subheading_hs2022_deleted_is_described_by_what_it_became():
+    renumbered, split = hs_description(["854890", "85414000"])
+    assert renumbered == "HS2017 subheading, in HS2022 854800: " + hs_description("854800")[0]
+    assert split.startswith("HS2017 subheading, in HS2022 split into 854141, 854142, 854143")
+    assert split.endswith(hs_description("8541")[0])
+
+
+def test_a_subheading_unknown_to_the_concordance_is_described_by_its_heading():
+    (described,) = hs_description(["854170"])
+    assert described == hs_description("8541")[0] + " (subheading 854170, not in HS2022)"
 
 
 def test_a_series_keeps_its_index_and_name():
