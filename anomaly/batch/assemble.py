@@ -21,6 +21,7 @@ import pyarrow as pa
 from anomaly.batch.store import MONTHLY, load_summary, monthly_arrays
 from anomaly.batch.workdir import WorkDir
 from anomaly.io import sorted_factorize
+from anomaly.reference import GOODS_COLUMNS, describe_goods
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 #: Series per row group of ``scores.parquet``.
@@ -83,23 +84,31 @@ def in_memory_order(keys: pd.DataFrame, trained: np.ndarray) -> np.ndarray:
 
 
 def scores_schema(summary: Summary, periods: pd.PeriodIndex) -> pa.Schema:
-    """The schema of ``scores.parquet``, as ``Scores.frame`` gives it."""
+    """The schema of ``scores.parquet``, as ``Scores.frame`` gives it (the goods columns
+    as text, whatever the sample row holds)."""
     sample = _window_frame(summary.table.iloc[:1], periods)
-    return pa.Table.from_pandas(sample, preserve_index=False).schema
+    schema = pa.Table.from_pandas(sample, preserve_index=False).schema
+    for name in GOODS_COLUMNS:
+        schema = schema.append(pa.field(name, pa.string()))
+    return schema
 
 
 def window_tables(
-    work: WorkDir, summary: Summary, periods: pd.PeriodIndex, schema: pa.Schema
+    work: WorkDir, summary: Summary, periods: pd.PeriodIndex, schema: pa.Schema, chp_version: str
 ) -> Iterator[pa.Table]:
     """The window's rows of ``scores.parquet``, in chunks, in the summary's order.
 
     Text columns are Arrow dictionaries (codes into the distinct keys and months): tens
-    of millions of rows never become strings, and Parquet stores them as they are.
+    of millions of rows never become strings, and Parquet stores them as they are. The
+    goods columns are described once per distinct HS code (on the model's CHP list
+    ``chp_version``) and coded like ``hs``.
     """
     n_months = len(periods)
     keys = summary.table
     labels = pa.array(np.asarray(periods.astype(str), dtype=object), type=pa.string())
     key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
+    hs_codes, distinct_hs = key_codes["hs"]
+    goods = describe_goods(distinct_hs, chp_version)
     for start in range(0, len(keys), CHUNK_SERIES):
         chunk = slice(start, start + CHUNK_SERIES)
         partition, row = summary.partition[chunk], summary.row[chunk]
@@ -116,6 +125,13 @@ def window_tables(
             columns[column] = _coded(np.repeat(codes[chunk], n_months), dictionary)
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
+        at = np.repeat(hs_codes[chunk], n_months)
+        for name in GOODS_COLUMNS:
+            known = goods[name].notna().to_numpy()
+            dictionary = pa.array(goods[name].fillna("").to_numpy(dtype=object), type=pa.string())
+            columns[name] = pa.DictionaryArray.from_arrays(
+                pa.array(at, type=pa.int32(), mask=~known[at]), dictionary
+            )
         arrays = [
             columns[f.name] if pa.types.is_string(f.type) else columns[f.name].cast(f.type)
             for f in schema

@@ -39,6 +39,7 @@ from anomaly.model import (
     load_model,
     raise_after_data,
     run_record,
+    with_goods,
 )
 from anomaly.panel import as_month
 from anomaly.progress import counted, step
@@ -184,7 +185,8 @@ def score_batch(
                 summary = gather_summary(work, used)
                 schema = scores_schema(summary, periods)
                 # The window's series-months are written while the leads are ranked.
-                outputs.add_scores(window_tables(work, summary, periods, schema))
+                tables = window_tables(work, summary, periods, schema, model.chp_version)
+                outputs.add_scores(tables)
                 leads = model.rank_leads(summary.table, periods, currency=currency)
             with _timed(timings, "writing", shown=True):
                 # leads.csv is formatted in a thread while the top leads' history is read.
@@ -192,7 +194,7 @@ def score_batch(
                     written = pool.submit(outputs.write_leads, leads)
                     top = leads.head(HISTORY_LEADS)
                     history = history_frame(top, passes, merged.history, model.hs_level)
-                    outputs.add_scores(history_tables(history, schema))
+                    outputs.add_scores(history_tables(with_goods(history, top), schema))
                     written.result()
                 run = run_record(
                     leads,

@@ -10,7 +10,7 @@ per chunk (:class:`WindowEvidence`), ranked by :meth:`~TradeAnomalyModel.rank_le
 from anomaly.model.context import DEMAND_KEYS, ScoringContext
 from anomaly.model.evidence import WindowEvidence
 from anomaly.model.outputs import RunOutputs, run_record
-from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS, Scores
+from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS, Scores, with_goods
 from anomaly.model.trade_model import TradeAnomalyModel, load_model, raise_after_data
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "load_model",
     "raise_after_data",
     "run_record",
+    "with_goods",
 ]

@@ -24,9 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from anomaly.money import EXPLANATION
+from anomaly.reference import chp_list, describe_goods
 
 #: Demand factors and mirror gaps smaller than this are not worth a line.
 MATERIAL_SHARE = 0.05
+#: Longest name of a good off the CHP list in an explanation (its description's start).
+GOOD_NAME_CHARS = 40
 #: Unit suffixes of :func:`money` and their sizes.
 _UNITS = EXPLANATION.suffixes
 _LIMITS = 1000.0 ** np.arange(len(_UNITS))
@@ -163,6 +166,7 @@ def explanations(
     demand, gap = column["demand_factor"], column["mirror_gap"]
     onward, drop = column["onward_ratio"], column["direct_drop"]
     hub = _strings(leads["hub"])
+    good = _strings(leads["good"]) if "good" in leads else pa.nulls(len(leads), pa.string())
     new_flow = lead & _flag(flags, len(leads), "new_flow")
     # A new flow's counterfactual is the prior of flows without history: when the
     # training window can be named, the plain fact replaces the comparison with it.
@@ -191,6 +195,7 @@ def explanations(
         _strings(leads["partner"]),
         " ",
         hs,
+        _join(" (", good, ")"),
         ": ",
         money(actual, currency),
         f" in {window}",
@@ -224,6 +229,43 @@ def explanations(
         _where(new_flow & ~plain, "; no trade before the war"),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
+
+
+def good_names(hs: pd.Series, chp_version: str) -> np.ndarray:
+    """What each lead's good is called in its explanation.
+
+    A good on the CHP list by its tier and the list's short label
+    (``CHP tier 1: Electronic integrated circuits: other``), any other by the start of
+    its HS description (at most :data:`GOOD_NAME_CHARS` characters); None if unknown.
+
+    Parameters
+    ----------
+    hs : pandas.Series of str
+    chp_version : str
+        The CHP list the tiers are of.
+
+    Examples
+    --------
+    >>> good_names(pd.Series(["854239", "30049000"]), "2024-02").tolist()
+    ['CHP tier 1: Electronic integrated circuits: other', 'Medicaments; consisting of mixed or...']
+    """
+    at, distinct = pd.factorize(hs.astype(str))
+    goods = describe_goods(distinct, chp_version)
+    labels = pd.Series(distinct).str[:6].map(chp_list(chp_version).set_index("hs6")["label"])
+    names = [
+        f"CHP tier {tier}: {label}" if isinstance(label, str) else _clipped(words)
+        for tier, label, words in zip(goods["chp_tier"], labels, goods["description"], strict=True)
+    ]
+    return np.asarray(names, dtype=object)[at]
+
+
+def _clipped(text: object) -> str | None:
+    """The first :data:`GOOD_NAME_CHARS` characters of ``text``, cut at a word."""
+    if not isinstance(text, str):
+        return None
+    if len(text) <= GOOD_NAME_CHARS:
+        return text
+    return text[: GOOD_NAME_CHARS + 1].rsplit(" ", 1)[0].rstrip(" ,;") + "..."
 
 
 def _change(ratio: np.ndarray) -> pa.Array:

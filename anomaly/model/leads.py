@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect import Ensemble, combined_scores
-from anomaly.model.explain import EXPLAINED_COLUMNS, explanations
+from anomaly.model.explain import EXPLAINED_COLUMNS, explanations, good_names
+from anomaly.reference import GOODS_COLUMNS, describe_goods
 from anomaly.schema import LEAD_COLUMNS
 
 
@@ -24,11 +25,14 @@ def build_leads(
     currency: str | None,
     window_label: str,
     train_window_label: str | None = None,
+    chp_version: str | None = None,
 ) -> pd.DataFrame:
     """The leads table: one row per series, best first, with signals and explanations.
 
     ``train_window_label`` names the training window in new flows' explanations
-    ("€1.2M in 2022, none in 2020-01..2021-12").
+    ("€1.2M in 2022, none in 2020-01..2021-12"). With ``chp_version`` each lead's good
+    is described (:data:`~anomaly.reference.GOODS_COLUMNS`, on that CHP list) and named
+    in its explanation (:func:`~anomaly.model.explain.good_names`).
     """
     leads = ensemble.statistics(summary)
     pvalues = ensemble.log_pvalues(leads)
@@ -41,6 +45,10 @@ def build_leads(
     # Explained in a second thread (Arrow's kernels release the GIL) while the table is
     # sorted here; the thread has its own copy of what it reads.
     explained = leads[list(EXPLAINED_COLUMNS)].copy()
+    if chp_version is not None:
+        goods = describe_goods(leads["hs"], chp_version)
+        leads[list(GOODS_COLUMNS)] = goods.to_numpy()
+        explained["good"] = good_names(leads["hs"], chp_version)
     with ThreadPoolExecutor(max_workers=1) as pool:
         text = pool.submit(
             explanations,

@@ -26,7 +26,7 @@ from anomaly.model.evidence import WindowEvidence
 from anomaly.model.outputs import run_record, write_outputs
 from anomaly.money import REPORT, format_money
 from anomaly.panel import Panel, positions
-from anomaly.reference import CHP_VERSIONS, chp_list
+from anomaly.reference import CHP_VERSIONS, GOODS_COLUMNS, chp_list, describe_goods
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 if TYPE_CHECKING:
@@ -57,7 +57,8 @@ class Scores:
         One row per series-month of the scoring window: ``period, reporter, partner,
         flow, hs, actual, expected, lower, upper, z`` (``actual`` ``NaN`` where the
         reporter did not publish), then the months before the window of the top leads
-        (``in_window`` False; forecast columns empty there), for charts.
+        (``in_window`` False; forecast columns empty there), for charts; last, the
+        good's ``description`` and ``chp_tier``.
     run : dict
         Window, currency, counts: what ``run.json`` records (see
         :func:`anomaly.model.outputs.run_record`).
@@ -90,6 +91,7 @@ class Scores:
         if panel is not None:
             history = _history(leads.head(HISTORY_LEADS), panel, periods[0])
             frame = pd.concat([frame, history], ignore_index=True) if len(history) else frame
+        frame = with_goods(frame, leads)
         run = run_record(leads, periods, currency=currency, coverage=coverage)
         return cls(leads, frame, run)
 
@@ -292,7 +294,7 @@ class ScoresSummary:
         run = scores.run
         alert = leads["alert"].to_numpy(dtype=bool)
         excess = np.where(alert, leads["excess_value"].clip(lower=0).fillna(0.0), 0.0)
-        tiers = _tiers(leads["hs"])
+        tiers = _tiers(leads)
         in_scope = leads["in_scope"] if "in_scope" in leads else pd.Series(True, leads.index)
         by_destination = _breakdown(destination(leads), alert, excess, "destination")
         by_destination = by_destination.sort_values(
@@ -508,11 +510,24 @@ def _breakdown(groups, alert: np.ndarray, excess: np.ndarray, name: str) -> pd.D
     )
 
 
-def _tiers(codes: pd.Series) -> np.ndarray:
-    """The CHP tier of each HS code (the latest list), :data:`NOT_LISTED` elsewhere."""
-    chp = chp_list(CHP_VERSIONS[-1])
-    tier = dict(zip(chp["hs6"], chp["tier"], strict=True))
-    return np.array([tier.get(str(code), NOT_LISTED) for code in codes], dtype=object)
+def _tiers(leads: pd.DataFrame) -> np.ndarray:
+    """Each lead's CHP tier (on the model's list; on the latest where ``leads`` has no
+    ``chp_tier``), :data:`NOT_LISTED` off it."""
+    if "chp_tier" in leads:
+        tiers = leads["chp_tier"]
+    else:
+        tiers = describe_goods(leads["hs"], CHP_VERSIONS[-1])["chp_tier"]
+    return np.where(pd.isna(tiers), NOT_LISTED, tiers.to_numpy(dtype=object))
+
+
+def with_goods(frame: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of ``scores.parquet``) with the leads' goods columns
+    (:data:`~anomaly.reference.GOODS_COLUMNS`) for its HS codes, last."""
+    goods = leads.drop_duplicates("hs").set_index("hs")[list(GOODS_COLUMNS)]
+    at, distinct = pd.factorize(frame["hs"])
+    found = goods.reindex(distinct).to_numpy(dtype=object)
+    found = np.where(pd.isna(found), None, found)[at]
+    return frame.assign(**{c: found[:, i] for i, c in enumerate(GOODS_COLUMNS)})
 
 
 def _notes(scores: Scores) -> tuple[str, ...]:

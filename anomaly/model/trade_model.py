@@ -366,8 +366,8 @@ class TradeAnomalyModel:
             currency=currency or self.currency_,
             window_label=_window_label(periods[0], periods[-1]),
             train_window_label=_window_label(*(as_month(m) for m in self.train_window_)),
+            chp_version=self.chp_version,
         )
-        leads["description"], leads["chp_tier"] = self._goods(leads["hs"])
         if not leads["in_scope"].any():
             logger.warning(
                 "no scored series is in scope (a good of the CHP list %s at HS6 on a route "
@@ -495,26 +495,6 @@ class TradeAnomalyModel:
                 expected=f"the canonical columns {list(CANONICAL_COLUMNS)} (anomaly.read_flows)",
             )
         return build_panel(flows, hs_level=self.hs_level)
-
-    def _goods(self, hs: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Each code's HS description and its tier on the model's CHP list (None if off
-        it), looked up once per distinct code."""
-        from anomaly.reference import chp_list, hs_description
-
-        codes = pd.Series(pd.unique(hs.astype(str)))
-        chp = chp_list(self.chp_version).set_index("hs6")["tier"]
-        described = pd.Series(hs_description(codes).to_numpy(), index=codes)
-        tiers = codes.str[:6].map(chp)
-        tiers.index = codes
-        text = hs.astype(str)
-        described, tiers = (
-            table.reindex(text).to_numpy(dtype=object) for table in (described, tiers)
-        )
-        # Missing as None (an empty cell in leads.csv), whichever NaN pandas gives.
-        return (
-            np.where(pd.isna(described), None, described),
-            np.where(pd.isna(tiers), None, tiers),
-        )
 
     def _controlled_codes(self) -> frozenset[str]:
         from anomaly.reference import chp_codes

@@ -29,10 +29,12 @@ from anomaly.reference.descriptions import (
     hs_description,
     hs_descriptions,
 )
+from anomaly.reference.goods import GOODS_COLUMNS, describe_goods
 from anomaly.reference.groups import country_group, country_groups, group_sources
 
 __all__ = [
     "CHP_VERSIONS",
+    "GOODS_COLUMNS",
     "HS_DESCRIPTION_REVISION",
     "RELATIONS",
     "SCHEMES",
@@ -42,6 +44,7 @@ __all__ = [
     "countries",
     "country_group",
     "country_groups",
+    "describe_goods",
     "group_sources",
     "harmonize_hs",
     "hs2022_predecessors",

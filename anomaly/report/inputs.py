@@ -30,9 +30,9 @@ RUN_FILE = "run.json"
 SCORES_FILE = "scores.parquet"
 
 #: Columns used when present: ``mirror_gap`` (a share, shown as a percentage),
-#: ``tier`` (CHP tier, empty for codes not on the list) and ``label`` (a product
-#: description).
-OPTIONAL_LEAD_COLUMNS: tuple[str, ...] = ("mirror_gap", "tier", "label")
+#: ``chp_tier`` (CHP tier, empty for codes not on the list) and ``description`` (the
+#: product's words), as ``anomaly score`` writes them.
+OPTIONAL_LEAD_COLUMNS: tuple[str, ...] = ("mirror_gap", "chp_tier", "description")
 #: Columns ``leads.csv`` must have (the scorer's contract, less the optional ones); it
 #: may have more, which the report ignores.
 LEAD_COLUMNS: tuple[str, ...] = tuple(

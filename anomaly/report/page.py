@@ -191,8 +191,8 @@ def _lead_row(lead: pd.Series, anchor: str | None, currency: str | None) -> str:
     if anchor is not None:
         flow_cell = f'<a href="#{_text(anchor)}">{flow_cell}</a>'
     hs_cell = _text(lead["hs"])
-    if lead.get("label"):
-        hs_cell += f'<br><span class="muted">{_text(lead["label"])}</span>'
+    if lead.get("description"):
+        hs_cell += f'<br><span class="muted">{_text(lead["description"])}</span>'
     cells = [
         f'<td class="num">{_text(rank)}{alert_tag}</td>',
         f'<td>{flow_cell}<br><span class="muted">{_text(lead["flow"])}</span></td>',

@@ -34,7 +34,7 @@ class Summary:
     by_partner, by_group : pandas.DataFrame
         Columns ``group``, ``alerts``, ``excess_value``, largest excess first (ties by
         name), at most :data:`BREAKDOWN_ROWS` groups plus one ``"N others"`` row.
-        ``by_group`` groups by CHP tier when ``leads.csv`` has a ``tier`` column, else by
+        ``by_group`` groups by CHP tier when ``leads.csv`` has a ``chp_tier`` column, else by
         HS chapter.
     group_label : str
         ``"CHP tier"`` or ``"HS chapter"``.
@@ -97,9 +97,9 @@ def summarize(output: ScoringOutput, *, limit: int = BREAKDOWN_ROWS) -> Summary:
     leads = output.leads
     alerted = leads.loc[leads["alert"].astype(bool)]
     excess = alerted["excess_value"].clip(lower=0).fillna(0.0)
-    if "tier" in leads.columns:
+    if "chp_tier" in leads.columns:
         label = "CHP tier"
-        groups = alerted["tier"].where(alerted["tier"] != "", NOT_LISTED)
+        groups = alerted["chp_tier"].where(alerted["chp_tier"] != "", NOT_LISTED)
     else:
         label = "HS chapter"
         groups = alerted["hs"].str[:2]

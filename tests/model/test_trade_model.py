@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from anomaly import TradeAnomalyModel
 from anomaly.errors import CurrencyError, DataError, NotFittedError
 from anomaly.evaluate.leads import evaluate_leads
+from anomaly.model import Scores
 from anomaly.model.leads import LEAD_COLUMNS
 from anomaly.simulate import simulate_world
 
@@ -315,6 +318,30 @@ def test_leads_name_the_good_and_its_chp_tier(constructed_leads):
     assert chips["chp_tier"] == "1"
     wine = constructed_leads[constructed_leads["hs"] == "220421"].iloc[0]
     assert pd.isna(wine["chp_tier"]) and "wine" in wine["description"].lower()
+    assert "854231 (CHP tier 1: Electronic integrated circuits: processors" in chips["explanation"]
+    assert "220421 (Wine; " in wine["explanation"]
+
+
+def test_every_series_month_names_its_good_as_its_lead_does(constructed_scores):
+    frame, leads = constructed_scores.frame, constructed_scores.leads
+    goods = leads.set_index("hs")[["description", "chp_tier"]].drop_duplicates()
+    assert goods.index.is_unique
+    np.testing.assert_array_equal(
+        frame[["description", "chp_tier"]].to_numpy(dtype=object),
+        goods.reindex(frame["hs"]).to_numpy(dtype=object),
+    )
+    assert frame["chp_tier"].isna().any() and frame["chp_tier"].notna().any()
+
+
+def test_scores_parquet_keeps_the_goods_as_text_when_none_is_listed(constructed_scores, tmp_path):
+    """A chunk without a single CHP good must not write chp_tier as Arrow's null type."""
+    off_list = constructed_scores.leads["chp_tier"].isna()
+    leads = constructed_scores.leads[off_list]
+    frame = constructed_scores.frame[constructed_scores.frame["hs"].isin(leads["hs"])]
+    Scores(leads, frame, constructed_scores.run).write(tmp_path)
+    schema = pq.read_schema(tmp_path / "scores.parquet")
+    assert schema.field("chp_tier").type == pa.string()
+    assert schema.field("description").type == pa.string()
 
 
 def test_a_scoring_window_past_the_data_is_refused(constructed_model, constructed_flows):

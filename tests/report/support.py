@@ -80,7 +80,7 @@ def _lead(series: Series, months: pd.DataFrame) -> dict[str, object]:
         "partner": series.partner,
         "flow": series.flow,
         "hs": series.hs,
-        "tier": series.tier,
+        "chp_tier": series.tier,
         "score": scored["z"].mean(),
         "actual": actual,
         "expected": expected,
@@ -119,11 +119,11 @@ def write_scoring_output(
     leads.insert(6, "alert", leads["score"] > 2.0)
     leads["model_version"] = "0.1.0"  # an extra column the report must ignore
     if not tier:
-        leads = leads.drop(columns="tier")
+        leads = leads.drop(columns="chp_tier")
     if inject:
         leads.loc[0, "explanation"] = f"rerouted {INJECTION} via Bishkek"
         leads.loc[0, "signals"] = f"surge;{INJECTION}"
-        leads["label"] = ["Processors & controllers", INJECTION] + [""] * (len(leads) - 2)
+        leads["description"] = ["Processors & controllers", INJECTION] + [""] * (len(leads) - 2)
     leads.to_csv(out_dir / "leads.csv", index=False)
     if scores:
         table = pd.concat(months, ignore_index=True)
