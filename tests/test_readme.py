@@ -13,12 +13,14 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Ten lines of Python"
 
 
-def python_blocks(text: str, section: str = SECTION) -> list[str]:
-    """The ```python blocks of one ``## `` section of a Markdown text, in order."""
-    start = text.index(section + "\n")
-    end = text.find("\n## ", start + len(section))
-    body = text[start : end if end >= 0 else len(text)]
-    return re.findall(r"^```python\n(.*?)^```$", body, flags=re.DOTALL | re.MULTILINE)
+def python_blocks(text: str, section: str | None = SECTION) -> list[str]:
+    """The ```python blocks of one ``## `` section of a Markdown text (of all of it if
+    ``section`` is None), in order."""
+    if section is not None:
+        start = text.index(section + "\n")
+        end = text.find("\n## ", start + len(section))
+        text = text[start : end if end >= 0 else len(text)]
+    return re.findall(r"^```python\n(.*?)^```$", text, flags=re.DOTALL | re.MULTILINE)
 
 
 def test_the_section_has_the_ten_lines_and_the_notebook_block():
