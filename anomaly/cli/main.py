@@ -49,8 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         with warnings.catch_warnings():
-            # A warning reads like an error line, not like a developer's file:line.
+            # A warning reads like an error line, not like a developer's file:line; a
+            # library's notice of its own future changes is for developers, not users.
             warnings.showwarning = _show_warning
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.simplefilter("ignore", category)
             args.handler(args)
     except ArtifactError as error:
         return _fail(error, EXIT_ARTIFACT)

@@ -373,7 +373,8 @@ def _same_values(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Row-wise equality of two text columns, categorical or not, without building
     strings per row for categoricals."""
     if isinstance(left.dtype, pd.CategoricalDtype) and isinstance(right.dtype, pd.CategoricalDtype):
-        translated = pd.Categorical(left.cat.categories, categories=right.cat.categories).codes
+        # Each left category's position among the right ones (-1 where absent).
+        translated = right.cat.categories.get_indexer(left.cat.categories)
         codes = left.cat.codes.to_numpy()
         mapped = np.where(codes >= 0, translated[np.maximum(codes, 0)], -2)
         return (mapped >= 0) & (mapped == right.cat.codes.to_numpy())

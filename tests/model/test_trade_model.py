@@ -326,9 +326,10 @@ def test_every_series_month_names_its_good_as_its_lead_does(constructed_scores):
     frame, leads = constructed_scores.frame, constructed_scores.leads
     goods = leads.set_index("hs")[["description", "chp_tier"]].drop_duplicates()
     assert goods.index.is_unique
-    np.testing.assert_array_equal(
-        frame[["description", "chp_tier"]].to_numpy(dtype=object),
-        goods.reindex(frame["hs"]).to_numpy(dtype=object),
+    pd.testing.assert_frame_equal(
+        frame[["description", "chp_tier"]].reset_index(drop=True),
+        goods.reindex(frame["hs"]).reset_index(drop=True),
+        check_dtype=False,
     )
     assert frame["chp_tier"].isna().any() and frame["chp_tier"].notna().any()
 
