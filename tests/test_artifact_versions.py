@@ -32,3 +32,12 @@ def test_released_format_version_loads_and_forecasts_the_same(version):
         FIXTURES / f"format-v{version}-expected-forecasts.csv", dtype={k: str for k in KEYS}
     )
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-8)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_FORMAT_VERSIONS)
+def test_an_artifact_from_before_controlled_lists_controls_the_chp_list(version):
+    model = anomaly.load(FIXTURES / f"format-v{version}", strict=False)
+    assert model.controlled == "chp"
+    assert model.scorer_.controlled_codes == frozenset(
+        anomaly.reference.chp_codes(model.chp_version)
+    )

@@ -26,11 +26,12 @@ def train(args: argparse.Namespace) -> None:
     from anomaly.io import read_flows
     from anomaly.model import TradeAnomalyModel
 
+    controls = _controlled(args.controlled)  # a wrong list fails before a long read
     with step("reading input"):
         flows = read_flows(args.data, format=_format(args))
     forecaster = SHORT_NAMES[args.forecaster]()
     with step("training"):
-        model = TradeAnomalyModel(forecaster, hs_level=args.hs_level).fit(
+        model = TradeAnomalyModel(forecaster, hs_level=args.hs_level, **controls).fit(
             flows, args.train_start, args.train_end
         )
     with step("saving"):
@@ -39,6 +40,25 @@ def train(args: argparse.Namespace) -> None:
             pack_artifact(path, args.archive)
     start, end = model.train_window_
     emit(f"model: {path} ({len(model.keys_)} series, trained {start}..{end})")
+
+
+def _controlled(value: str) -> dict[str, object]:
+    """``--controlled``: a CHP list version, ``all``, or a file of codes, as the model's
+    ``chp_version`` and ``controlled``."""
+    from anomaly.errors import DataError
+    from anomaly.reference import CHP_VERSIONS, read_code_list
+
+    if value == "all":
+        return {"controlled": "all"}
+    versions = {f"chp-{version}": version for version in CHP_VERSIONS}
+    if value in versions:
+        return {"chp_version": versions[value], "controlled": "chp"}
+    if not Path(value).is_file():
+        raise DataError(
+            f"--controlled {value}: no such file, and not a named list",
+            expected=f"{', '.join(versions)}, all, or a file of HS codes",
+        )
+    return {"controlled": read_code_list(value)}
 
 
 def score(args: argparse.Namespace) -> None:

@@ -200,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="counterfactual model, one of %(choices)s; pooled is the fast vectorised one",
     )
     train.add_argument(
+        "--controlled",
+        default="chp-2024-02",
+        metavar="LIST",
+        help="the controlled goods, whose routes into transit countries and sanctioned "
+        "destinations can alert: chp-2024-02 or chp-2023-09 (a version of the Common High "
+        "Priority list), all (every good; no general-demand control then), or a file of "
+        "HS codes, one per line or a CSV column hs (default: %(default)s)",
+    )
+    train.add_argument(
         "--hs-level",
         type=int,
         default=6,

@@ -20,7 +20,7 @@ from anomaly.detect import DetectionConfig, Ensemble, ScoringWindow, residual_su
 from anomaly.forecast import UNSEEN, Forecaster
 from anomaly.model.context import ScoringContext, build_context, destination
 from anomaly.panel import Panel, key_index, positions
-from anomaly.reference import hs2022_predecessors
+from anomaly.reference import hs2022_predecessors, is_controlled
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,9 @@ class WindowScorer:
         The series the forecaster was fitted on, in its row order.
     ensemble : Ensemble
         The detectors (fitted, or only learned for a placebo window).
-    controlled_codes : frozenset of str
-        HS6 codes on the control list.
+    controlled_codes : frozenset of str or None
+        HS codes of the controlled goods (None: every good;
+        :func:`~anomaly.reference.controlled_codes`).
     config : DetectionConfig
     norms : pandas.DataFrame
         The reporters' usual months in training
@@ -77,7 +78,7 @@ class WindowScorer:
     forecaster: Forecaster
     keys: pd.DataFrame
     ensemble: Ensemble
-    controlled_codes: frozenset[str]
+    controlled_codes: frozenset[str] | None
     config: DetectionConfig
     norms: pd.DataFrame
 
@@ -122,7 +123,7 @@ class WindowScorer:
 
     def controlled(self, keys: pd.DataFrame) -> np.ndarray:
         """Whether each series' good is on the control list."""
-        return keys["hs"].str[:6].isin(self.controlled_codes).to_numpy()
+        return is_controlled(keys["hs"], self.controlled_codes)
 
     def with_trained_series(self, panel: Panel, keys: pd.DataFrame | None = None) -> Panel:
         """``panel`` plus an empty row for each trained series it lacks (see

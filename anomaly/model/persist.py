@@ -48,7 +48,7 @@ from anomaly.errors import ArtifactError, ArtifactSchemaError, describe_items, s
 from anomaly.forecast import FORECASTERS, Forecaster
 from anomaly.forecast.distribution import PIT_LEVELS
 from anomaly.forecast.pooled import OCCURRENCE_STRATA
-from anomaly.reference import CHP_VERSIONS
+from anomaly.reference import CHP_VERSIONS, CONTROL_SETS
 from anomaly.schema import CURRENCIES, FLOWS, SERIES_KEY_COLUMNS
 
 MODEL_CLASS = "TradeAnomalyModel"
@@ -357,6 +357,9 @@ def _known_countries() -> frozenset[str]:
     return frozenset(countries()["alpha3"])
 
 
+_HS_PREFIX = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}")
+
+
 def _country(value: Any) -> str | None:
     if not isinstance(value, str) or not _ALPHA3.fullmatch(value):
         return f"{shorten(repr(value))} is not an ISO alpha-3 code"
@@ -386,10 +389,23 @@ _NONE = _one_of(None)
 _SEED = _either(_integer(0, 2**32 - 1), _NONE)
 _AUTO_OR_WEIGHT = _either(_one_of("auto"), _number(0, 1e9))
 
-#: The model's own parameters (``config.model``); all required.
+#: Parameters added to the model since format 2 was first written: an artifact that
+#: lacks them was written before they existed and loads with their defaults.
+ADDED_MODEL_PARAMS = frozenset({"controlled"})
+
+
+def _hs_prefix(value: Any) -> str | None:
+    if not isinstance(value, str) or not _HS_PREFIX.fullmatch(value):
+        return f"{shorten(repr(value))} is not an HS code of 2, 4 or 6 digits"
+    return None
+
+
+#: The model's own parameters (``config.model``); all required but those of
+#: :data:`ADDED_MODEL_PARAMS`.
 MODEL_PARAMS_SCHEMA: dict[str, Validator] = {
     "hs_level": _one_of(*HS_LEVELS),
     "chp_version": _one_of(*CHP_VERSIONS),
+    "controlled": _either(_one_of(*CONTROL_SETS), _list_of(_hs_prefix, max_length=20_000)),
     "placebo_months": _integer(1, 1200),
     "false_alarm_rate": _number(0, 1, lo_open=True, hi_open=True),
     "n_estimators": _integer(1, 100_000),
@@ -667,7 +683,14 @@ class TradeAnomalySchema:
             config = _v1_config(config)
         else:
             _exact_keys(config, {"model", "detection", "forecaster", "detectors"}, "config", fail)
-        _params(config["model"], _model_params_schema(), "config.model", fail, required=True)
+        _params(
+            config["model"],
+            _model_params_schema(),
+            "config.model",
+            fail,
+            required=True,
+            optional=ADDED_MODEL_PARAMS,
+        )
         # Settings added since a model was written take their defaults, as on loading.
         _params(config["detection"], _detection_schema(), "config.detection", fail, required=False)
         forecaster = config["forecaster"]
@@ -974,7 +997,13 @@ def _exact_keys(document: Any, keys: set[str], field: str, fail) -> None:
 
 
 def _params(
-    params: Any, schema: Mapping[str, Validator], field: str, fail, *, required: bool
+    params: Any,
+    schema: Mapping[str, Validator],
+    field: str,
+    fail,
+    *,
+    required: bool,
+    optional: frozenset[str] = frozenset(),
 ) -> None:
     if not isinstance(params, Mapping):
         raise fail(MANIFEST_FILE, field, f"should be an object, got {_kind(params)}")
@@ -985,7 +1014,7 @@ def _params(
             f"{field}.{shorten(unknown[0])}",
             f"is not a parameter (known: {', '.join(schema) or 'none'})",
         )
-    missing = sorted(set(schema) - set(params))
+    missing = sorted(set(schema) - set(params) - optional)
     if required and missing:
         raise fail(MANIFEST_FILE, f"{field}.{missing[0]}", "is missing")
     for name, value in params.items():

@@ -26,6 +26,7 @@ from anomaly.model.leads import build_leads
 from anomaly.model.persist import Components, read_components, save_components
 from anomaly.model.scores import Scores
 from anomaly.panel import Panel, as_month, build_panel, positions
+from anomaly.reference import controlled_codes
 from anomaly.schema import CANONICAL_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ MIN_OVERLAP = 0.5
 MODEL_PARAMS = (
     "hs_level",
     "chp_version",
+    "controlled",
     "placebo_months",
     "false_alarm_rate",
     "n_estimators",
@@ -54,8 +56,16 @@ class TradeAnomalyModel:
     hs_level : int
         HS digits that define a series (6: HS subheadings, the CHP list's level).
     chp_version : str
-        Version of the Common High Priority list whose goods are "controlled";
-        goods off the list give the general-demand control.
+        Version of the Common High Priority list (:data:`~anomaly.reference.CHP_VERSIONS`)
+        that gives each good's tier, and the controlled goods when ``controlled`` is
+        ``"chp"``.
+    controlled : {"chp", "all"} or sequence of str
+        The controlled goods: only their routes into transit countries and sanctioned
+        destinations can alert, and the other goods give each destination's
+        general-demand control. ``"chp"``: the CHP list; ``"all"``: every good (then no
+        demand control: there is nothing left to read it from); or HS codes of 2, 4 or
+        6 digits, each standing for the codes under it (an export-control annex,
+        :func:`~anomaly.reference.read_code_list`).
     placebo_months : int
         Length of the placebo window at the end of the training window on which the
         detectors are calibrated (forecast from the months before it).
@@ -89,6 +99,7 @@ class TradeAnomalyModel:
         *,
         hs_level: int = 6,
         chp_version: str = "2024-02",
+        controlled: str | Sequence[str] = "chp",
         placebo_months: int = 12,
         false_alarm_rate: float = 0.01,
         n_estimators: int = 200,
@@ -99,6 +110,7 @@ class TradeAnomalyModel:
         self.forecaster = forecaster
         self.hs_level = hs_level
         self.chp_version = chp_version
+        self.controlled = controlled
         self.placebo_months = placebo_months
         self.false_alarm_rate = false_alarm_rate
         self.n_estimators = n_estimators
@@ -434,6 +446,8 @@ class TradeAnomalyModel:
             "currency": self.currency_,
         }
         params = {name: getattr(self, name) for name in MODEL_PARAMS}
+        if not isinstance(self.controlled, str):  # a list is stored sorted, once each
+            params["controlled"] = tuple(sorted(self._controlled_codes()))
         components = Components(
             params,
             self.forecaster_,
@@ -496,10 +510,9 @@ class TradeAnomalyModel:
             )
         return build_panel(flows, hs_level=self.hs_level)
 
-    def _controlled_codes(self) -> frozenset[str]:
-        from anomaly.reference import chp_codes
-
-        return frozenset(chp_codes(self.chp_version))
+    def _controlled_codes(self) -> frozenset[str] | None:
+        """The codes of the controlled goods (None: every good)."""
+        return controlled_codes(self.controlled, self.chp_version)
 
     # -- display -----------------------------------------------------------------
 

@@ -23,6 +23,12 @@ from anomaly.reference.concordance import (
     hs_concordance,
     split_families,
 )
+from anomaly.reference.controls import (
+    CONTROL_SETS,
+    controlled_codes,
+    is_controlled,
+    read_code_list,
+)
 from anomaly.reference.countries import SCHEMES, countries, to_alpha3
 from anomaly.reference.descriptions import (
     HS_DESCRIPTION_REVISION,
@@ -34,6 +40,7 @@ from anomaly.reference.groups import country_group, country_groups, group_source
 
 __all__ = [
     "CHP_VERSIONS",
+    "CONTROL_SETS",
     "GOODS_COLUMNS",
     "HS_DESCRIPTION_REVISION",
     "RELATIONS",
@@ -41,6 +48,7 @@ __all__ = [
     "aggregate_partners",
     "chp_codes",
     "chp_list",
+    "controlled_codes",
     "countries",
     "country_group",
     "country_groups",
@@ -52,6 +60,8 @@ __all__ = [
     "hs_description",
     "hs_descriptions",
     "is_aggregate_partner",
+    "is_controlled",
+    "read_code_list",
     "split_families",
     "to_alpha3",
 ]
