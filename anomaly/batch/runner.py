@@ -36,6 +36,7 @@ from anomaly.model import (
     HISTORY_MONTHS,
     RunOutputs,
     TradeAnomalyModel,
+    demand_record,
     load_model,
     raise_after_data,
     run_record,
@@ -85,6 +86,7 @@ def score_batch(
     partitions: int | None = None,
     work_dir: PathLike | None = None,
     strict: bool = False,
+    demand: pd.DataFrame | None = None,
 ) -> BatchResult:
     """Score files in partitions of series, in parallel, with restartable steps.
 
@@ -123,6 +125,9 @@ def score_batch(
         same arguments, resumes where it stopped; default: a temporary directory.
     strict : bool
         Passed to :func:`anomaly.load` for a model given as a path.
+    demand : pandas.DataFrame, optional
+        Flows of other goods for an external general-demand control
+        (:meth:`TradeAnomalyModel.demand_control`), as ``model.score(..., demand=...)``.
 
     Returns
     -------
@@ -174,7 +179,11 @@ def score_batch(
             with _timed(timings, "pass 1"):
                 used, merged = _pass_one(runner, passes, ref)
             with _timed(timings, "pass 2"):
-                context = runner.share(merged.context)
+                context = merged.context
+                if demand is not None:
+                    window = passes.periods[0], passes.periods[-2]
+                    context = context.with_demand(model.demand_control(demand, *window))
+                context = runner.share(context)
                 _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
             workers = runner.workers
         # What follows runs here, with the workers (and a local cluster) stopped: their
@@ -204,6 +213,8 @@ def score_batch(
                     batch={"engine": engine, "workers": workers, "partitions": n_partitions},
                     coverage=merged.context.coverage(),
                 )
+                if demand is not None:
+                    run["demand_control"] = demand_record(demand)
                 outputs.write_run(run)
                 out = outputs.finish()
     logger.info("batch scoring: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))

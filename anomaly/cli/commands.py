@@ -81,8 +81,9 @@ def score(args: argparse.Namespace) -> None:
             model = load_model(args.model, strict=args.strict)
         with step("reading input"):
             flows = read_flows(args.data, format=_format(args))
+            demand = _demand(args)
         with step("scoring"):
-            scores = model.score(flows, args.start, args.end)
+            scores = model.score(flows, args.start, args.end, demand=demand)
         with step("writing"):
             scores.write(args.out, extra={"model": str(args.model)})
     _print_summary(scores)
@@ -109,7 +110,15 @@ def _score_batch(args: argparse.Namespace):
         partitions=args.partitions,
         work_dir=args.work_dir,
         strict=args.strict,
+        demand=_demand(args),
     )
+
+
+def _demand(args: argparse.Namespace):
+    """``--demand``: the external general-demand control's flows, or None."""
+    from anomaly.io import read_flows
+
+    return read_flows(args.demand) if args.demand else None
 
 
 def inspect(args: argparse.Namespace) -> None:

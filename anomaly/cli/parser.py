@@ -236,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="directory for leads.csv, scores.parquet and run.json"
     )
     score.add_argument(
+        "--demand",
+        nargs="+",
+        metavar="FILE",
+        help="trade in other goods (e.g. each exporter's total exports, a Comext totals "
+        "download) as the general-demand control, for data that hold only controlled goods; "
+        "read like --data, recorded in run.json",
+    )
+    score.add_argument(
         "--strict",
         action=argparse.BooleanOptionalAction,
         default=False,

@@ -9,7 +9,7 @@ per chunk (:class:`WindowEvidence`), ranked by :meth:`~TradeAnomalyModel.rank_le
 
 from anomaly.model.context import DEMAND_KEYS, ScoringContext
 from anomaly.model.evidence import WindowEvidence
-from anomaly.model.outputs import RunOutputs, run_record
+from anomaly.model.outputs import RunOutputs, demand_record, run_record
 from anomaly.model.scores import HISTORY_LEADS, HISTORY_MONTHS, Scores, with_goods
 from anomaly.model.trade_model import TradeAnomalyModel, load_model, raise_after_data
 
@@ -22,6 +22,7 @@ __all__ = [
     "ScoringContext",
     "TradeAnomalyModel",
     "WindowEvidence",
+    "demand_record",
     "load_model",
     "raise_after_data",
     "run_record",

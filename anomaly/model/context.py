@@ -26,7 +26,7 @@ is trade (a war's collapse of exports to Russia, say), not missing rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -70,6 +70,10 @@ class ScoringContext:
         number of such series on the route).
     demand_actual, demand_expected : numpy.ndarray
         ``(len(demand_keys), window months)``: their summed actual and expected values.
+    demand : ScoringContext, optional
+        An external general-demand control (the context of a file of other goods,
+        :meth:`TradeAnomalyModel.demand_control`): when given, :meth:`growth` reads it
+        instead of the data's own uncontrolled goods.
     """
 
     periods: pd.PeriodIndex
@@ -79,6 +83,11 @@ class ScoringContext:
     demand_keys: pd.DataFrame
     demand_actual: np.ndarray
     demand_expected: np.ndarray
+    demand: ScoringContext | None = None
+
+    def with_demand(self, control: ScoringContext) -> ScoringContext:
+        """This context with its general demand read from ``control``."""
+        return replace(self, demand=control)
 
     def merge(self, other: ScoringContext) -> ScoringContext:
         """The context of the union of two disjoint sets of series."""
@@ -89,7 +98,8 @@ class ScoringContext:
         keys = pd.concat([self.demand_keys, other.demand_keys], ignore_index=True)
         actual = np.vstack([self.demand_actual, other.demand_actual])
         expected = np.vstack([self.demand_expected, other.demand_expected])
-        return _summed(self.periods, rows, value, self.norms, keys, actual, expected)
+        merged = _summed(self.periods, rows, value, self.norms, keys, actual, expected)
+        return merged if self.demand is None else merged.with_demand(self.demand)
 
     @property
     def published(self) -> pd.DataFrame:
@@ -132,8 +142,11 @@ class ScoringContext:
 
         Routes from or to a sanctioned country are left out of the control (their trade
         is disrupted by the sanctions, not by demand), and a sanctioned destination gets
-        no factor: there the fall *is* the sanctions.
+        no factor: there the fall *is* the sanctions. With an external control
+        (:attr:`demand`) the growth is read from it, by the same rule.
         """
+        if self.demand is not None:
+            return self.demand.growth(config)
         config = config if config is not None else DetectionConfig()
         sanctioned = list(config.sanctioned)
         keys = self.demand_keys

@@ -106,6 +106,24 @@ def run_record(
     return run
 
 
+def demand_record(demand: pd.DataFrame) -> dict:
+    """What ``run.json`` records of an external general-demand control (its
+    ``demand_control`` entry): the files it was read from and its months.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"period": pd.PeriodIndex(["2019-01", "2024-08"], freq="M")})
+    >>> flows.attrs["sources"] = ["totals.csv"]
+    >>> demand_record(flows)
+    {'sources': ['totals.csv'], 'months': ['2019-01', '2024-08']}
+    """
+    periods = demand["period"]
+    return {
+        "sources": [str(source) for source in demand.attrs.get("sources", ["a DataFrame"])],
+        "months": [str(periods.min()), str(periods.max())],
+    }
+
+
 class RunOutputs:
     """A run's outputs while they are written (a context manager).
 

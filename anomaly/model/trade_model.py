@@ -20,9 +20,11 @@ from anomaly.detect import (
 )
 from anomaly.errors import ArtifactError, CurrencyError, DataError, NotFittedError
 from anomaly.forecast import Forecaster, PooledForecaster
-from anomaly.model.context import ScoringContext, publication_norms
+from anomaly.io import TOTAL_HS
+from anomaly.model.context import ScoringContext, build_context, publication_norms
 from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import build_leads
+from anomaly.model.outputs import demand_record
 from anomaly.model.persist import Components, read_components, save_components
 from anomaly.model.scores import Scores
 from anomaly.panel import Panel, as_month, build_panel, positions
@@ -222,12 +224,18 @@ class TradeAnomalyModel:
         flows: pd.DataFrame | Panel,
         start: str | pd.Period,
         end: str | pd.Period | None = None,
+        *,
+        demand: pd.DataFrame | None = None,
     ) -> Scores:
         """Score months ``start..end`` (default: through the last month in ``flows``).
 
         The two passes that :mod:`anomaly.batch` runs over partitions of series, run
         over the whole panel: :meth:`context`, then :meth:`evidence`, then
         :meth:`scores_from_evidence`.
+
+        ``demand``, canonical flows of other goods (a file of each exporter's total
+        trade, say), is the general-demand control when ``flows`` holds no goods off
+        the control list to read it from (:meth:`demand_control`).
 
         Returns
         -------
@@ -241,6 +249,8 @@ class TradeAnomalyModel:
         first, last = self.scoring_window(start, end, panel)
         self._check_overlap(data, first, last)
         context = self.context(panel, first, last)
+        if demand is not None:
+            context = context.with_demand(self.demand_control(demand, first, last))
         evidence = self.evidence(panel, first, last, context)
         coverage = context.coverage()
         if len(coverage):
@@ -252,7 +262,10 @@ class TradeAnomalyModel:
                     for (status, reporter), rows in coverage.groupby(["status", "reporter"])
                 ),
             )
-        return self.scores_from_evidence(evidence, panel, coverage=coverage)
+        scores = self.scores_from_evidence(evidence, panel, coverage=coverage)
+        if demand is not None:
+            scores.run["demand_control"] = demand_record(demand)
+        return scores
 
     def scoring_window(
         self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
@@ -327,6 +340,59 @@ class TradeAnomalyModel:
         """
         self.check_fitted()
         return self.scorer_.context(panel, as_month(start), as_month(end))
+
+    def demand_control(
+        self, flows: pd.DataFrame, start: str | pd.Period, end: str | pd.Period
+    ) -> ScoringContext:
+        """An external general-demand control for months ``start..end``.
+
+        A file of sanctioned goods alone has nothing off the control list to read a
+        destination's general demand from; trade in other goods does (Eurostat's total
+        exports of each member to each destination, say). Each route's goods are summed,
+        forecast from the model's training window (from the first month the file
+        holds in it) with the default forecaster, and read like the model's own
+        uncontrolled goods: bounded, shrunk by its spread across routes, never for a
+        sanctioned destination (:meth:`ScoringContext.growth`). Give the result to
+        :meth:`ScoringContext.with_demand`, or the flows to :meth:`score`'s ``demand``.
+
+        Parameters
+        ----------
+        flows : pandas.DataFrame
+            Canonical flows (:func:`anomaly.read_flows`) of the control's goods, in any
+            currency (only growth is read).
+        start, end : str or pandas.Period
+            The scoring window.
+
+        Raises
+        ------
+        DataError
+            The flows hold no month of the training window.
+        """
+        self.check_fitted()
+        first, last = as_month(start), as_month(end)
+        route = ["period", "reporter", "partner", "flow"]
+        summed = flows.groupby(route, observed=True, as_index=False)["value"].sum()
+        summed.attrs = dict(flows.attrs)
+        panel = build_panel(summed.assign(hs=TOTAL_HS), hs_level=2)
+        train_start, train_end = (as_month(month) for month in self.train_window_)
+        fit_start = max(train_start, panel.periods[0])
+        if fit_start > train_end:
+            raise DataError(
+                f"the demand control starts in {panel.periods[0]}, after the training "
+                f"window {train_start}..{train_end}",
+                expected="months of the training window, to forecast each route from",
+            )
+        forecaster = PooledForecaster().fit(panel, fit_start, train_end)
+        window = panel.window(first, last + 1)
+        training = panel.window(fit_start, train_end)
+        return build_context(
+            window.keys,
+            window.values,
+            window.periods,
+            forecaster.predict(first, last).mean,
+            np.ones(window.n_series, dtype=bool),
+            publication_norms(training.keys, training.values),
+        )
 
     @staticmethod
     def merge_contexts(contexts: Iterable[ScoringContext]) -> ScoringContext:
