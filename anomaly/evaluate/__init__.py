@@ -1,7 +1,7 @@
 """Metrics that measure the package against planted truth.
 
 - :mod:`~anomaly.evaluate.forecast_metrics`: accuracy of counterfactual forecasts and
-  their intervals (RMSSE, MASE, coverage, Winkler score), per series; defined in
+  their intervals (RMSSE, MASE, coverage, Winkler score, pinball loss), per series; defined in
   :mod:`anomaly.forecast.accuracy` (forecasters calibrate on them) and re-exported.
 - :mod:`~anomaly.evaluate.detection_metrics`: how well a ranking of series finds the
   planted evasion (precision@k, recall, value captured, average precision), the
@@ -23,8 +23,10 @@ from anomaly.evaluate.detection_metrics import (
 from anomaly.evaluate.forecast_metrics import (
     interval_coverage,
     mase,
+    pinball_loss,
     pooled_coverage,
     rmsse,
+    scaled_pinball,
     scaled_winkler,
     winkler_score,
 )
@@ -36,11 +38,13 @@ __all__ = [
     "detection_report",
     "interval_coverage",
     "mase",
+    "pinball_loss",
     "pooled_coverage",
     "precision_at_k",
     "recall_at_k",
     "recall_within_top_fraction",
     "rmsse",
+    "scaled_pinball",
     "scaled_winkler",
     "value_captured_at_k",
     "winkler_score",

@@ -12,8 +12,10 @@ from __future__ import annotations
 from anomaly.forecast.accuracy import (
     interval_coverage,
     mase,
+    pinball_loss,
     pooled_coverage,
     rmsse,
+    scaled_pinball,
     scaled_winkler,
     winkler_score,
 )
@@ -21,8 +23,10 @@ from anomaly.forecast.accuracy import (
 __all__ = [
     "interval_coverage",
     "mase",
+    "pinball_loss",
     "pooled_coverage",
     "rmsse",
+    "scaled_pinball",
     "scaled_winkler",
     "winkler_score",
 ]

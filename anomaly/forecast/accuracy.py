@@ -36,8 +36,10 @@ from anomaly.errors import DataError
 __all__ = [
     "interval_coverage",
     "mase",
+    "pinball_loss",
     "pooled_coverage",
     "rmsse",
+    "scaled_pinball",
     "scaled_winkler",
     "winkler_score",
 ]
@@ -256,6 +258,80 @@ def scaled_winkler(
     actual = _as_2d(actual, "actual")
     train = _check_train(train, actual.shape[0], season)
     return _safe_ratio(_observed_mean(scores, actual), _mae_scale(train, season))
+
+
+def pinball_loss(actual: ArrayLike, quantile: ArrayLike, q: float) -> FloatArray:
+    """Quantile (pinball) loss of each observation for a ``q``-quantile forecast.
+
+    ``L = q * (y - f)`` if ``y >= f``, else ``(1 - q) * (f - y)``, where ``y`` is
+    ``actual`` and ``f`` the forecast ``q``-quantile: a proper score, minimised in
+    expectation by the true ``q``-quantile (Koenker & Bassett, 1978). At ``q = 0.5`` it
+    is half the absolute error.
+
+    Parameters
+    ----------
+    actual, quantile : array_like, shape (n_series, horizon)
+        Observed values and the forecast ``q``-quantiles.
+    q : float
+        Quantile level, in (0, 1).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series, horizon)
+        NaN where ``actual`` or ``quantile`` is NaN.
+
+    Examples
+    --------
+    >>> pinball_loss([[3.0, 1.0, 7.0]], [[2.0, 2.0, 2.0]], q=0.9)
+    array([[0.9, 0.1, 4.5]])
+    """
+    actual = _as_2d(actual, "actual")
+    quantile = _as_2d(quantile, "quantile")
+    _check_same_shape(actual, "actual", quantile=quantile)
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"q must be in (0, 1), e.g. 0.95 for the upper 5% quantile; got {q!r}")
+    error = actual - quantile
+    return np.maximum(q * error, (q - 1.0) * error)
+
+
+def scaled_pinball(
+    actual: ArrayLike, quantile: ArrayLike, train: ArrayLike, q: float, season: int = 1
+) -> FloatArray:
+    """Mean pinball loss per series divided by the MASE scale (scaled quantile loss).
+
+    ``scaled_pinball_i = mean_t L_q(y_it, f_it) / mean_s |x_is - x_i,s-m|``: the mean of
+    :func:`pinball_loss` over the observed months of the series, over the scale of
+    :func:`mase` with the same ``season``, so values compare across series of any size
+    (the M5 uncertainty competition scales its quantile loss the same way). At
+    ``q = 0.5`` it is half the MASE of the median forecast.
+
+    Parameters
+    ----------
+    actual, quantile : array_like, shape (n_series, horizon)
+        Observed values and the forecast ``q``-quantiles.
+    train : array_like, shape (n_series, n_train)
+        Training values the model was fitted on.
+    q : float
+        Quantile level, in (0, 1).
+    season : int, default 1
+        Lag of the naive forecast that defines the scale.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series,)
+        NaN where the scale is 0 or undefined, no ``actual`` is observed, or a quantile
+        is missing at an observed value.
+
+    Examples
+    --------
+    >>> # Losses 0.9, 0.1, 4.5 (mean 11/6) over the scale 5/3.
+    >>> scaled_pinball([[3.0, 1.0, 7.0]], [[2.0, 2.0, 2.0]], [[1.0, 3.0, 2.0, 4.0]], q=0.9)
+    array([1.1])
+    """
+    losses = pinball_loss(actual, quantile, q)
+    actual = _as_2d(actual, "actual")
+    train = _check_train(train, actual.shape[0], season)
+    return _safe_ratio(_observed_mean(losses, actual), _mae_scale(train, season))
 
 
 def _as_2d(values: ArrayLike, name: str) -> FloatArray:
