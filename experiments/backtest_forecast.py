@@ -1,0 +1,730 @@
+"""Rolling-origin backtest of the forecasters: develop on one part, report on another.
+
+Run from the repository root, with the benchmark extra (statsforecast) installed::
+
+    python experiments/backtest_forecast.py                  # both parts (~10 minutes)
+    python experiments/backtest_forecast.py --max-series 100 --out-suffix _quick  # smoke
+
+**Discipline.** ``experiments/backtest_splits.json`` was committed before anything
+was tuned. It splits each source into a *development* part and a *held-out* part:
+the real sources by EU member (reporters sorted by alpha-3, alternately development
+and held-out), the simulator by world (two seeds). Every part is backtested on every
+rolling window of its source. All settings this script chooses (the interval
+calibration per bucket, the weight of the point combination) are learned on the
+development part only and then applied, frozen, to the held-out part. The figures of
+``experiments/results/backtest_forecast_held_out.md`` are the headline;
+``..._development.md`` shows the development part, where the calibration and the
+weight are scored leave-one-window-out (learned on the other development windows),
+so even those figures are out of sample in time.
+
+Sources (``backtest_splits.json``): the built-in extract ``anomaly.eurostat_chp_path()``
+(``chp``), the broad file ``../shared/data/eurostat_sanctioned_exports_2020_2021_dev.csv.gz``
+(``sanctioned``, every sanctioned CN8 code of 13 members), both as HS6 panels built
+by ``anomaly.read_flows`` + ``anomaly.panel.build_panel``, and the simulator's pre-war
+world (``simulated``, ``anomaly.simulate.simulate_panel`` without schemes or decoys).
+Each window trains on ``train_start..origin`` and forecasts the next ``horizon`` (6)
+months; all windows lie before 2022. A series enters a window if it traded in the
+training months and its scale (the MASE denominator) is not zero; an absent month is
+no trade (zero), as the forecasters read it.
+
+Models. ``anomaly`` is the default :class:`~anomaly.forecast.PooledForecaster`,
+fitted on the whole panel of the source (every series, both parts: it only reads the
+training months) and scored per part. Beside it: the pre-war mean
+(:class:`~anomaly.forecast.PrewarMeanForecaster`) and, from statsforecast, AutoETS
+(``season_length=12``), ETS(A,N,N) (simple exponential smoothing), SeasonalNaive
+(12), and the intermittent-demand models CrostonOptimized, TSB (α_d = α_p = 0.1) and
+ADIDA (point forecasts only: they give no interval). The statsforecast models run
+per series (25-75 series/s for AutoETS here), so every part and window is scored on a
+sample of at most ``--max-series`` series drawn with the seed of
+``backtest_splits.json``; **every model is scored on the same sampled series** (the
+anomaly model additionally on all series, in the "all series" line).
+
+Prototypes measured here, not wired into the package:
+
+- **calibrated**: the pooled model's quantiles re-levelled per bucket. For each bucket
+  (size tercile × intermittency × horizon 1-3 / 4-6) the development part's
+  backtests give, for a grid of nominal levels, how often the actual fell below the
+  forecast quantile; the lower bound of the 90% interval is the quantile at the
+  largest level missed from below at most 5% of the time, the upper bound the one at
+  the smallest level missed from above at most 5%, the median the level whose
+  mid-PIT is closest to 0.5. A bucket with fewer than ``MIN_BUCKET`` development
+  observations borrows the map of its intermittency × horizon bucket. The expected
+  value is untouched: the expected column stays an expectation.
+- **combination**: ``w · pooled mean + (1 - w) · pre-war mean``, ``w`` chosen per
+  source on the development part by median RMSSE from ``COMBINATION_WEIGHTS``.
+
+Buckets: size = terciles of the training-window mean value (edges from all the
+window's series, training months only); intermittency = share of training months with
+trade: ``sparse`` (< 0.5), ``intermittent`` (0.5 to < 1), ``regular`` (every month).
+
+Metrics (per series, then median; Winkler also 5%-trimmed mean): RMSSE and MASE
+(:mod:`anomaly.forecast.accuracy`), pooled coverage of the 90% interval, scaled
+Winkler score at α = 0.1, and scaled pinball loss at 5%, 50% and 95%
+(:func:`~anomaly.forecast.accuracy.scaled_pinball`; AutoETS, ETS and seasonal naive
+read their 90% bounds as the 5% and 95% quantiles and their mean as the median; the
+point-only models get the 50% loss of their point forecast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from markdown_table import markdown
+
+from anomaly.forecast import PooledForecaster, PrewarMeanForecaster
+from anomaly.forecast.accuracy import (
+    mase,
+    rmsse,
+    scaled_pinball,
+    scaled_winkler,
+)
+from anomaly.panel import Panel, build_panel
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+SPLITS = ROOT / "experiments" / "backtest_splits.json"
+RESULTS = ROOT / "experiments" / "results"
+
+ALPHA = 0.1
+PINBALL_LEVELS = (0.05, 0.5, 0.95)
+#: Nominal levels at which the pooled model's quantiles are tabulated for calibration.
+LEVEL_GRID = np.round(
+    np.concatenate(
+        [
+            [0.0005, 0.001],
+            np.arange(0.0025, 0.1, 0.0025),
+            np.arange(0.1, 0.9, 0.025),
+            np.arange(0.9, 0.9976, 0.0025),
+            [0.999, 0.9995],
+        ]
+    ),
+    5,
+)
+#: Development observations a calibration bucket needs before it gets its own map.
+MIN_BUCKET = 100
+COMBINATION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+SIZE_NAMES = ("small", "medium", "large")
+INTERMITTENCY_NAMES = ("sparse", "intermittent", "regular")
+HORIZON_NAMES = ("h1-3", "h4-6")
+BASELINES = ("AutoETS", "Pre-war mean", "Seasonal naive")
+
+
+# -- data ------------------------------------------------------------------------
+
+
+def source_panel(name: str, spec: dict, part: str) -> tuple[Panel, np.ndarray]:
+    """The source's panel and the rows of ``part`` in it."""
+    if name == "simulated":
+        from anomaly.simulate import simulate_panel
+
+        world = simulate_panel(
+            spec["n_series"], seed=spec[part]["seed"], schemes=False, decoys=False
+        )
+        panel = Panel(world.keys, world.periods, world.values, currency="EUR")
+        return panel, np.arange(panel.n_series)
+    from anomaly import eurostat_chp_path, read_flows
+
+    path = eurostat_chp_path() if name == "chp" else SHARED / spec["file"]
+    panel = build_panel(read_flows(path))
+    rows = np.flatnonzero(panel.keys["reporter"].isin(spec[part]).to_numpy())
+    return panel, rows
+
+
+# -- one window ------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """What one model needs to be scored on one part and window."""
+
+    train: np.ndarray
+    actual: np.ndarray
+    size: np.ndarray
+    intermittency: np.ndarray
+    sample: np.ndarray  # positions (into train/actual) of the slow-model sample
+    models: dict = field(default_factory=dict)  # name -> dict of arrays
+    grid: np.ndarray | None = None  # pooled quantiles at LEVEL_GRID, (n, h, levels)
+    label: str = ""
+
+
+def buckets(train: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = np.searchsorted(edges, train.mean(axis=1), side="right")
+    share = (train > 0).mean(axis=1)
+    intermittency = np.where(share >= 1.0, 2, np.where(share >= 0.5, 1, 0))
+    return size, intermittency
+
+
+def run_window(
+    panel: Panel,
+    rows: np.ndarray,
+    train_start: str,
+    origin: str,
+    horizon: int,
+    max_series: int,
+    seed: int,
+) -> Window:
+    first = pd.Period(origin, freq="M") + 1
+    last = first + (horizon - 1)
+    train_all = np.nan_to_num(panel.window(train_start, origin).values.astype(np.float64))
+    actual_all = np.nan_to_num(panel.window(first, last).values.astype(np.float64))
+    usable = (train_all > 0).any(axis=1) & (np.abs(np.diff(train_all, axis=1)).sum(axis=1) > 0)
+    edges = np.quantile(train_all[usable].mean(axis=1), [1 / 3, 2 / 3])
+    keep = rows[usable[rows]]
+    train, actual = train_all[keep], actual_all[keep]
+    size, intermittency = buckets(train, edges)
+    rng = np.random.default_rng([seed, pd.Period(origin, freq="M").ordinal])
+    sample = np.sort(rng.choice(len(keep), size=min(max_series, len(keep)), replace=False))
+    window = Window(train, actual, size, intermittency, sample)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        pooled = PooledForecaster().fit(panel, train_start, origin)
+        forecast = pooled.predict(first, last, series=keep)
+        lower, upper = forecast.interval(1 - ALPHA)
+        window.models["anomaly (raw)"] = {
+            "mean": forecast.mean,
+            "lower": lower,
+            "upper": upper,
+            "q05": forecast.quantile(0.05),
+            "q50": forecast.quantile(0.5),
+            "q95": forecast.quantile(0.95),
+            "seconds": time.perf_counter() - started,
+        }
+        window.grid = np.stack([forecast.quantile(q) for q in LEVEL_GRID], axis=-1)
+        prewar = (
+            PrewarMeanForecaster().fit(panel, train_start, origin).predict(first, last, series=keep)
+        )
+        lower, upper = prewar.interval(1 - ALPHA)
+        window.models["Pre-war mean"] = {
+            "mean": prewar.mean,
+            "lower": lower,
+            "upper": upper,
+            "q05": prewar.quantile(0.05),
+            "q50": prewar.quantile(0.5),
+            "q95": prewar.quantile(0.95),
+        }
+        for name, model in statsforecast_models(train[sample], horizon).items():
+            # Rows outside the sample stay NaN; such a model is scored on the sample only.
+            for key, values in model.items():
+                if isinstance(values, np.ndarray):
+                    model[key] = np.full(actual.shape, np.nan)
+                    model[key][sample] = values
+            window.models[name] = {**model, "sampled": True}
+    return window
+
+
+def statsforecast_models(train: np.ndarray, horizon: int) -> dict[str, dict]:
+    """statsforecast's per-series models on the sampled rows (``nan`` outside them)."""
+    from statsforecast import StatsForecast
+    from statsforecast.models import ADIDA, TSB, AutoETS, CrostonOptimized, SeasonalNaive
+
+    n, t = train.shape
+    dates = pd.date_range("2000-01-01", periods=t, freq="MS")
+    long = pd.DataFrame(
+        {"unique_id": np.repeat(np.arange(n), t), "ds": np.tile(dates, n), "y": train.ravel()}
+    )
+    out = {}
+    with_intervals = [
+        (AutoETS(season_length=12), "AutoETS"),
+        (AutoETS(model="ANN", alias="ETS"), "ETS (A,N,N)"),
+        (SeasonalNaive(season_length=12), "Seasonal naive"),
+    ]
+    for model, name in with_intervals:
+        started = time.perf_counter()
+        result = (
+            StatsForecast(models=[model], freq="MS", n_jobs=1)
+            .forecast(df=long, h=horizon, level=[90])
+            .sort_values(["unique_id", "ds"])
+        )
+
+        mean, lower, upper = (
+            np.maximum(result[model.alias + suffix].to_numpy().reshape(n, horizon), 0.0)
+            for suffix in ("", "-lo-90", "-hi-90")
+        )
+        out[name] = {
+            "mean": mean,
+            "lower": lower,
+            "upper": np.maximum(upper, lower),
+            "q05": lower,
+            "q50": mean,
+            "q95": upper,
+            "seconds": time.perf_counter() - started,
+        }
+    intermittent = [CrostonOptimized(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA()]
+    started = time.perf_counter()
+    result = (
+        StatsForecast(models=intermittent, freq="MS", n_jobs=1)
+        .forecast(df=long, h=horizon)
+        .sort_values(["unique_id", "ds"])
+    )
+    seconds = (time.perf_counter() - started) / len(intermittent)
+    for model in intermittent:
+        mean = np.maximum(result[model.alias].to_numpy().reshape(n, horizon), 0.0)
+        out[model.alias] = {"mean": mean, "q50": mean, "seconds": seconds}
+    return out
+
+
+# -- calibration prototype -----------------------------------------------------------
+
+
+def bucket_ids(window: Window, coarse: bool = False) -> np.ndarray:
+    """Bucket of every series-month: (size ×) intermittency × horizon band."""
+    n, h = window.actual.shape
+    band = (np.arange(h) >= 3).astype(int)[None, :].repeat(n, axis=0)
+    inter = window.intermittency[:, None].repeat(h, axis=1)
+    if coarse:
+        return inter * 2 + band
+    size = window.size[:, None].repeat(h, axis=1)
+    return (size * 3 + inter) * 2 + band
+
+
+def learn_calibration(windows: list[Window], alpha: float = ALPHA) -> dict:
+    """Per bucket: grid positions of the calibrated quantiles and interval bounds.
+
+    Four positions: the 5%-quantile (also the interval's lower bound), the median, the
+    95%-quantile, and the interval's upper bound. The lower bound may miss from below
+    at most ``alpha / 2`` of the time; the upper bound gets what is left of ``alpha``,
+    so where the lower bound is zero (no trade is likely) the whole ``alpha`` goes to
+    the upper tail, as :meth:`anomaly.forecast.Forecast.interval` does.
+    """
+    y = np.concatenate([w.actual.ravel() for w in windows])
+    grid = np.concatenate([w.grid.reshape(-1, len(LEVEL_GRID)) for w in windows])
+    fine = np.concatenate([bucket_ids(w).ravel() for w in windows])
+    coarse = np.concatenate([bucket_ids(w, coarse=True).ravel() for w in windows])
+
+    def levels(mask: np.ndarray) -> tuple[int, int, int, int]:
+        below = (y[mask, None] < grid[mask]).mean(axis=0)
+        above = (y[mask, None] > grid[mask]).mean(axis=0)
+        ok_low = np.flatnonzero(below <= alpha / 2)
+        low = int(ok_low.max()) if ok_low.size else 0
+        last = len(LEVEL_GRID) - 1
+
+        def first_within(limit: float) -> int:
+            ok = np.flatnonzero(above <= limit)
+            return int(ok.min()) if ok.size else last
+
+        middle = int(np.argmin(np.abs(0.5 * (below + 1 - above) - 0.5)))
+        upper = first_within(alpha - below[low])
+        return low, middle, first_within(alpha / 2), max(upper, low)
+
+    table = {"global": levels(np.ones_like(y, dtype=bool))}
+    for b in np.unique(coarse):
+        mask = coarse == b
+        if mask.sum() >= MIN_BUCKET:
+            table[("coarse", int(b))] = levels(mask)
+    for b in np.unique(fine):
+        mask = fine == b
+        if mask.sum() >= MIN_BUCKET:
+            table[("fine", int(b))] = levels(mask)
+    return table
+
+
+def apply_calibration(window: Window, table: dict) -> dict:
+    """The calibrated quantiles and interval of the pooled model on ``window``."""
+    # Fine bucket b = (size * 3 + intermittency) * 2 + band; its coarse bucket is b % 6.
+    lookup = np.array(
+        [
+            table.get(("fine", b), table.get(("coarse", b % 6), table["global"]))
+            for b in range(len(SIZE_NAMES) * 6)
+        ]
+    )
+    chosen = np.take_along_axis(window.grid, lookup[bucket_ids(window)], axis=-1)
+    raw = window.models["anomaly (raw)"]
+    return {
+        "mean": raw["mean"],
+        "lower": chosen[..., 0],
+        "upper": chosen[..., 3],
+        "q05": chosen[..., 0],
+        "q50": chosen[..., 1],
+        "q95": chosen[..., 2],
+    }
+
+
+def choose_weight(windows: list[Window]) -> float:
+    """Weight of the pooled mean (vs the pre-war mean) with the best median RMSSE."""
+    scores = []
+    for weight in COMBINATION_WEIGHTS:
+        values = np.concatenate([rmsse(w.actual, combined(w, weight), w.train) for w in windows])
+        scores.append(np.nanmedian(values))
+    return COMBINATION_WEIGHTS[int(np.argmin(scores))]
+
+
+def combined(window: Window, weight: float) -> np.ndarray:
+    return (
+        weight * window.models["anomaly (raw)"]["mean"]
+        + (1 - weight) * window.models["Pre-war mean"]["mean"]
+    )
+
+
+# -- scoring -------------------------------------------------------------------------
+
+
+def series_metrics(window: Window, model: dict, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-series metrics (and per-observation coverage) of ``model`` on ``rows``."""
+    actual, train = window.actual[rows], window.train[rows]
+
+    def pick(name: str) -> np.ndarray:
+        return model[name][rows]
+
+    mean = pick("mean")
+    out = {
+        "RMSSE": rmsse(actual, mean, train),
+        "MASE": mase(actual, mean, train),
+        "pinball 50%": scaled_pinball(actual, pick("q50"), train, 0.5),
+    }
+    if "lower" in model:
+        lower, upper = pick("lower"), pick("upper")
+        out["Winkler"] = scaled_winkler(actual, lower, upper, train, ALPHA)
+        out["inside"] = ((lower <= actual) & (actual <= upper)).astype(float)
+        out["pinball 5%"] = scaled_pinball(actual, pick("q05"), train, 0.05)
+        out["pinball 95%"] = scaled_pinball(actual, pick("q95"), train, 0.95)
+    return out
+
+
+def summarise(parts: list[dict[str, np.ndarray]]) -> dict[str, float]:
+    """Median (and trimmed mean) of per-series metrics concatenated over windows."""
+    joined = {key: np.concatenate([p[key].ravel() for p in parts]) for key in parts[0]}
+    out = {"series×windows": len(joined["RMSSE"])}
+    for key in ("RMSSE", "MASE"):
+        out[f"{key} median"] = _median(joined[key])
+    if "inside" in joined:
+        out["90% coverage"] = float(np.mean(joined["inside"]))
+        out["Winkler median"] = _median(joined["Winkler"])
+        out["Winkler 5%-trimmed"] = _trimmed(joined["Winkler"])
+    for q in PINBALL_LEVELS:
+        key = f"pinball {q:.0%}"
+        if key in joined:
+            out[f"{key} median"] = _median(joined[key])
+    return out
+
+
+def _median(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else float("nan")
+
+
+def _trimmed(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return float("nan")
+    lo, hi = np.quantile(values, [0.05, 0.95])
+    return float(values[(values >= lo) & (values <= hi)].mean())
+
+
+def model_rows(windows: list[Window], extra: dict[str, list[dict]]) -> dict[str, dict]:
+    """Summaries of every model on the sampled series, and the anomaly model on all."""
+    names = [n for n in windows[0].models if n != "anomaly (raw)"]
+    models = {"anomaly (raw)": [w.models["anomaly (raw)"] for w in windows], **extra}
+    models.update({n: [w.models[n] for w in windows] for n in names})
+    table = {}
+    for name, per_window in models.items():
+        parts = [series_metrics(w, m, w.sample) for w, m in zip(windows, per_window, strict=True)]
+        table[name] = summarise(parts)
+    for name in ("anomaly (raw)", *extra):
+        per_window = models[name]
+        parts = [
+            series_metrics(w, m, np.arange(len(w.actual)))
+            for w, m in zip(windows, per_window, strict=True)
+        ]
+        table[f"{name}, all series"] = summarise(parts)
+    return table
+
+
+def coverage_by_bucket(windows: list[Window], per_window: list[dict]) -> pd.DataFrame:
+    """Coverage of the 90% interval per size × intermittency × horizon bucket."""
+    records = []
+    for w, model in zip(windows, per_window, strict=True):
+        # A per-series model covers only the sampled rows.
+        rows = w.sample if model.get("sampled") else np.arange(len(w.actual))
+        actual = w.actual[rows]
+        inside = (actual >= model["lower"][rows]) & (actual <= model["upper"][rows])
+        ids = bucket_ids(w)[rows]
+        records.append(pd.DataFrame({"bucket": ids.ravel(), "inside": inside.ravel()}))
+    frame = pd.concat(records)
+    grouped = frame.groupby("bucket")["inside"].agg(["mean", "size"])
+    out = []
+    for b, row in grouped.iterrows():
+        size, rest = divmod(int(b), 6)
+        inter, band = divmod(rest, 2)
+        out.append(
+            {
+                "size": SIZE_NAMES[size],
+                "intermittency": INTERMITTENCY_NAMES[inter],
+                "horizon": HORIZON_NAMES[band],
+                "observations": int(row["size"]),
+                "coverage": float(row["mean"]),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def metrics_by_bucket(windows: list[Window], models: dict[str, list[dict]]) -> pd.DataFrame:
+    """Median RMSSE and Winkler and coverage per size × intermittency, sampled series."""
+    out = []
+    for size in range(3):
+        for inter in range(3):
+            for name, per_window in models.items():
+                parts = []
+                for w, m in zip(windows, per_window, strict=True):
+                    rows = w.sample[
+                        (w.size[w.sample] == size) & (w.intermittency[w.sample] == inter)
+                    ]
+                    if rows.size:
+                        parts.append(series_metrics(w, m, rows))
+                if not parts:
+                    continue
+                summary = summarise(parts)
+                out.append(
+                    {
+                        "size": SIZE_NAMES[size],
+                        "intermittency": INTERMITTENCY_NAMES[inter],
+                        "model": name,
+                        **{
+                            k: summary.get(k, float("nan"))
+                            for k in (
+                                "series×windows",
+                                "RMSSE median",
+                                "MASE median",
+                                "90% coverage",
+                                "Winkler median",
+                                "pinball 5% median",
+                                "pinball 50% median",
+                                "pinball 95% median",
+                            )
+                        },
+                    }
+                )
+    return pd.DataFrame(out)
+
+
+# -- main ------------------------------------------------------------------------------
+
+
+def backtest(name: str, spec: dict, part: str, max_series: int, seed: int) -> list[Window]:
+    panel, rows = source_panel(name, spec, part)
+    windows = []
+    for origin in spec["origins"]:
+        started = time.perf_counter()
+        window = run_window(
+            panel, rows, spec["train_start"], origin, spec["horizon"], max_series, seed
+        )
+        window.label = origin
+        windows.append(window)
+        print(
+            f"{name} {part} origin {origin}: {len(window.actual)} series, "
+            f"{len(window.sample)} sampled, {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    return windows
+
+
+def evaluate_source(
+    name: str, dev: list[Window], held: list[Window]
+) -> tuple[dict[str, tuple[pd.DataFrame, ...]], dict]:
+    """Tables for both parts; settings learned on ``dev`` only."""
+    settings = {}
+    weight = choose_weight(dev)
+    settings["combination weight (pooled)"] = weight
+    table = learn_calibration(dev)
+    settings["calibration buckets with their own map"] = sum(
+        k[0] == "fine" for k in table if k != "global"
+    )
+    settings["global calibrated levels (5%, 50%, 95%, upper bound)"] = tuple(
+        float(LEVEL_GRID[i]) for i in table["global"]
+    )
+    out = {}
+    for part, windows in (("development", dev), ("held_out", held)):
+        if part == "development":
+            # Leave one window out: each development window is scored with the
+            # calibration and weight learned on the other development windows.
+            calibrated, combos = [], []
+            for k, w in enumerate(windows):
+                others = windows[:k] + windows[k + 1 :]
+                calibrated.append(apply_calibration(w, learn_calibration(others)))
+                combos.append(combo_model(w, calibrated[-1], choose_weight(others)))
+        else:
+            calibrated = [apply_calibration(w, table) for w in windows]
+            combos = [combo_model(w, c, weight) for w, c in zip(windows, calibrated, strict=True)]
+        extra = {"anomaly (calibrated)": calibrated, "anomaly combination (calibrated)": combos}
+        rows = model_rows(windows, extra)
+        overall = pd.DataFrame([{"model": m, **v} for m, v in rows.items()])
+        raw = coverage_by_bucket(windows, [w.models["anomaly (raw)"] for w in windows])
+        counts = raw.drop(columns="coverage").rename(
+            columns={"observations": "observations (all series)"}
+        )
+        coverage = pd.concat(
+            [
+                raw.assign(model="anomaly (raw)"),
+                coverage_by_bucket(windows, calibrated).assign(model="anomaly (calibrated)"),
+                coverage_by_bucket(windows, [w.models["AutoETS"] for w in windows]).assign(
+                    model="AutoETS (sampled series)"
+                ),
+            ]
+        )
+        coverage = coverage.pivot_table(
+            index=["size", "intermittency", "horizon"],
+            columns="model",
+            values="coverage",
+        ).reset_index()
+        coverage = counts.merge(coverage, on=["size", "intermittency", "horizon"])
+        models = {
+            "anomaly (raw)": [w.models["anomaly (raw)"] for w in windows],
+            "anomaly (calibrated)": calibrated,
+            **{
+                n: [w.models[n] for w in windows]
+                for n in (
+                    "AutoETS",
+                    "Pre-war mean",
+                    "Seasonal naive",
+                    "CrostonOptimized",
+                    "TSB",
+                    "ADIDA",
+                )
+            },
+        }
+        by_bucket = metrics_by_bucket(windows, models)
+        per_window = per_window_table(windows, calibrated)
+        out[part] = (overall, coverage, by_bucket, per_window)
+    return out, settings
+
+
+def combo_model(window: Window, calibrated: dict, weight: float) -> dict:
+    model = dict(calibrated)
+    model["mean"] = combined(window, weight)
+    return model
+
+
+def per_window_table(windows: list[Window], calibrated: list[dict]) -> pd.DataFrame:
+    out = []
+    for w, cal in zip(windows, calibrated, strict=True):
+        for name, model in (
+            ("anomaly (raw)", w.models["anomaly (raw)"]),
+            ("anomaly (calibrated)", cal),
+            *((n, w.models[n]) for n in BASELINES),
+        ):
+            summary = summarise([series_metrics(w, model, w.sample)])
+            out.append(
+                {
+                    "origin": w.label,
+                    "model": name,
+                    "series": summary["series×windows"],
+                    "RMSSE median": summary["RMSSE median"],
+                    "90% coverage": summary["90% coverage"],
+                    "Winkler median": summary["Winkler median"],
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def targets(overall: pd.DataFrame, coverage: pd.DataFrame) -> list[str]:
+    """The issue's done-when checks on one source and part."""
+    by = overall.set_index("model")
+    best = min(BASELINES, key=lambda n: by.loc[n, "RMSSE median"])
+    lines = []
+    for name in ("anomaly (raw)", "anomaly combination (calibrated)"):
+        ratio = by.loc[name, "RMSSE median"] / by.loc[best, "RMSSE median"]
+        lines.append(
+            f"- median RMSSE of {name} / best baseline ({best}): {ratio:.3f} "
+            f"(target ≤ 0.97: {'met' if ratio <= 0.97 else 'NOT met'})"
+        )
+    for name in ("anomaly (raw)", "anomaly (calibrated)"):
+        cov = by.loc[name, "90% coverage"]
+        worst = coverage[name].min()
+        lines.append(
+            f"- 90% coverage of {name}: {cov:.3f} overall "
+            f"(88-92%: {'met' if 0.88 <= cov <= 0.92 else 'NOT met'}), lowest bucket {worst:.3f} "
+            f"(≥ 85%: {'met' if worst >= 0.85 else 'NOT met'})"
+        )
+        ratio = by.loc[name, "Winkler median"] / by.loc["AutoETS", "Winkler median"]
+        lines.append(
+            f"- median scaled Winkler of {name} / AutoETS: {ratio:.3f} "
+            f"(target ≤ 0.8: {'met' if ratio <= 0.8 else 'NOT met'})"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", nargs="*", default=None, help="default: all")
+    parser.add_argument("--max-series", type=int, default=None, help="default: the splits file's")
+    parser.add_argument(
+        "--out-suffix", default="", help="e.g. _quick, so a smoke run keeps results"
+    )
+    args = parser.parse_args()
+    splits = json.loads(SPLITS.read_text())
+    sample = splits["slow_model_sample"]
+    max_series = args.max_series or sample["max_series"]
+    sources = args.sources or list(splits["sources"])
+    started = time.perf_counter()
+    reports = {"development": [], "held_out": []}
+    for name in sources:
+        spec = splits["sources"][name]
+        dev = backtest(name, spec, "development", max_series, sample["seed"])
+        held = backtest(name, spec, "held_out", max_series, sample["seed"])
+        tables, settings = evaluate_source(name, dev, held)
+        for part, (overall, coverage, by_bucket, per_window) in tables.items():
+            where = (
+                f"{', '.join(spec[part])}" if name != "simulated" else f"seed {spec[part]['seed']}"
+            )
+            reports[part].append(
+                "\n".join(
+                    [
+                        f"## {name}: {spec['description']}\n",
+                        f"Part `{part}` ({where}); train {spec['train_start']}..origin, "
+                        f"forecast the next {spec['horizon']} months, origins "
+                        f"{', '.join(spec['origins'])}. Settings learned on the development "
+                        f"part: {settings}.\n",
+                        "### Targets (issue 15)\n",
+                        *targets(overall, coverage),
+                        "",
+                        "### All models, median over series × windows (sampled series; "
+                        "`, all series` = every series of the part)\n",
+                        markdown(overall),
+                        "",
+                        "### 90% coverage per bucket (size × intermittency × horizon)\n",
+                        markdown(coverage),
+                        "",
+                        "### Per size × intermittency bucket (sampled series)\n",
+                        markdown(by_bucket),
+                        "",
+                        "### Per window (sampled series)\n",
+                        markdown(per_window),
+                        "",
+                    ]
+                )
+            )
+    minutes = (time.perf_counter() - started) / 60
+    for part, sections in reports.items():
+        path = RESULTS / f"backtest_forecast_{part}{args.out_suffix}.md"
+        header = (
+            f"# Forecast backtest: {part.replace('_', '-')} part\n\n"
+            f"Command: `python experiments/backtest_forecast.py"
+            f"{' --max-series ' + str(args.max_series) if args.max_series else ''}`"
+            f" ({minutes:.1f} min for both parts). Split: `experiments/backtest_splits.json`; "
+            f"slow models on at most {max_series} sampled series per part and window "
+            f"(seed {sample['seed']}). See the script's docstring for the method.\n"
+        )
+        if part == "development":
+            header += (
+                "\nDevelopment part: the calibration and the combination weight are "
+                "scored leave-one-window-out (learned on the other development windows).\n"
+            )
+        else:
+            header += (
+                "\nHeld-out part: the headline. Calibration and combination weight "
+                "learned on every development window of the same source, applied frozen.\n"
+            )
+        path.write_text(header + "\n" + "\n".join(sections))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
