@@ -53,6 +53,11 @@ Prototypes measured here, not wired into the package:
   development; quantiles as the raw model's.
 - **quantile-relevelled**: the interval taken straight from the re-levelled 5% / 95%
   quantiles (upper bound taking the whole 10% where the lower one is zero).
+- **empirical interval, calibrated**: the pre-war mean's interval (the series' own
+  training months' 5%-95% range) widened or narrowed about their median by a factor
+  per bucket (``WIDEN_GRID``), the smallest whose development coverage reaches 90%;
+  expected value and quantiles stay the pooled model's. Its **Winkler-tuned** twin
+  picks the factor as the Winkler-tuned variant picks its coverage.
 - **conformal, naive / std scale**: split conformal intervals around the expected
   value, ``mean + score · scale`` clipped at zero, with per-bucket quantiles of the
   scaled errors; scale = the training window's MASE scale or the pooled model's
@@ -122,6 +127,8 @@ LEVEL_GRID = np.round(
 )
 #: Nominal coverages at which the pooled model's 90% interval rule is tabulated.
 COVERAGE_GRID = np.round(np.arange(0.70, 0.9951, 0.005), 3)
+#: Factors by which the empirical variant widens the training months' 90% range.
+WIDEN_GRID = np.round(np.arange(0.5, 4.001, 0.05), 2)
 #: Coverage the Winkler-tuned interval must keep in each development bucket.
 WINKLER_FLOOR = 0.885
 #: Observations a bucket needs for its coverage to be judged apart from sampling noise
@@ -175,6 +182,7 @@ class Window:
     models: dict = field(default_factory=dict)  # name -> dict of arrays
     grid: np.ndarray | None = None  # pooled quantiles at LEVEL_GRID, (n, h, levels)
     bounds: np.ndarray | None = None  # pooled intervals at COVERAGE_GRID, (n, h, 2, levels)
+    widened: np.ndarray | None = None  # empirical intervals at WIDEN_GRID, (n, h, 2, factors)
     label: str = ""
 
 
@@ -231,6 +239,22 @@ def run_window(
             PrewarMeanForecaster().fit(panel, train_start, origin).predict(first, last, series=keep)
         )
         lower, upper = prewar.interval(1 - ALPHA)
+        # The series' own training months' 90% range, widened or narrowed about their
+        # median by a factor per bucket (the "empirical, calibrated" variant).
+        median = prewar.quantile(0.5)
+        window.widened = np.stack(
+            [
+                np.stack(
+                    [
+                        np.maximum(median + k * (lower - median), 0.0),
+                        np.maximum(median + k * (upper - median), 0.0),
+                    ],
+                    axis=-1,
+                )
+                for k in WIDEN_GRID
+            ],
+            axis=-1,
+        )
         window.models["Pre-war mean"] = {
             "mean": prewar.mean,
             "lower": lower,
@@ -355,7 +379,7 @@ def learn_calibration(windows: list[Window], alpha: float = ALPHA) -> dict:
     return table
 
 
-def learn_coverage(windows: list[Window], objective: str) -> dict:
+def learn_coverage(windows: list[Window], objective: str, attr: str = "bounds") -> dict:
     """Per bucket: position in :data:`COVERAGE_GRID` of the nominal coverage to ask for.
 
     The pooled model's own interval rule (equal tails, or from zero where no trade is
@@ -366,20 +390,22 @@ def learn_coverage(windows: list[Window], objective: str) -> dict:
     """
     inside, score, fine, coarse = [], [], [], []
     for w in windows:
-        lower, upper = w.bounds[..., 0, :], w.bounds[..., 1, :]
+        bounds = getattr(w, attr)
+        lower, upper = bounds[..., 0, :], bounds[..., 1, :]
         y = w.actual[..., None]
-        inside.append(((lower <= y) & (y <= upper)).reshape(-1, len(COVERAGE_GRID)))
+        inside.append(((lower <= y) & (y <= upper)).reshape(-1, bounds.shape[-1]))
         scale = np.mean(np.abs(np.diff(w.train, axis=1)), axis=1)
         winkler = (upper - lower) + (2 / ALPHA) * (
             np.maximum(lower - y, 0) + np.maximum(y - upper, 0)
         )
         # One score per series and horizon band, as the metric averages per series.
         band = np.stack([winkler[:, :3].mean(axis=1), winkler[:, 3:].mean(axis=1)], axis=1)
-        score.append((band / scale[:, None, None]).reshape(-1, len(COVERAGE_GRID)))
+        score.append((band / scale[:, None, None]).reshape(-1, bounds.shape[-1]))
         ids = bucket_ids(w)
         fine.append(ids[:, [0, 3]].reshape(-1))
         coarse.append(bucket_ids(w, coarse=True)[:, [0, 3]].reshape(-1))
     inside = np.concatenate(inside)
+    n_grid = inside.shape[1]
     obs_ids = np.concatenate([bucket_ids(w).ravel() for w in windows])
     obs_coarse = np.concatenate([bucket_ids(w, coarse=True).ravel() for w in windows])
     score, fine, coarse = map(np.concatenate, (score, fine, coarse))
@@ -388,10 +414,10 @@ def learn_coverage(windows: list[Window], objective: str) -> dict:
         covered = inside[obs_mask].mean(axis=0)
         if objective == "coverage":
             ok = np.flatnonzero(covered >= 1 - ALPHA)
-            return int(ok.min()) if ok.size else len(COVERAGE_GRID) - 1
+            return int(ok.min()) if ok.size else n_grid - 1
         medians = np.median(score[series_mask], axis=0)
         medians = np.where(covered >= WINKLER_FLOOR, medians, np.inf)
-        return int(np.argmin(medians)) if np.isfinite(medians).any() else len(COVERAGE_GRID) - 1
+        return int(np.argmin(medians)) if np.isfinite(medians).any() else n_grid - 1
 
     table = {"global": pick(np.ones(len(inside), bool), np.ones(len(score), bool))}
     for b in np.unique(obs_coarse):
@@ -403,8 +429,8 @@ def learn_coverage(windows: list[Window], objective: str) -> dict:
     return table
 
 
-def apply_coverage(window: Window, table: dict, quantiles: dict) -> dict:
-    """The pooled model's intervals at each bucket's nominal coverage."""
+def apply_coverage(window: Window, table: dict, quantiles: dict, attr: str = "bounds") -> dict:
+    """The intervals of the grid ``attr`` at each bucket's chosen position."""
     lookup = np.array(
         [
             table.get(("fine", b), table.get(("coarse", b % 6), table["global"]))
@@ -412,7 +438,8 @@ def apply_coverage(window: Window, table: dict, quantiles: dict) -> dict:
         ]
     )
     positions = lookup[bucket_ids(window)][..., None, None]
-    chosen = np.take_along_axis(window.bounds, np.broadcast_to(positions, positions.shape), axis=-1)
+    bounds = getattr(window, attr)
+    chosen = np.take_along_axis(bounds, np.broadcast_to(positions, positions.shape), axis=-1)
     return {**quantiles, "lower": chosen[..., 0, 0], "upper": chosen[..., 1, 0]}
 
 
@@ -738,6 +765,9 @@ def evaluate_source(
         ),
         "nominal coverage asked per bucket (calibrated)": nominal(settings_full["coverage"]),
         "nominal coverage asked per bucket (Winkler-tuned)": nominal(settings_full["winkler"]),
+        "widening factor per bucket (empirical interval)": nominal(
+            settings_full["empirical"], WIDEN_GRID
+        ),
     }
     out = {}
     for part, windows in (("development", dev), ("held_out", held)):
@@ -806,6 +836,8 @@ def learn_settings(windows: list[Window]) -> dict:
         "quantiles": learn_calibration(windows),
         "coverage": learn_coverage(windows, "coverage"),
         "winkler": learn_coverage(windows, "winkler"),
+        "empirical": learn_coverage(windows, "coverage", attr="widened"),
+        "empirical-winkler": learn_coverage(windows, "winkler", attr="widened"),
         **{f"conformal-{kind}": learn_conformal(windows, kind) for kind in CONFORMAL_SCALES},
     }
 
@@ -819,6 +851,12 @@ def variants(window: Window, settings: dict) -> dict[str, dict]:
         "anomaly (calibrated)": calibrated,
         "anomaly (Winkler-tuned)": apply_coverage(window, settings["winkler"], raw),
         "anomaly (quantile-relevelled)": relevelled,
+        "anomaly (empirical interval, calibrated)": apply_coverage(
+            window, settings["empirical"], raw, attr="widened"
+        ),
+        "anomaly (empirical interval, Winkler-tuned)": apply_coverage(
+            window, settings["empirical-winkler"], raw, attr="widened"
+        ),
         **{
             f"anomaly (conformal, {kind} scale)": apply_conformal(
                 window, settings[f"conformal-{kind}"], kind
@@ -829,16 +867,16 @@ def variants(window: Window, settings: dict) -> dict[str, dict]:
     }
 
 
-def nominal(table: dict) -> str:
-    """``bucket: coverage`` of the buckets with their own map, and the global one."""
-    parts = [f"global {COVERAGE_GRID[table['global']]:.3f}"]
+def nominal(table: dict, grid: np.ndarray = COVERAGE_GRID) -> str:
+    """``bucket: value`` of the buckets with their own map, and the global one."""
+    parts = [f"global {grid[table['global']]:.3f}"]
     for key, position in sorted((k, v) for k, v in table.items() if k != "global"):
         if key[0] != "fine":
             continue
         size, rest = divmod(key[1], 6)
         inter, band = divmod(rest, 2)
         name = f"{SIZE_NAMES[size]}/{INTERMITTENCY_NAMES[inter]}/{HORIZON_NAMES[band]}"
-        parts.append(f"{name} {COVERAGE_GRID[position]:.3f}")
+        parts.append(f"{name} {grid[position]:.3f}")
     return "; ".join(parts)
 
 
