@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import reduce
 from pathlib import Path
 
@@ -263,9 +264,9 @@ class TradeAnomalyModel:
                 ),
             )
         scores = self.scores_from_evidence(evidence, panel, coverage=coverage)
-        if demand is not None:
-            scores.run["demand_control"] = demand_record(demand)
-        return scores
+        if demand is None:
+            return scores
+        return replace(scores, run=scores.run | {"demand_control": demand_record(demand)})
 
     def scoring_window(
         self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
