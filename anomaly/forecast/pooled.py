@@ -18,7 +18,9 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
 
 - ``p_i``: recency-weighted share of months with trade, shrunk to its group's share
   by a Beta prior whose strength is estimated from how much the shares differ across
-  series (empirical Bayes).
+  series (empirical Bayes). The share is read from the first month the series'
+  reporter published on: a reporter that joins the data later declared no zeros
+  before (:func:`_first_published`).
 - ``level_i``: recency-weighted mean of the deseasonalised log values (half-life chosen
   on held-out months), with Huber weights so a one-off contract does not drag it;
   months of a **common shock** (most flows moving together far from their seasonal
@@ -51,6 +53,7 @@ its expected value is small and its band comes from similar series.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +71,11 @@ from anomaly.forecast.distribution import (
     pit_recalibration_table,
 )
 
+logger = logging.getLogger(__name__)
+
+#: Share of months since its first a reporter must publish in to be read as starting
+#: late (see :func:`_first_published`).
+LATE_START_DENSITY = 0.9
 #: Half-lives (months) that ``half_life="auto"`` chooses from.
 HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 
@@ -157,18 +165,35 @@ class PooledForecaster(Forecaster):
             if self.pool_by
             else np.zeros(len(keys), dtype=np.int64)
         )
+        train = panel.window(train_start, train_end)
+        self._known_from = _first_published(train)
+        if self._known_from is not None:
+            late = pd.Series(train.periods[self._known_from].astype(str), index=keys["reporter"])
+            late = late[self._known_from > 0].groupby(level=0).first()
+            logger.info(
+                "reporters first published after %s, read from then on: %s",
+                train.periods[0],
+                ", ".join(f"{reporter} ({month})" for reporter, month in late.items()),
+            )
         return super().fit(panel, train_start, train_end)
 
     # -- fitting -------------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, periods: pd.PeriodIndex) -> None:
-        groups = self._groups
+        groups, known_from = self._groups, self._known_from
         holdout = _holdout_length(len(periods))
         candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
         half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
         if self.calibrate and holdout:
             rows = _calibration_rows(len(values))
             train, actual = values[rows, :-holdout], values[rows, -holdout:]
+            train_known = None
+            if known_from is not None:  # months before a reporter's first are not zeros
+                # A series whose reporter is first seen in the held-out months has no
+                # history to forecast them from: it says nothing about errors.
+                unseen = known_from[rows] >= train.shape[1]
+                actual = np.where(unseen[:, None], np.nan, actual)
+                train_known = np.where(unseen, 0, known_from[rows])
             # A common shock in the held-out months (the 2020 lockdowns held out from a
             # 2015-2020 window) says nothing about normal errors: those months are
             # left out of the calibration, as they are of the fit.
@@ -177,7 +202,9 @@ class PooledForecaster(Forecaster):
             horizons = np.arange(1, holdout + 1)
             forecasts = {
                 candidate: _forecast(
-                    _fit_state(self, train, periods[:-holdout], groups[rows], candidate),
+                    _fit_state(
+                        self, train, periods[:-holdout], groups[rows], candidate, train_known
+                    ),
                     horizons,
                     periods[-holdout:],
                     None,
@@ -191,7 +218,7 @@ class PooledForecaster(Forecaster):
             forecast = forecasts[half_life]
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
-        self.state_ = _fit_state(self, values, periods, groups, half_life)
+        self.state_ = _fit_state(self, values, periods, groups, half_life, known_from)
         self.state_["half_life"] = np.array(half_life)
         self.state_["pit_tables"] = tables
         self.state_["error_shapes"] = shapes
@@ -204,6 +231,29 @@ class PooledForecaster(Forecaster):
         if not tables.size:
             return forecast
         return RecalibratedForecast(forecast, strata=_strata(forecast.p_nonzero), tables=tables)
+
+
+def _first_published(train) -> np.ndarray | None:
+    """Per series, the first month of ``train`` (a panel) in which its reporter declared
+    anything, for reporters that start late; None when no reporter does (the usual case).
+
+    A reporter that starts publishing after the window starts (a statistics office that
+    joined the source, a file that stacks extracts of different lengths) declared no
+    zeros before: those months are unknown, not months without trade. A reporter
+    starts late if its first month is not the window's and it declared something in
+    at least :data:`LATE_START_DENSITY` of the months since; one that declares less
+    often is sparse (a small country in a narrow extract), and its empty months before
+    the first are read as no trade, as its empty months after it are.
+    """
+    declared = ~np.isnan(train.values)
+    reporter = pd.factorize(train.keys["reporter"])[0]
+    by_reporter = pd.DataFrame(declared).groupby(reporter).any().to_numpy()
+    n_months = by_reporter.shape[1]
+    first = np.where(by_reporter.any(axis=1), by_reporter.argmax(axis=1), 0)
+    density = by_reporter.sum(axis=1) / np.maximum(n_months - first, 1)
+    late = (first > 0) & (density >= LATE_START_DENSITY)
+    known_from = np.where(late, first, 0)[reporter]
+    return known_from if known_from.any() else None
 
 
 def _holdout_length(n_months: int) -> int:
@@ -219,8 +269,14 @@ def _fit_state(
     periods: pd.PeriodIndex,
     groups: np.ndarray,
     half_life: float,
+    known_from: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """All fitted numbers for ``values``: per-series arrays and pooled tables."""
+    """All fitted numbers for ``values``: per-series arrays and pooled tables.
+
+    ``known_from`` (per series, or None: all) is the first month its reporter
+    published: the months before it are not known to be without trade, so the share
+    of months with trade is read from that month on.
+    """
     n_series, n_months = values.shape
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     months = periods.month.to_numpy() - 1
@@ -245,7 +301,16 @@ def _fit_state(
 
     # Pass 2: deseasonalised level, trend and noise per series.
     per_series = _map_chunks(
-        params, lambda c: _level_trend_noise(values[c], recency, season[c], months, params), chunks
+        params,
+        lambda c: _level_trend_noise(
+            values[c],
+            recency,
+            season[c],
+            months,
+            params,
+            None if known_from is None else known_from[c],
+        ),
+        chunks,
     )
     state = {name: np.concatenate([part[name] for part in per_series]) for name in per_series[0]}
 
@@ -484,10 +549,17 @@ def _level_trend_noise(
     season: np.ndarray,
     months: np.ndarray,
     params: PooledForecaster,
+    known_from: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per-series level at the end of the window, damped trend and residual variance."""
+    """Per-series level at the end of the window, damped trend and residual variance
+    (and the share of months with trade, over the months from ``known_from`` on)."""
     n_months = values.shape[1]
-    traded = (values > 0) & (recency > 0)
+    observed = recency
+    if known_from is not None:
+        observed = recency * (np.arange(n_months)[None, :] >= known_from[:, None])
+        # No weighted month known (only shock months since): read every month, as before.
+        observed = np.where(observed.sum(axis=1, keepdims=True) > 0, observed, recency)
+    traded = (values > 0) & (observed > 0)
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
     level = _weighted_mean(logs, base)
@@ -527,8 +599,10 @@ def _level_trend_noise(
         "raw_variance": variance,
         "n_effective": np.nan_to_num(n_effective, nan=0.0),
         "n_nonzero": n_nonzero,
-        "p_raw": base.sum(axis=1) / recency.sum(),
-        "n_weighted": np.full(len(values), recency.sum() ** 2 / (recency**2).sum()),
+        "p_raw": base.sum(axis=1) / observed.sum(axis=-1),
+        "n_weighted": np.broadcast_to(
+            observed.sum(axis=-1) ** 2 / (observed**2).sum(axis=-1), len(values)
+        ).copy(),
     }
 
 

@@ -415,3 +415,39 @@ def test_constant_series_interval_contains_the_constant(tiny_panel):
     panel = tiny_panel(np.full((3, 36), 100.0), start="2015-01")
     lower, upper = PooledForecaster().fit(panel).predict("2018-01", "2018-12").interval(0.9)
     assert np.all(lower <= 100.0) and np.all(upper >= 100.0)
+
+
+def test_months_before_a_reporter_first_published_are_unknown_not_zero():
+    """A reporter that joins the file in 2021 declared no zeros before: its series'
+    chance of trade is read from 2021 on, as if the window started there."""
+    import pandas as pd
+
+    from anomaly.panel import Panel
+
+    rng = np.random.default_rng(7)
+    periods = pd.period_range("2015-01", "2021-12", freq="M")
+    n = 40
+    keys = pd.DataFrame(
+        {
+            "reporter": ["EARLY"] * n + ["LATE"] * n,
+            "partner": "KAZ",
+            "flow": "export",
+            "hs": [f"{85_00_00 + i}" for i in range(2 * n)],
+        }
+    )
+    # Every series trades in half its months, at about 1,000.
+    traded = rng.random((2 * n, len(periods))) < 0.5
+    values = np.where(traded, np.exp(rng.normal(np.log(1_000), 0.2, traded.shape)), np.nan)
+    values[n:, : periods.get_loc(pd.Period("2021-01", "M"))] = np.nan  # LATE starts in 2021
+    panel = Panel(keys, periods, values)
+
+    fitted = PooledForecaster(n_threads=1).fit(panel)
+    chance = fitted.state_["p_nonzero"]
+    assert chance[n:].mean() == pytest.approx(chance[:n].mean(), abs=0.1)  # zero-filled: ~0.1
+
+    alone = PooledForecaster(n_threads=1).fit(panel.select(np.arange(n, 2 * n)), "2021-01")
+    np.testing.assert_allclose(
+        fitted.predict("2022-01", "2022-12").mean[n:].sum(axis=1),
+        alone.predict("2022-01", "2022-12").mean.sum(axis=1),
+        rtol=0.5,
+    )
