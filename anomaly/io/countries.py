@@ -72,14 +72,27 @@ def map_countries(
     aggregate = np.zeros(len(frame), dtype=bool)
     decided = np.zeros(len(frame), dtype=bool)
     present = [(column, scheme) for column, scheme in candidates if column in frame]
-    for column, scheme in present:
+    for number, (column, scheme) in enumerate(present):
         codes, text = distinct_text(frame[column])
-        given = ~text.isin(_MISSING).to_numpy()[codes] & ~decided
         found = to_alpha3(text, scheme=scheme)
         categories += [code for code in found.dropna().unique() if code not in categories]
         found_index = pd.Index(categories).get_indexer(found.to_numpy(dtype=object, na_value=None))
         is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
-        unknown = given & ((found_index < 0) & ~is_aggregate)[codes]
+        given_text = ~text.isin(_MISSING).to_numpy()
+        if number == 0 and given_text.all():
+            # Every row is decided by this column (the usual case): the rows are
+            # touched only to look their distinct value's answers up.
+            unknown_text = (found_index < 0) & ~is_aggregate
+            if unknown_text.any() and unknown_text[codes].any():
+                unknown = unknown_text[codes]
+            else:
+                rows = found_index.astype(np.int32)[codes]
+                aggregate = is_aggregate[codes]
+                decided = None
+                break
+        else:
+            given = given_text[codes] & ~decided
+            unknown = given & ((found_index < 0) & ~is_aggregate)[codes]
         if unknown.any():
             distinct = pd.unique(text.to_numpy()[codes[unknown]])
             raise error_at(
@@ -95,7 +108,7 @@ def map_countries(
         rows = np.where(given, found_index[codes], rows)
         aggregate |= given & is_aggregate[codes]
         decided |= given
-    if not decided.all():
+    if decided is not None and not decided.all():
         raise error_at(
             UnknownCodeError,
             f"{(~decided).sum()} row(s) name no {label}",

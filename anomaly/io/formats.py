@@ -21,6 +21,7 @@ from anomaly.io.comext_bulk import read_comext_bulk
 from anomaly.io.comtrade import read_comtrade, read_comtrade_api
 from anomaly.io.parsed import ParsedFile
 from anomaly.io.rawtable import RawTable
+from anomaly.schema import KEY_COLUMNS
 
 __all__ = [
     "AUTO",
@@ -47,6 +48,9 @@ class InputFormat:
         (``("VALUE_IN_EUR", "VALUE_IN_EUROS")``: either will do).
     read : callable
         Parses a file's :class:`~anomaly.io.rawtable.RawTable` into canonical rows.
+    codes : tuple of str
+        Columns of codes, read from Parquet as dictionaries (categoricals) whether
+        the file stores them as dictionaries or as plain strings.
 
     Examples
     --------
@@ -57,6 +61,7 @@ class InputFormat:
     name: str
     required: tuple[tuple[str, ...], ...]
     read: Callable[[RawTable], ParsedFile]
+    codes: tuple[str, ...] = ()
 
     def missing_columns(self, columns: Sequence[str]) -> list[str]:
         """The required columns absent from ``columns`` (alternatives joined by "or")."""
@@ -81,6 +86,7 @@ INPUT_FORMATS: dict[str, InputFormat] = {
             "canonical",
             (("period",), ("reporter",), ("partner",), ("flow",), ("hs",), ("value",)),
             read_canonical,
+            (*KEY_COLUMNS, "currency"),
         ),
         InputFormat(
             "comext",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +17,33 @@ def sorted_factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
     ``pd.factorize(sort=True)`` orders a categorical by its categories, which readers
     create in order of appearance; the key order must not depend on that.
+
+    Categoricals and periods are coded without hashing their rows: a categorical's
+    codes are ranked through its (sorted, used) categories, and periods by their
+    ordinals, which span a few hundred months.
+
+    Examples
+    --------
+    >>> values = pd.Series(pd.Categorical(["b", "a", "b"], categories=["b", "z", "a"]))
+    >>> codes, uniques = sorted_factorize(values)
+    >>> codes.tolist(), uniques.tolist()
+    ([1, 0, 1], ['a', 'b'])
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        if not len(codes) or codes.min() >= 0:
+            return _ranked(codes, values.cat.categories)
+    elif isinstance(values.dtype, pd.PeriodDtype) and len(values):
+        ordinals = values.array.asi8
+        first, last = int(ordinals.min()), int(ordinals.max())
+        if last - first <= max(len(ordinals), _PERIOD_SPAN):
+            offsets = ordinals - first
+            used = np.bincount(offsets, minlength=last - first + 1) > 0
+            rank = np.cumsum(used) - 1
+            months = pd.PeriodIndex.from_ordinals(
+                np.flatnonzero(used) + first, freq=values.dtype.freq
+            )
+            return rank[offsets], months
     codes, uniques = pd.factorize(values)
     if isinstance(uniques.dtype, pd.CategoricalDtype):
         uniques = pd.Index(np.asarray(uniques, dtype=object))
@@ -26,15 +53,87 @@ def sorted_factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return rank[codes], uniques[order]
 
 
+#: Periods spanning up to this many ordinals are coded by offset, not by hashing.
+_PERIOD_SPAN = 1 << 20
+
+
+def _ranked(codes: np.ndarray, categories: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Codes into the sorted used categories, from codes into ``categories``."""
+    used = np.bincount(codes, minlength=len(categories)) > 0
+    distinct = pd.Index(np.asarray(categories, dtype=object)[used])
+    order = distinct.argsort()
+    if used.all() and (order == np.arange(len(order))).all():
+        return codes, distinct
+    rank = np.full(len(categories), -1, dtype=np.int64)
+    rank[np.flatnonzero(used)[order]] = np.arange(len(order))
+    return rank[codes], distinct[order]
+
+
 def combine_codes(codes: Sequence[np.ndarray]) -> np.ndarray:
     """One int64 per distinct combination of several integer code arrays."""
     dims = tuple(int(column.max()) + 1 if len(column) else 1 for column in codes)
-    try:
-        return np.ravel_multi_index(tuple(codes), dims).astype(np.int64)
-    except ValueError:
-        # More combinations than int64 can count: let pandas number the groups.
-        frame = pd.DataFrame({str(i): column for i, column in enumerate(codes)})
-        return frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy(np.int64)
+    lowest = min((int(column.min()) for column in codes if len(column)), default=0)
+    if lowest >= 0 and math.prod(dims) <= np.iinfo(np.int64).max:
+        # Mixed radix in place: two passes per column, nothing allocated per column.
+        key = np.array(codes[0], dtype=np.int64)
+        for column, dim in zip(codes[1:], dims[1:], strict=True):
+            key *= dim
+            key += column
+        return key
+    # More combinations than int64 can count: let pandas number the groups.
+    frame = pd.DataFrame({str(i): column for i, column in enumerate(codes)})
+    return frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy(np.int64)
+
+
+def key_order(key: np.ndarray, major: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The order that sorts ``key``, and the rows whose key is not unique.
+
+    Parameters
+    ----------
+    key : ndarray of int64
+        One integer per row (:func:`combine_codes`).
+    major : ndarray of int
+        The code of the key's leading column (the period), small and non-negative.
+
+    Returns
+    -------
+    order : ndarray of int64 or None
+        None when the rows are in key order already.
+    duplicated : ndarray of bool or None
+        Every row of a key found on more than one row (as
+        ``pandas.Series.duplicated(keep=False)``); None when all keys are distinct.
+
+    Notes
+    -----
+    Files are mostly written in key order, or series by series (each series' months in
+    turn): checking the first takes one pass, and the second is put in key order by a
+    stable counting sort of the periods. Only other orders pay a full sort, which is
+    the slowest step of reading (about 5 s for 24M rows on a 2-core machine).
+
+    Examples
+    --------
+    >>> order, duplicated = key_order(np.array([4, 1, 5, 2]), np.array([1, 0, 1, 0]))
+    >>> order.tolist(), duplicated
+    ([1, 3, 0, 2], None)
+    """
+    if len(key) < 2 or (key[1:] > key[:-1]).all():
+        return None, None
+    order = None
+    if len(major) and int(major.max()) < 1 << 16:
+        by_major = np.argsort(major.astype(np.uint16), kind="stable")
+        if (np.diff(key[by_major]) > 0).all():
+            order = by_major
+    if order is None:
+        order = np.argsort(key, kind="stable")
+    repeated = key[order][1:] == key[order][:-1]
+    if not repeated.any():
+        return order, None
+    in_order = np.zeros(len(key), dtype=bool)
+    in_order[1:] |= repeated
+    in_order[:-1] |= repeated
+    duplicated = np.empty(len(key), dtype=bool)
+    duplicated[order] = in_order
+    return order, duplicated
 
 
 def duplicate_error(

@@ -18,6 +18,18 @@ from anomaly.schema import KEY_COLUMNS
 _GROUP_COLUMNS = [column for column in KEY_COLUMNS if column != "hs"]
 
 
+def may_overlap(codes: pd.Index) -> bool:
+    """Whether distinct HS codes can overlap: a total, or codes of more than one length.
+
+    Examples
+    --------
+    >>> may_overlap(pd.Index(["854231", "854239"])), may_overlap(pd.Index(["8542", "854231"]))
+    (False, True)
+    """
+    text = pd.Series(np.asarray(codes, dtype=object), dtype=object)
+    return bool((text == TOTAL_HS).any()) or text.str.len().nunique() > 1
+
+
 def find_overlaps(
     table: pd.DataFrame, group: np.ndarray, hs: np.ndarray, codes: pd.Index, limit: int = MAX_LISTED
 ) -> dict[str, object]:

@@ -82,13 +82,23 @@ def parse_periods(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> parse_periods(pd.Series(["2022", "202252", "2022-13"]))[1].tolist()
     ['Y', 'Y', '']
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, ordinals, freqs = _parse_distinct(values)
+    # Missing values have code -1, which picks the appended "unparseable" slot.
+    return np.append(ordinals, -1)[codes], np.append(freqs, "")[codes]
+
+
+def _parse_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of ``values`` (-1 where missing) and the ordinals and frequencies of its
+    distinct spellings (a categorical column is its codes and categories already)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     spellings = tuple(np.asarray(uniques, dtype=object).astype(str))
     # Remembered when few (a file's periods); a garbage column's are parsed, not kept.
     parse = _parse_spellings if len(spellings) <= _REMEMBERED else _parse_spellings.__wrapped__
     ordinals, freqs = parse(spellings)
-    # Missing values have code -1, which picks the appended "unparseable" slot.
-    return np.append(ordinals, -1)[codes], np.append(freqs, "")[codes]
+    return codes, ordinals, freqs
 
 
 #: Distinct spellings of a column up to which their parse is remembered.
@@ -171,9 +181,16 @@ def periods_column(
         A value cannot be parsed (the distinct bad values and their lines are named),
         or monthly and annual periods are mixed (the lines of the rarer kind are named).
     """
-    ordinals, freqs = parse_periods(values)
-    bad = freqs == ""
-    if bad.any():
+    # Every test runs on the distinct spellings; rows are only counted and indexed.
+    codes, distinct_ordinals, distinct_freqs = _parse_distinct(values)
+    missing = len(distinct_freqs)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, missing, codes.astype(np.int64))
+    distinct_ordinals = np.append(distinct_ordinals, -1)
+    distinct_freqs = np.append(distinct_freqs, "")
+    per_code = np.bincount(codes, minlength=missing + 1)
+    if per_code[distinct_freqs == ""].any():
+        bad = (distinct_freqs == "")[codes]
         distinct = pd.unique(pd.Series(values[bad], dtype=object).astype(str))
         raise error_at(
             PeriodError,
@@ -184,11 +201,13 @@ def periods_column(
             column=column,
             expected=EXPECTED,
         )
-    # Counted kind by kind: sorting millions of one-letter strings is slow.
-    counts_of = {kind: int(np.count_nonzero(freqs == kind)) for kind in sorted((ANNUAL, MONTHLY))}
+    counts_of = {
+        kind: int(per_code[distinct_freqs == kind].sum()) for kind in sorted((ANNUAL, MONTHLY))
+    }
     kinds = np.array([kind for kind, n in counts_of.items() if n])
     counts = np.array([counts_of[kind] for kind in kinds])
     if len(kinds) > 1:
+        freqs = distinct_freqs[codes]
         # List the rarer kind; on a tie, the kind the file does not start with.
         rare = kinds[np.argmin(counts)] if counts[0] != counts[1] else kinds[kinds != freqs[0]][0]
         raise error_at(
@@ -203,5 +222,5 @@ def periods_column(
             expected="one frequency per table: read monthly and annual data separately",
         )
     freq = kinds[0] if len(kinds) else MONTHLY
-    index = pd.PeriodIndex.from_ordinals(ordinals, freq=freq)
+    index = pd.PeriodIndex.from_ordinals(distinct_ordinals[codes], freq=freq)
     return pd.Series(index, index=values.index, name="period")

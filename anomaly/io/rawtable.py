@@ -14,6 +14,7 @@ import csv
 import gzip
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -109,10 +110,19 @@ class LoadedFile:
         names, _ = _parse_header(head, self.path)
         return names
 
-    def raw(self) -> RawTable:
-        """The whole table (see :func:`read_raw`)."""
+    def raw(self, codes: Sequence[str] = ()) -> RawTable:
+        """The whole table (see :func:`read_raw`).
+
+        Parameters
+        ----------
+        codes : sequence of str
+            Columns of codes (a few distinct values in a million rows). Parquet text
+            columns among them are read as dictionaries, so they arrive as pandas
+            categoricals however the file was written: checks then run on the
+            distinct values, and no string is made per row.
+        """
         if self.is_parquet:
-            return _read_parquet(self.path, self.data)
+            return _read_parquet(self.path, self.data, codes)
         return _read_csv(self.path, self.data)
 
 
@@ -364,13 +374,29 @@ def _drop_non_data(table: pa.Table, lines: np.ndarray, path: str) -> RawTable:
     return RawTable(path, frame, "csv", dropped)
 
 
-def _read_parquet(path: str, data: bytes) -> RawTable:
+def _read_parquet(path: str, data: bytes, codes: Sequence[str] = ()) -> RawTable:
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        schema = pq.read_schema(pa.BufferReader(data))
+        # Only text can be read as a dictionary; a dictionary column already is one.
+        text = [
+            name
+            for name in codes
+            if name in schema.names
+            and (
+                pa.types.is_string(schema.field(name).type)
+                or pa.types.is_large_string(schema.field(name).type)
+            )
+        ]
+        table = pq.read_table(pa.BufferReader(data), read_dictionary=text or None)
     except (pa.ArrowException, OSError) as exc:
         raise _unreadable_parquet(path, exc) from exc
     if table.num_rows == 0:
         raise EmptyDataError("the Parquet file has no rows", source=path, expected="data rows")
-    frame = table.to_pandas(types_mapper={pa.string(): STRING_DTYPE}.get).reset_index(drop=True)
+    # One block per column, each freed from Arrow as it is converted: no copy is made
+    # to gather columns of one dtype, and the table and the frame are not both held.
+    frame = table.to_pandas(
+        types_mapper={pa.string(): STRING_DTYPE}.get, split_blocks=True, self_destruct=True
+    ).reset_index(drop=True)
+    del table
     frame[LINE] = np.arange(2, len(frame) + 2, dtype=np.int64)
     return RawTable(path, frame, "parquet")

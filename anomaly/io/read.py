@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from anomaly.errors import CurrencyError, EmptyDataError, FormatError, PeriodError
@@ -56,7 +57,12 @@ def read_flows(
         ``partner`` (ISO alpha-3), ``flow`` (export, import, re-export, re-import),
         ``hs`` (2-10 digits; ``"00"`` is the total over all products), ``value``
         (float64 >= 0) and, where the source has them, ``quantity``, ``weight_kg``,
-        ``value_fob``, ``value_cif``. ``attrs`` holds:
+        ``value_fob``, ``value_cif``. The four text key columns are categoricals of
+        their sorted distinct strings (a table of 10^8 rows names a few thousand
+        codes); add a category before writing a new value into one. The table is the
+        same whichever way a file was written (CSV, Parquet with dictionary or plain
+        string columns, one file or many, any row-group size or row order).
+        ``attrs`` holds:
 
         - ``currency``: ``"EUR"``, ``"USD"`` or None (canonical files of unknown currency);
         - ``sources``: the file paths read, and ``formats``: their formats;
@@ -104,10 +110,7 @@ def read_flows(
     table_currency = _one_currency(parsed, currency)
     _one_frequency(parsed)
     sources = [item.source for item in parsed]
-    frame = pd.concat(
-        [item.frame.assign(**{FILE: index}) for index, item in enumerate(parsed)],
-        ignore_index=True,
-    )
+    frame = _stacked([item.frame for item in parsed])
     dropped = [record.record(item.source.name) for item in parsed for record in item.dropped]
     if frame.empty:
         reasons = "; ".join(f"{d['rows']} rows: {d['reason']}" for d in dropped)
@@ -204,7 +207,34 @@ def _read_file(path: str, format: str) -> ParsedFile:
         format = detect_format(columns, source=path)
     else:
         check_format(format, columns, source=path)
-    return INPUT_FORMATS[format].read(loaded.raw())
+    entry = INPUT_FORMATS[format]
+    return entry.read(loaded.raw(entry.codes))
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of every file, with the file's number in ``FILE``.
+
+    A column that is categorical in every file stays categorical, on the union of
+    the files' categories (``pandas.concat`` would make it a string per row).
+    """
+    if len(frames) == 1:
+        frames[0][FILE] = np.int64(0)
+        return frames[0]
+    for name in frames[0].columns:
+        if all(
+            name in frame and isinstance(frame[name].dtype, pd.CategoricalDtype) for frame in frames
+        ):
+            union = pd.Index(
+                pd.unique(
+                    np.concatenate([frame[name].cat.categories.to_numpy() for frame in frames])
+                )
+            )
+            for frame in frames:
+                frame[name] = frame[name].cat.set_categories(union)
+    return pd.concat(
+        [frame.assign(**{FILE: np.int64(index)}) for index, frame in enumerate(frames)],
+        ignore_index=True,
+    )
 
 
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:

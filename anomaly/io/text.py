@@ -22,13 +22,21 @@ def distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     million rows holds a few hundred distinct codes. Missing values become ``""``;
     columns of numbers (Parquet) become their digits.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # A dictionary column (Parquet, batch scans) already is codes and distinct
+        # values: no pass over the rows but the one that moves missing codes to the end.
+        codes = values.cat.codes.to_numpy()
+        uniques = values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = np.asarray(uniques, dtype=object)
     if pd.api.types.is_float_dtype(uniques.dtype) and np.all(np.mod(uniques, 1) == 0):
         # A Parquet column of integer codes with gaps arrives as float: 2.0 means "2".
         distinct = np.asarray(uniques, dtype=np.int64).astype(object)
     text = pd.Series(np.append(distinct, ""), dtype=object)
-    return np.where(codes < 0, len(uniques), codes), text.astype(str).str.strip()
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(uniques), codes.astype(np.int64))
+    return codes, text.astype(str).str.strip()
 
 
 def text_column(values: pd.Series) -> pd.Series:

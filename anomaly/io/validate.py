@@ -25,9 +25,9 @@ from anomaly.errors import (
 )
 from anomaly.io.codes import hs_codes, map_codes
 from anomaly.io.countries import aggregate_drops, map_countries
-from anomaly.io.keys import combine_codes, duplicate_error, sorted_factorize
+from anomaly.io.keys import combine_codes, duplicate_error, key_order, sorted_factorize
 from anomaly.io.origin import LINE, ORIGIN_COLUMNS, Source, error_at, with_lines
-from anomaly.io.overlaps import find_overlaps
+from anomaly.io.overlaps import find_overlaps, may_overlap
 from anomaly.io.parsed import Dropped
 from anomaly.io.periods import periods_column
 from anomaly.io.text import distinct_text
@@ -84,6 +84,8 @@ def validate_flows(df: pd.DataFrame, source: str = "<DataFrame>") -> pd.DataFram
     ...     "partner": "KGZ", "flow": "export", "hs": "854231", "value": [2.0, 1.0]})
     >>> validate_flows(df)["period"].astype(str).tolist()
     ['2022-01', '2022-02']
+    >>> validate_flows(df)["reporter"].cat.categories.tolist()
+    ['DEU']
     >>> validate_flows(df.assign(value=[-1.0, 1.0]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -154,11 +156,13 @@ def canonical_columns(
                 if column in frame
             },
             LINE: frame[LINE],
-        }
+        },
+        copy=False,
     )
     dropped = aggregate_drops(frame, reporter_aggregate, partner_aggregate, "reporter", "partner")
     keep = ~(reporter_aggregate | partner_aggregate)
-    typed = typed.loc[keep]
+    if not keep.all():
+        typed = typed.loc[keep]
     check_keys(typed, sources)
     return typed, dropped
 
@@ -236,7 +240,7 @@ def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | Non
 
 
 def check_flows(
-    frame: pd.DataFrame, sources: Sequence[Source], *, categorical: bool = False
+    frame: pd.DataFrame, sources: Sequence[Source], *, categorical: bool = True
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Check rows of typed canonical columns together; sort them; record HS overlaps.
 
@@ -246,8 +250,8 @@ def check_flows(
     sources : sequence of Source
         The files of the rows (``FILE`` codes), for error messages.
     categorical : bool
-        Text key columns as categoricals of their sorted distinct values, instead of a
-        string per row (for large internal tables).
+        Text key columns as categoricals of their sorted distinct values (the
+        default: the codes travel from the file to the panel), or as a string per row.
 
     Returns
     -------
@@ -273,20 +277,23 @@ def check_flows(
     for column in KEY_COLUMNS:
         codes[column], uniques[column] = sorted_factorize(frame[column])
     key = combine_codes([codes[column] for column in KEY_COLUMNS])
-    duplicated = pd.Series(key).duplicated(keep=False).to_numpy()
-    if duplicated.any():
+    order, duplicated = key_order(key, codes["period"])
+    if duplicated is not None:
         raise duplicate_error(frame, key, duplicated, sources, KEY_COLUMNS)
-    order = np.lexsort([codes[column] for column in reversed(KEY_COLUMNS)])
+    if order is not None:
+        codes = {column: codes[column][order] for column in KEY_COLUMNS}
     table = pd.DataFrame(
-        {
-            column: _take(uniques[column], codes[column][order], categorical)
-            for column in KEY_COLUMNS
-        }
+        {column: _take(uniques[column], codes[column], categorical) for column in KEY_COLUMNS},
+        copy=False,
     )
     for column in numbers:
-        table[column] = frame[column].to_numpy(dtype=np.float64)[order]
-    group = combine_codes([codes[column][order] for column in KEY_COLUMNS[:-1]])
-    return table, find_overlaps(table, group, codes["hs"][order], uniques["hs"].astype(str))
+        values = frame[column].to_numpy(dtype=np.float64)
+        table[column] = values[order] if order is not None else values
+    hs_codes = uniques["hs"].astype(str)
+    if not may_overlap(hs_codes):
+        return table, find_overlaps(table, np.zeros(0, np.int64), np.zeros(0, np.int64), hs_codes)
+    group = combine_codes([codes[column] for column in KEY_COLUMNS[:-1]])
+    return table, find_overlaps(table, group, codes["hs"], hs_codes)
 
 
 def check_negative(frame: pd.DataFrame, sources: Sequence[Source]) -> None:
@@ -376,8 +383,12 @@ def _same_values(left: pd.Series, right: pd.Series) -> np.ndarray:
         # Each left category's position among the right ones (-1 where absent).
         translated = right.cat.categories.get_indexer(left.cat.categories)
         codes = left.cat.codes.to_numpy()
-        mapped = np.where(codes >= 0, translated[np.maximum(codes, 0)], -2)
-        return (mapped >= 0) & (mapped == right.cat.codes.to_numpy())
+        if codes.min(initial=0) < 0:
+            mapped = np.where(codes >= 0, translated[np.maximum(codes, 0)], -2)
+            return (mapped >= 0) & (mapped == right.cat.codes.to_numpy())
+        # No missing left value: one lookup per row. A value absent on the right is
+        # translated to -2, which no right code (-1 where missing) equals.
+        return np.where(translated < 0, -2, translated)[codes] == right.cat.codes.to_numpy()
     same = left.astype(str).to_numpy() == right.astype(str).to_numpy()
     return same & left.notna().to_numpy()
 

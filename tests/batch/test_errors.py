@@ -22,10 +22,10 @@ from .conftest import score
 
 @pytest.fixture
 def sample(flows) -> pd.DataFrame:
-    """The rows of 40 series, periods as text (as files hold them)."""
+    """The rows of 40 series, periods and codes as text (as files hold them)."""
     keys = flows[["reporter", "partner", "flow", "hs"]].drop_duplicates().head(40)
     frame = flows.merge(keys).reset_index(drop=True)
-    return frame.assign(period=frame["period"].astype(str))
+    return frame.astype({column: str for column in ("period", *keys.columns)})
 
 
 def write(frame: pd.DataFrame, path):
