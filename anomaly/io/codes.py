@@ -9,7 +9,7 @@ import pandas as pd
 
 from anomaly.errors import FormatError, UnknownCodeError, describe_items
 from anomaly.io.origin import Source, error_at
-from anomaly.io.text import as_categorical, distinct_text
+from anomaly.io.text import as_categorical, distinct_text, lookup
 
 #: The ``hs`` code of a total over all products (Comext ``TOTAL``, Comtrade ``TOTAL``).
 #: HS has no chapter 00, so the code cannot be confused with a product, and it keeps
@@ -73,8 +73,8 @@ def map_codes(
     keys = text.str.casefold()
     folded = {key.casefold(): value for key, value in mapping.items()}
     mapped = keys.map(folded)
-    ignored_rows = keys.isin([code.casefold() for code in ignored]).to_numpy()[codes]
-    unknown = mapped.isna().to_numpy()[codes] & ~ignored_rows
+    ignored_rows = lookup(keys.isin([code.casefold() for code in ignored]).to_numpy(), codes)
+    unknown = lookup(mapped.isna().to_numpy(), codes) & ~ignored_rows
     if unknown.any():
         distinct = pd.unique(text.to_numpy()[codes[unknown]])
         known = [*mapping, *ignored]
@@ -113,7 +113,7 @@ def hs_codes(
         )
     codes, text = distinct_text(values)
     hs = text.mask(text.str.upper().isin(TOTAL_PRODUCT_CODES), TOTAL_HS)
-    bad = ~hs.str.fullmatch(HS_PATTERN).to_numpy(dtype=bool)[codes]
+    bad = lookup(~hs.str.fullmatch(HS_PATTERN).to_numpy(dtype=bool), codes)
     if bad.any():
         distinct = pd.unique(text.to_numpy()[codes[bad]])
         raise error_at(

@@ -14,7 +14,7 @@ import pandas as pd
 from anomaly.errors import UnknownCodeError, describe_items
 from anomaly.io.origin import Source, error_at
 from anomaly.io.parsed import Dropped
-from anomaly.io.text import distinct_text
+from anomaly.io.text import categorical, code_dtype, distinct_text, lookup
 from anomaly.reference import is_aggregate_partner, to_alpha3
 
 _MISSING = ("", "NA", "N/A")
@@ -68,9 +68,7 @@ def map_countries(
     # Rows hold integer codes into ``categories``: a million rows name a few
     # hundred countries, and a categorical column is cheap to filter, sort and key.
     categories: list[str] = []
-    rows = np.full(len(frame), -1, dtype=np.int64)
-    aggregate = np.zeros(len(frame), dtype=bool)
-    decided = np.zeros(len(frame), dtype=bool)
+    rows = aggregate = decided = None
     present = [(column, scheme) for column, scheme in candidates if column in frame]
     for number, (column, scheme) in enumerate(present):
         codes, text = distinct_text(frame[column])
@@ -79,20 +77,20 @@ def map_countries(
         found_index = pd.Index(categories).get_indexer(found.to_numpy(dtype=object, na_value=None))
         is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
         given_text = ~text.isin(_MISSING).to_numpy()
-        if number == 0 and given_text.all():
-            # Every row is decided by this column (the usual case): the rows are
-            # touched only to look their distinct value's answers up.
-            unknown_text = (found_index < 0) & ~is_aggregate
-            if unknown_text.any() and unknown_text[codes].any():
-                unknown = unknown_text[codes]
-            else:
-                rows = found_index.astype(np.int32)[codes]
-                aggregate = is_aggregate[codes]
-                decided = None
-                break
-        else:
-            given = given_text[codes] & ~decided
-            unknown = given & ((found_index < 0) & ~is_aggregate)[codes]
+        unknown_text = given_text & (found_index < 0) & ~is_aggregate
+        if number == 0 and given_text.all() and not unknown_text.any():
+            # This column names every row's country (the usual case): each row only
+            # looks its distinct value's answers up, and codes that already are
+            # positions in ``categories`` are kept as they are.
+            found_index = found_index.astype(code_dtype(len(categories)))
+            rows, aggregate = lookup(found_index, codes), lookup(is_aggregate, codes)
+            break
+        if decided is None:
+            rows = np.full(len(frame), -1, dtype=np.int64)
+            aggregate = np.zeros(len(frame), dtype=bool)
+            decided = np.zeros(len(frame), dtype=bool)
+        given = lookup(given_text, codes) & ~decided
+        unknown = given & lookup(unknown_text, codes)
         if unknown.any():
             distinct = pd.unique(text.to_numpy()[codes[unknown]])
             raise error_at(
@@ -108,6 +106,9 @@ def map_countries(
         rows = np.where(given, found_index[codes], rows)
         aggregate |= given & is_aggregate[codes]
         decided |= given
+    if rows is None:  # no column to read
+        rows = np.full(len(frame), -1, dtype=np.int64)
+        aggregate = decided = np.zeros(len(frame), dtype=bool)
     if decided is not None and not decided.all():
         raise error_at(
             UnknownCodeError,
@@ -118,8 +119,7 @@ def map_countries(
             column=label,
             expected=f"a country in column(s) {', '.join(column for column, _ in present)}",
         )
-    alpha3 = pd.Categorical.from_codes(rows, categories=pd.Index(categories, dtype=object))
-    return pd.Series(alpha3, index=frame.index), aggregate
+    return pd.Series(categorical(rows, categories), index=frame.index), aggregate
 
 
 def aggregate_drops(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from anomaly.errors import DuplicateKeyError
 from anomaly.io.origin import FILE, LINE, Source, error_at
+from anomaly.io.text import code_dtype, lookup
 
 
 def sorted_factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -39,11 +40,10 @@ def sorted_factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
         if last - first <= max(len(ordinals), _PERIOD_SPAN):
             offsets = ordinals - first
             used = np.bincount(offsets, minlength=last - first + 1) > 0
-            rank = np.cumsum(used) - 1
             months = pd.PeriodIndex.from_ordinals(
                 np.flatnonzero(used) + first, freq=values.dtype.freq
             )
-            return rank[offsets], months
+            return lookup(np.cumsum(used) - 1, offsets), months
     codes, uniques = pd.factorize(values)
     if isinstance(uniques.dtype, pd.CategoricalDtype):
         uniques = pd.Index(np.asarray(uniques, dtype=object))
@@ -62,11 +62,9 @@ def _ranked(codes: np.ndarray, categories: pd.Index) -> tuple[np.ndarray, pd.Ind
     used = np.bincount(codes, minlength=len(categories)) > 0
     distinct = pd.Index(np.asarray(categories, dtype=object)[used])
     order = distinct.argsort()
-    if used.all() and (order == np.arange(len(order))).all():
-        return codes, distinct
-    rank = np.full(len(categories), -1, dtype=np.int64)
+    rank = np.full(len(categories), -1, dtype=code_dtype(len(categories)))
     rank[np.flatnonzero(used)[order]] = np.arange(len(order))
-    return rank[codes], distinct[order]
+    return lookup(rank, codes), distinct[order]
 
 
 def combine_codes(codes: Sequence[np.ndarray]) -> np.ndarray:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from anomaly.errors import PeriodError, describe_items
 from anomaly.io.origin import Source, error_at
+from anomaly.io.text import lookup
 
 MONTHLY = "M"
 ANNUAL = "Y"
@@ -190,7 +191,7 @@ def periods_column(
     distinct_freqs = np.append(distinct_freqs, "")
     per_code = np.bincount(codes, minlength=missing + 1)
     if per_code[distinct_freqs == ""].any():
-        bad = (distinct_freqs == "")[codes]
+        bad = lookup(distinct_freqs == "", codes)
         distinct = pd.unique(pd.Series(values[bad], dtype=object).astype(str))
         raise error_at(
             PeriodError,
@@ -222,5 +223,5 @@ def periods_column(
             expected="one frequency per table: read monthly and annual data separately",
         )
     freq = kinds[0] if len(kinds) else MONTHLY
-    index = pd.PeriodIndex.from_ordinals(distinct_ordinals[codes], freq=freq)
-    return pd.Series(index, index=values.index, name="period")
+    periods = pd.arrays.PeriodArray(distinct_ordinals[codes], dtype=pd.PeriodDtype(freq))
+    return pd.Series(periods, index=values.index, name="period", copy=False)

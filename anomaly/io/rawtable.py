@@ -396,7 +396,11 @@ def _read_parquet(path: str, data: bytes, codes: Sequence[str] = ()) -> RawTable
     # to gather columns of one dtype, and the table and the frame are not both held.
     frame = table.to_pandas(
         types_mapper={pa.string(): STRING_DTYPE}.get, split_blocks=True, self_destruct=True
-    ).reset_index(drop=True)
+    )
     del table
-    frame[LINE] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
+    frame[LINE] = np.arange(
+        2, len(frame) + 2, dtype=np.int32 if len(frame) < 2**31 - 2 else np.int64
+    )
     return RawTable(path, frame, "parquet")

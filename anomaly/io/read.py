@@ -218,7 +218,7 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     the files' categories (``pandas.concat`` would make it a string per row).
     """
     if len(frames) == 1:
-        frames[0][FILE] = np.int64(0)
+        frames[0][FILE] = np.zeros(len(frames[0]), dtype=np.int16)
         return frames[0]
     for name in frames[0].columns:
         if all(

@@ -6,13 +6,60 @@ import numpy as np
 import pandas as pd
 
 
+def lookup(per_value: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``per_value[codes]``: each row's answer, from the answers of the distinct values.
+
+    The rows are not touched when every value has the same answer, nor when the answer
+    to value ``i`` is ``i`` (codes into categories that are already the canonical ones):
+    a table of 10^8 rows pays for a lookup only where one is needed.
+
+    Examples
+    --------
+    >>> codes = np.array([2, 0, 2], dtype=np.int8)
+    >>> lookup(np.array([True, True, True]), codes).tolist()
+    [True, True, True]
+    >>> lookup(np.arange(3), codes) is codes, lookup(np.array([5, 6, 7]), codes).tolist()
+    (True, [7, 5, 7])
+    """
+    per_value = np.asarray(per_value)
+    if len(per_value) and (per_value == per_value[0]).all():
+        return np.full(len(codes), per_value[0], dtype=per_value.dtype)
+    if per_value.dtype.kind == "i" and (per_value == np.arange(len(per_value))).all():
+        return codes
+    return per_value[codes]
+
+
 def as_categorical(codes: np.ndarray, per_text: pd.Series, index: pd.Index) -> pd.Series:
     """Rows ``per_text[codes]`` as a categorical Series (missing where NaN)."""
     category_codes, categories = pd.factorize(per_text, use_na_sentinel=True)
-    values = pd.Categorical.from_codes(
-        category_codes[codes], categories=pd.Index(categories, dtype=object)
+    return pd.Series(categorical(lookup(category_codes, codes), categories), index=index)
+
+
+def code_dtype(n_categories: int) -> type[np.signedinteger]:
+    """The integer type pandas stores the codes of ``n_categories`` categories in.
+
+    Examples
+    --------
+    >>> code_dtype(5), code_dtype(5000)
+    (<class 'numpy.int8'>, <class 'numpy.int16'>)
+    """
+    return next(
+        kind
+        for kind in (np.int8, np.int16, np.int32, np.int64)
+        if n_categories < np.iinfo(kind).max
     )
-    return pd.Series(values, index=index)
+
+
+def categorical(
+    codes: np.ndarray, categories: pd.Index | np.ndarray, *, copy: bool = False
+) -> pd.Categorical:
+    """A categorical from codes known to be valid (-1 or a position in ``categories``),
+    without a pass over the rows to check them (``copy``: never share ``codes``)."""
+    categories = pd.Index(categories, dtype=object)
+    small = code_dtype(len(categories))
+    # Already in the type pandas keeps: no copy is made unless asked for.
+    codes = np.array(codes, dtype=small) if copy else np.asarray(codes).astype(small, copy=False)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
 
 
 def distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -33,10 +80,11 @@ def distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if pd.api.types.is_float_dtype(uniques.dtype) and np.all(np.mod(uniques, 1) == 0):
         # A Parquet column of integer codes with gaps arrives as float: 2.0 means "2".
         distinct = np.asarray(uniques, dtype=np.int64).astype(object)
-    text = pd.Series(np.append(distinct, ""), dtype=object)
     if (codes < 0).any():
+        # Missing values point at an extra distinct text, "".
         codes = np.where(codes < 0, len(uniques), codes.astype(np.int64))
-    return codes, text.astype(str).str.strip()
+        distinct = np.append(distinct, "")
+    return codes, pd.Series(distinct, dtype=object).astype(str).str.strip()
 
 
 def text_column(values: pd.Series) -> pd.Series:

@@ -30,7 +30,8 @@ from anomaly.io.origin import LINE, ORIGIN_COLUMNS, Source, error_at, with_lines
 from anomaly.io.overlaps import find_overlaps, may_overlap
 from anomaly.io.parsed import Dropped
 from anomaly.io.periods import periods_column
-from anomaly.io.text import distinct_text
+from anomaly.io.text import categorical as categorical_of
+from anomaly.io.text import distinct_text, lookup
 from anomaly.io.values import parse_numbers
 from anomaly.schema import (
     CANONICAL_COLUMNS,
@@ -380,6 +381,9 @@ def _same_values(left: pd.Series, right: pd.Series) -> np.ndarray:
     """Row-wise equality of two text columns, categorical or not, without building
     strings per row for categoricals."""
     if isinstance(left.dtype, pd.CategoricalDtype) and isinstance(right.dtype, pd.CategoricalDtype):
+        if left.cat.categories.equals(right.cat.categories):
+            codes = left.cat.codes.to_numpy()
+            return (codes == right.cat.codes.to_numpy()) & (codes >= 0)
         # Each left category's position among the right ones (-1 where absent).
         translated = right.cat.categories.get_indexer(left.cat.categories)
         codes = left.cat.codes.to_numpy()
@@ -397,8 +401,10 @@ def _take(uniques: pd.Index, codes: np.ndarray, categorical: bool = False) -> pd
     """Broadcast distinct values back to rows, as the default string dtype for text
     (or, with ``categorical``, as categories of the distinct values)."""
     if isinstance(uniques.dtype, pd.PeriodDtype):
-        return pd.Series(uniques.take(codes), copy=False)
+        ordinals = lookup(uniques.asi8, codes)
+        return pd.Series(pd.arrays.PeriodArray(ordinals, dtype=uniques.dtype), copy=False)
     uniques = uniques.astype(str)
     if categorical:
-        return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), copy=False)
+        # Copied: rows already in key order would otherwise share the input's codes.
+        return pd.Series(categorical_of(codes, uniques, copy=True), copy=False)
     return pd.Series(uniques.take(codes), copy=False)
