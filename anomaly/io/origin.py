@@ -48,7 +48,25 @@ def with_lines(frame: pd.DataFrame, lines: np.ndarray | None = None) -> pd.DataF
     """Return ``frame`` with a line column (default: positions as in a written CSV)."""
     if lines is None:
         lines = np.arange(2, len(frame) + 2, dtype=np.int64)
-    return frame.assign(**{LINE: lines})
+    return with_column(frame, LINE, lines)
+
+
+def with_column(frame: pd.DataFrame, name: str, values: np.ndarray) -> pd.DataFrame:
+    """``frame.assign(name=values)`` without copying ``values`` or the columns (a
+    column of 10^8 rows is not copied to be attached); ``values`` must not be changed
+    afterwards.
+
+    Examples
+    --------
+    >>> lines = np.array([2, 3])
+    >>> framed = with_column(pd.DataFrame({"a": ["x", "y"]}), LINE, lines)
+    >>> framed.columns.tolist(), np.shares_memory(framed[LINE].to_numpy(), lines)
+    (['a', '_line'], True)
+    """
+    if not frame.columns.is_unique:
+        return frame.assign(**{name: values})
+    columns = {column: frame[column] for column in frame.columns if column != name}
+    return pd.DataFrame({**columns, name: values}, index=frame.index, copy=False)
 
 
 def error_at(

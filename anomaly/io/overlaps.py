@@ -18,6 +18,11 @@ from anomaly.schema import KEY_COLUMNS
 _GROUP_COLUMNS = [column for column in KEY_COLUMNS if column != "hs"]
 
 
+def no_overlaps() -> dict[str, object]:
+    """What :func:`find_overlaps` records where no code can overlap another."""
+    return {"count": 0, "child_rows": 0, "examples": []}
+
+
 def may_overlap(codes: pd.Index) -> bool:
     """Whether distinct HS codes can overlap: a total, or codes of more than one length.
 

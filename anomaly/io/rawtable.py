@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from anomaly.errors import EmptyDataError, FormatError
-from anomaly.io.origin import LINE
+from anomaly.io.origin import LINE, with_lines
 from anomaly.io.parsed import Dropped
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -400,7 +400,5 @@ def _read_parquet(path: str, data: bytes, codes: Sequence[str] = ()) -> RawTable
     del table
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
-    frame[LINE] = np.arange(
-        2, len(frame) + 2, dtype=np.int32 if len(frame) < 2**31 - 2 else np.int64
-    )
-    return RawTable(path, frame, "parquet")
+    lines = np.int32 if len(frame) < np.iinfo(np.int32).max - 2 else np.int64
+    return RawTable(path, with_lines(frame, np.arange(2, len(frame) + 2, dtype=lines)), "parquet")

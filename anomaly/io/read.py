@@ -12,7 +12,7 @@ import pandas as pd
 
 from anomaly.errors import CurrencyError, EmptyDataError, FormatError, PeriodError
 from anomaly.io.formats import AUTO, INPUT_FORMATS, check_format, detect_format
-from anomaly.io.origin import FILE
+from anomaly.io.origin import FILE, with_column
 from anomaly.io.parsed import ParsedFile
 from anomaly.io.rawtable import load_file
 from anomaly.io.validate import check_flows, validate_flows
@@ -218,8 +218,7 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     the files' categories (``pandas.concat`` would make it a string per row).
     """
     if len(frames) == 1:
-        frames[0][FILE] = np.zeros(len(frames[0]), dtype=np.int16)
-        return frames[0]
+        return with_column(frames[0], FILE, np.zeros(len(frames[0]), dtype=np.int16))
     for name in frames[0].columns:
         if all(
             name in frame and isinstance(frame[name].dtype, pd.CategoricalDtype) for frame in frames

@@ -27,7 +27,7 @@ from anomaly.io.codes import hs_codes, map_codes
 from anomaly.io.countries import aggregate_drops, map_countries
 from anomaly.io.keys import combine_codes, duplicate_error, key_order, sorted_factorize
 from anomaly.io.origin import LINE, ORIGIN_COLUMNS, Source, error_at, with_lines
-from anomaly.io.overlaps import find_overlaps, may_overlap
+from anomaly.io.overlaps import find_overlaps, may_overlap, no_overlaps
 from anomaly.io.parsed import Dropped
 from anomaly.io.periods import periods_column
 from anomaly.io.text import categorical as categorical_of
@@ -283,16 +283,15 @@ def check_flows(
         raise duplicate_error(frame, key, duplicated, sources, KEY_COLUMNS)
     if order is not None:
         codes = {column: codes[column][order] for column in KEY_COLUMNS}
-    table = pd.DataFrame(
-        {column: _take(uniques[column], codes[column], categorical) for column in KEY_COLUMNS},
-        copy=False,
-    )
+    columns = {column: _take(uniques[column], codes[column], categorical) for column in KEY_COLUMNS}
     for column in numbers:
         values = frame[column].to_numpy(dtype=np.float64)
-        table[column] = values[order] if order is not None else values
+        # Copied (taken in key order, or as they are): the table owns its numbers.
+        columns[column] = values[order] if order is not None else values.copy()
+    table = pd.DataFrame(columns, copy=False)
     hs_codes = uniques["hs"].astype(str)
     if not may_overlap(hs_codes):
-        return table, find_overlaps(table, np.zeros(0, np.int64), np.zeros(0, np.int64), hs_codes)
+        return table, no_overlaps()
     group = combine_codes([codes[column] for column in KEY_COLUMNS[:-1]])
     return table, find_overlaps(table, group, codes["hs"], hs_codes)
 
