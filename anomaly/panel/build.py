@@ -118,9 +118,9 @@ def build_panel(
         )
     key_codes, key_names = [], []
     for column in ("reporter", "partner", "flow"):
-        codes, names = pd.factorize(flows[column], sort=True)
+        codes, names = _factorized(flows[column], sort=True)
         key_codes.append(codes)
-        key_names.append(np.asarray(names, dtype=object))
+        key_names.append(names)
     key_codes.append(hs_code)
     key_names.append(hs_names)
 
@@ -132,7 +132,8 @@ def build_panel(
 
     combined = np.zeros(len(flows), dtype=np.int64)
     for codes, names in zip(key_codes, key_names, strict=True):
-        combined = combined * max(len(names), 1) + np.maximum(codes, 0)
+        combined *= max(len(names), 1)
+        combined += np.maximum(codes, 0) if codes.min(initial=0) < 0 else codes
     # Hashing, then sorting only the distinct series, beats sorting every row.
     series_id, series_of = pd.factorize(combined[kept], sort=True)
     cell = series_id * n_months + column[kept]
@@ -182,12 +183,18 @@ def _hs_codes(
     (harmonisation may shorten a CN8 code to its 6-digit successor). The work runs
     on the distinct (code, HS revision) pairs.
     """
-    published, names = pd.factorize(hs)
+    published, names = _factorized(hs, sort=False)
     names = pd.Index(names).astype(str)
     years = 1970 + ordinals // 12
     revision = hs_revision(years).astype(np.int64)
     pair = published.astype(np.int64) * 3 + revision
-    pair_of_row, pairs = pd.factorize(pair)
+    if len(pair) and pair.min() >= 0:
+        # Pairs are small integers: numbered by counting, not by hashing every row.
+        present = np.bincount(pair, minlength=3 * len(names)) > 0
+        pairs = np.flatnonzero(present)
+        pair_of_row = (np.cumsum(present) - 1)[pair]
+    else:
+        pair_of_row, pairs = pd.factorize(pair)
     code = pd.Series(np.asarray(names)[pairs // 3])
     length = code.str.len().to_numpy()
     if harmonize:
@@ -205,6 +212,24 @@ def _hs_codes(
         exact_pair[pair_of_row],
         coarse_pair[pair_of_row],
     )
+
+
+def _factorized(values: pd.Series, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(values, sort=sort)``, names as an object array.
+
+    A categorical without missing values is numbered from its codes, in the order of
+    its categories (as ``factorize`` numbers it), without hashing its rows.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        if len(codes) and codes.min() >= 0:
+            used = np.bincount(codes, minlength=len(values.cat.categories)) > 0
+            names = np.asarray(values.cat.categories, dtype=object)[used]
+            if used.all():
+                return codes, names
+            return (np.cumsum(used) - 1)[codes], names
+    codes, names = pd.factorize(values, sort=sort)
+    return codes, np.asarray(names, dtype=object)
 
 
 def _harmonized(published: pd.Series, periods: pd.Series) -> pd.Series:
@@ -226,8 +251,10 @@ def _summed(
 ) -> np.ndarray:
     """Sum of the used rows' values per cell; ``NaN`` where no row reported one."""
     reported = used & ~np.isnan(values)
-    totals = np.bincount(cell[reported], weights=values[reported], minlength=n_cells)
-    counts = np.bincount(cell[reported], minlength=n_cells)
+    if not reported.all():
+        cell, values = cell[reported], values[reported]
+    totals = np.bincount(cell, weights=values, minlength=n_cells)
+    counts = np.bincount(cell, minlength=n_cells)
     return np.where(counts > 0, totals, np.nan).astype(dtype)
 
 
