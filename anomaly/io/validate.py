@@ -10,6 +10,7 @@ DataFrame.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +26,13 @@ from anomaly.errors import (
 )
 from anomaly.io.codes import hs_codes, map_codes
 from anomaly.io.countries import aggregate_drops, map_countries
-from anomaly.io.keys import combine_codes, duplicate_error, key_order, sorted_factorize
+from anomaly.io.keys import (
+    combine_codes,
+    duplicate_error,
+    key_order,
+    radix,
+    sorted_factorize,
+)
 from anomaly.io.origin import LINE, ORIGIN_COLUMNS, Source, error_at, with_lines
 from anomaly.io.overlaps import find_overlaps, may_overlap, no_overlaps
 from anomaly.io.parsed import Dropped
@@ -278,7 +285,8 @@ def check_flows(
     for column in KEY_COLUMNS:
         codes[column], uniques[column] = sorted_factorize(frame[column])
     key = combine_codes([codes[column] for column in KEY_COLUMNS])
-    order, duplicated = key_order(key, codes["period"])
+    dims = radix([codes[column] for column in KEY_COLUMNS])
+    order, duplicated = key_order(key, codes["period"], dims and math.prod(dims[1:]))
     if duplicated is not None:
         raise duplicate_error(frame, key, duplicated, sources, KEY_COLUMNS)
     if order is not None:
