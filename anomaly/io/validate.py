@@ -216,20 +216,26 @@ def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | Non
     """
     if CURRENCY_COLUMN not in frame:
         return None
+    # Checked on the distinct spellings; rows are only counted and looked up.
     codes, text = distinct_text(frame[CURRENCY_COLUMN])
-    currency = text.str.upper().to_numpy(dtype=str)[codes]
-    unknown = ~np.isin(currency, CURRENCIES)
+    spelled = text.str.upper().to_numpy(dtype=str)
+    unknown = lookup(~np.isin(spelled, CURRENCIES), codes)
     if unknown.any():
+        # As str: numpy 2 spells a numpy string's repr np.str_('XXX').
+        named = [str(code) for code in pd.unique(spelled[codes[unknown]])]
         raise error_at(
             CurrencyError,
-            f"unknown currency code(s) {describe_items(map(repr, pd.unique(currency[unknown])))}",
+            f"unknown currency code(s) {describe_items(map(repr, named))}",
             frame,
             unknown,
             sources,
             column=CURRENCY_COLUMN,
             expected=f"one of {', '.join(CURRENCIES)} in every row",
         )
-    found, counts = np.unique(currency, return_counts=True)
+    per_spelling = np.bincount(codes, minlength=len(spelled))
+    found, which = np.unique(spelled, return_inverse=True)
+    counts = np.bincount(which.ravel(), weights=per_spelling, minlength=len(found)).astype(np.int64)
+    found, counts = found[counts > 0], counts[counts > 0]
     if len(found) > 1:
         rare = found[np.argmin(counts)]
         listing = ", ".join(
@@ -239,7 +245,7 @@ def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | Non
             CurrencyError,
             f"values in {len(found)} currencies ({listing}); the {rare} rows are listed",
             frame,
-            currency == rare,
+            lookup(spelled == rare, codes),
             sources,
             column=CURRENCY_COLUMN,
             expected="one currency per table: convert first, or read the files apart",

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from anomaly.errors import DuplicateKeyError, UnknownCodeError
+from anomaly.errors import CurrencyError, DuplicateKeyError, UnknownCodeError
 from anomaly.io import read_flows
 from anomaly.panel import build_panel
 
@@ -130,3 +130,24 @@ def test_unused_categories_are_not_read_as_codes(table, tmp_path):
     frame.to_parquet(tmp_path / "used.parquet", index=False)
     with pytest.raises(UnknownCodeError, match=f"line {len(frame) + 1}: .*'XXX'"):
         read_flows(tmp_path / "used.parquet", currency="EUR")
+
+
+@pytest.mark.parametrize("dictionary", [False, True])
+def test_a_currency_column_is_checked_on_its_codes(table, tmp_path, dictionary):
+    frame = table.assign(currency="EUR")
+    if dictionary:
+        frame = frame.astype({"currency": "category"})
+    frame.to_parquet(tmp_path / "eur.parquet", index=False)
+    assert read_flows(tmp_path / "eur.parquet").attrs["currency"] == "EUR"
+    frame.assign(currency=["USD"] * 3 + ["EUR"] * (len(frame) - 3)).to_parquet(
+        tmp_path / "two.parquet", index=False
+    )
+    with pytest.raises(
+        CurrencyError, match=r"lines 2, 3, 4: .*\(EUR: \d+ rows, USD: 3 rows\); the USD rows"
+    ):
+        read_flows(tmp_path / "two.parquet")
+    frame.assign(currency=["XXX"] + ["EUR"] * (len(frame) - 1)).to_parquet(
+        tmp_path / "bad.parquet", index=False
+    )
+    with pytest.raises(CurrencyError, match=r"line 2: unknown currency code\(s\) 'XXX';"):
+        read_flows(tmp_path / "bad.parquet")
