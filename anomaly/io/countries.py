@@ -119,7 +119,8 @@ def map_countries(
             column=label,
             expected=f"a country in column(s) {', '.join(column for column, _ in present)}",
         )
-    return pd.Series(categorical(rows, categories), index=frame.index), aggregate
+    alpha3 = categorical(rows, pd.Index(categories, dtype=object))
+    return pd.Series(alpha3, index=frame.index), aggregate
 
 
 def aggregate_drops(

@@ -32,6 +32,7 @@ def lookup(per_value: np.ndarray, codes: np.ndarray) -> np.ndarray:
 def as_categorical(codes: np.ndarray, per_text: pd.Series, index: pd.Index) -> pd.Series:
     """Rows ``per_text[codes]`` as a categorical Series (missing where NaN)."""
     category_codes, categories = pd.factorize(per_text, use_na_sentinel=True)
+    categories = pd.Index(categories, dtype=object)
     return pd.Series(categorical(lookup(category_codes, codes), categories), index=index)
 
 
@@ -50,12 +51,10 @@ def code_dtype(n_categories: int) -> type[np.signedinteger]:
     )
 
 
-def categorical(
-    codes: np.ndarray, categories: pd.Index | np.ndarray, *, copy: bool = False
-) -> pd.Categorical:
-    """A categorical from codes known to be valid (-1 or a position in ``categories``),
-    without a pass over the rows to check them (``copy``: never share ``codes``)."""
-    categories = pd.Index(categories, dtype=object)
+def categorical(codes: np.ndarray, categories: pd.Index, *, copy: bool = False) -> pd.Categorical:
+    """A categorical from codes known to be valid (-1 or a position in ``categories``,
+    whose dtype it keeps), without a pass over the rows to check them (``copy``: never
+    share ``codes``)."""
     small = code_dtype(len(categories))
     # Already in the type pandas keeps: no copy is made unless asked for.
     codes = np.array(codes, dtype=small) if copy else np.asarray(codes).astype(small, copy=False)
