@@ -70,4 +70,27 @@ def step(name: str) -> Iterator[None]:
     elapsed = time.perf_counter() - started
     if interactive:
         print(f"\r✓ {name} ({elapsed:.1f} s)", file=sys.stderr)
-    logger.info("%s: done in %.1f s", name, elapsed)
+    peak = peak_memory_gib()
+    if peak is None:
+        logger.info("%s: done in %.1f s", name, elapsed)
+    else:  # the process's peak so far: the step that raised it is the one that cost it
+        logger.info("%s: done in %.1f s; peak memory so far %.2f GiB", name, elapsed, peak)
+
+
+def peak_memory_gib() -> float | None:
+    """The peak resident memory of this process so far, in GiB (None where the system
+    does not report it).
+
+    Examples
+    --------
+    >>> peak = peak_memory_gib()
+    >>> peak is None or peak > 0
+    True
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return peak / (2**30 if sys.platform == "darwin" else 2**20)
