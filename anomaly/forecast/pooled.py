@@ -70,6 +70,7 @@ from anomaly.forecast.distribution import (
     StratifiedErrorShape,
     pit_recalibration_table,
 )
+from anomaly.panel.core import as_month
 
 logger = logging.getLogger(__name__)
 
@@ -165,15 +166,16 @@ class PooledForecaster(Forecaster):
             if self.pool_by
             else np.zeros(len(keys), dtype=np.int64)
         )
-        train = panel.window(train_start, train_end)
-        self._known_from = _first_published(train)
+        first = as_month(train_start) if train_start is not None else panel.periods[0]
+        last = as_month(train_end) if train_end is not None else panel.periods[-1]
+        self._known_from = _first_published(panel, first, last)
         if self._known_from is not None:
-            late = pd.Series(train.periods[self._known_from].astype(str), index=keys["reporter"])
-            late = late[self._known_from > 0].groupby(level=0).first()
+            months = pd.period_range(first, last, freq="M")[self._known_from].astype(str)
+            late = pd.Series(months, index=keys["reporter"])[self._known_from > 0]
             logger.info(
                 "reporters first published after %s, read from then on: %s",
-                train.periods[0],
-                ", ".join(f"{reporter} ({month})" for reporter, month in late.items()),
+                first,
+                ", ".join(f"{r} ({m})" for r, m in late.groupby(level=0).first().items()),
             )
         return super().fit(panel, train_start, train_end)
 
@@ -233,9 +235,10 @@ class PooledForecaster(Forecaster):
         return RecalibratedForecast(forecast, strata=_strata(forecast.p_nonzero), tables=tables)
 
 
-def _first_published(train) -> np.ndarray | None:
-    """Per series, the first month of ``train`` (a panel) in which its reporter declared
-    anything, for reporters that start late; None when no reporter does (the usual case).
+def _first_published(panel, first: pd.Period, last: pd.Period) -> np.ndarray | None:
+    """Per series, the first month of ``first..last`` in which its reporter declared
+    anything (a position in that window), for reporters that start late; None when no
+    reporter does (the usual case).
 
     A reporter that starts publishing after the window starts (a statistics office that
     joined the source, a file that stacks extracts of different lengths) declared no
@@ -243,17 +246,30 @@ def _first_published(train) -> np.ndarray | None:
     starts late if its first month is not the window's and it declared something in
     at least :data:`LATE_START_DENSITY` of the months since; one that declares less
     often is sparse (a small country in a narrow extract), and its empty months before
-    the first are read as no trade, as its empty months after it are.
+    the first are read as no trade, as its empty months after it are. The panel's
+    matrix is read in chunks of rows, never copied whole.
     """
-    declared = ~np.isnan(train.values)
-    reporter = pd.factorize(train.keys["reporter"])[0]
-    by_reporter = pd.DataFrame(declared).groupby(reporter).any().to_numpy()
-    n_months = by_reporter.shape[1]
-    first = np.where(by_reporter.any(axis=1), by_reporter.argmax(axis=1), 0)
-    density = by_reporter.sum(axis=1) / np.maximum(n_months - first, 1)
-    late = (first > 0) & (density >= LATE_START_DENSITY)
-    known_from = np.where(late, first, 0)[reporter]
+    n_months = last.ordinal - first.ordinal + 1
+    # The window's columns in the panel; months before the panel start are undeclared.
+    lo = first.ordinal - panel.periods[0].ordinal
+    src_lo, src_hi = max(lo, 0), min(lo + n_months, panel.n_periods)
+    reporter, reporters = pd.factorize(panel.keys["reporter"])
+    by_reporter = np.zeros((len(reporters), n_months), dtype=bool)
+    if src_hi > src_lo:
+        for rows in range(0, len(reporter), _DECLARED_CHUNK):
+            chunk = slice(rows, rows + _DECLARED_CHUNK)
+            declared = ~np.isnan(panel.values[chunk, src_lo:src_hi])
+            np.logical_or.at(by_reporter[:, src_lo - lo : src_hi - lo], reporter[chunk], declared)
+    started = by_reporter.any(axis=1)
+    first_month = np.where(started, by_reporter.argmax(axis=1), 0)
+    density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
+    late = (first_month > 0) & (density >= LATE_START_DENSITY)
+    known_from = np.where(late, first_month, 0)[reporter]
     return known_from if known_from.any() else None
+
+
+#: Rows of the panel read at a time by :func:`_first_published`.
+_DECLARED_CHUNK = 100_000
 
 
 def _holdout_length(n_months: int) -> int:
