@@ -109,6 +109,14 @@ def window_tables(
     key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
     hs_codes, distinct_hs = key_codes["hs"]
     goods = describe_goods(distinct_hs, chp_version)
+    # Per goods column: its text per distinct code, and which codes have one.
+    goods_text = {
+        name: (
+            pa.array(goods[name].fillna("").to_numpy(dtype=object), type=pa.string()),
+            goods[name].notna().to_numpy(),
+        )
+        for name in GOODS_COLUMNS
+    }
     for start in range(0, len(keys), CHUNK_SERIES):
         chunk = slice(start, start + CHUNK_SERIES)
         partition, row = summary.partition[chunk], summary.row[chunk]
@@ -126,9 +134,7 @@ def window_tables(
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
         at = np.repeat(hs_codes[chunk], n_months)
-        for name in GOODS_COLUMNS:
-            known = goods[name].notna().to_numpy()
-            dictionary = pa.array(goods[name].fillna("").to_numpy(dtype=object), type=pa.string())
+        for name, (dictionary, known) in goods_text.items():
             columns[name] = pa.DictionaryArray.from_arrays(
                 pa.array(at, type=pa.int32(), mask=~known[at]), dictionary
             )

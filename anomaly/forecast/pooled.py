@@ -77,6 +77,8 @@ logger = logging.getLogger(__name__)
 #: Share of months since its first a reporter must publish in to be read as starting
 #: late (see :func:`_first_published`).
 LATE_START_DENSITY = 0.9
+#: Rows of the panel read at a time by :func:`_first_published`.
+_DECLARED_CHUNK = 100_000
 #: Half-lives (months) that ``half_life="auto"`` chooses from.
 HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 
@@ -266,10 +268,6 @@ def _first_published(panel, first: pd.Period, last: pd.Period) -> np.ndarray | N
     late = (first_month > 0) & (density >= LATE_START_DENSITY)
     known_from = np.where(late, first_month, 0)[reporter]
     return known_from if known_from.any() else None
-
-
-#: Rows of the panel read at a time by :func:`_first_published`.
-_DECLARED_CHUNK = 100_000
 
 
 def _holdout_length(n_months: int) -> int:

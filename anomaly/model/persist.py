@@ -49,6 +49,7 @@ from anomaly.forecast import FORECASTERS, Forecaster
 from anomaly.forecast.distribution import PIT_LEVELS
 from anomaly.forecast.pooled import OCCURRENCE_STRATA
 from anomaly.reference import CHP_VERSIONS, CONTROL_SETS
+from anomaly.reference.controls import HS_PREFIX
 from anomaly.schema import CURRENCIES, FLOWS, SERIES_KEY_COLUMNS
 
 MODEL_CLASS = "TradeAnomalyModel"
@@ -357,9 +358,6 @@ def _known_countries() -> frozenset[str]:
     return frozenset(countries()["alpha3"])
 
 
-_HS_PREFIX = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}")
-
-
 def _country(value: Any) -> str | None:
     if not isinstance(value, str) or not _ALPHA3.fullmatch(value):
         return f"{shorten(repr(value))} is not an ISO alpha-3 code"
@@ -395,7 +393,7 @@ ADDED_MODEL_PARAMS = frozenset({"controlled"})
 
 
 def _hs_prefix(value: Any) -> str | None:
-    if not isinstance(value, str) or not _HS_PREFIX.fullmatch(value):
+    if not isinstance(value, str) or not HS_PREFIX.fullmatch(value):
         return f"{shorten(repr(value))} is not an HS code of 2, 4 or 6 digits"
     return None
 

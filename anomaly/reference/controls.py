@@ -19,13 +19,14 @@ import pandas as pd
 from anomaly.errors import DataError
 from anomaly.reference.chp import chp_codes
 
-__all__ = ["CONTROL_SETS", "controlled_codes", "is_controlled", "read_code_list"]
+__all__ = ["CONTROL_SETS", "HS_PREFIX", "controlled_codes", "is_controlled", "read_code_list"]
 
 #: The named sets: ``"chp"`` (the model's version of the CHP list) and ``"all"``.
 CONTROL_SETS: tuple[str, ...] = ("chp", "all")
 #: Column names a CSV code list may give its codes under (the first found is read).
 CODE_COLUMNS: tuple[str, ...] = ("hs", "hs6", "code", "cn8", "product")
-_CODE = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}")
+#: A code a list of controlled goods may hold: an HS chapter, heading or subheading.
+HS_PREFIX = re.compile(r"[0-9]{2}(?:[0-9]{2}){0,2}")
 _EXPECTED = "an HS chapter, heading or subheading: 2, 4 or 6 digits, leading zeros kept"
 
 
@@ -61,7 +62,7 @@ def controlled_codes(controlled: str | Iterable[str], chp_version: str) -> froze
             expected=f"one of {', '.join(CONTROL_SETS)}, or a list of HS codes",
         )
     codes = frozenset(str(code) for code in controlled)
-    wrong = sorted(code for code in codes if not _CODE.fullmatch(code))
+    wrong = sorted(code for code in codes if not HS_PREFIX.fullmatch(code))
     if wrong:
         raise DataError(f"controlled goods {wrong[:5]} are not HS codes", expected=_EXPECTED)
     if not codes:
@@ -124,7 +125,7 @@ def read_code_list(path: str | os.PathLike) -> tuple[str, ...]:
         code = re.sub(r"[.\s]", "", text)
         if not code:
             continue
-        if not _CODE.fullmatch(code):
+        if not HS_PREFIX.fullmatch(code):
             raise DataError(
                 f"{text.strip()!r} is not an HS code",
                 source=os.fspath(path),
