@@ -26,6 +26,7 @@ from anomaly.detect.base import (
     PlaceboEvidence,
     ScoringWindow,
 )
+from anomaly.detect.baseline import BaselineDetector
 from anomaly.detect.calibration import BinnedZCalibration, ZCalibration, empirical_upper_p
 from anomaly.detect.config import DetectionConfig
 from anomaly.detect.ensemble import (
@@ -52,6 +53,7 @@ __all__ = [
     "DETECTORS",
     "FEATURES",
     "BaseDetector",
+    "BaselineDetector",
     "BinnedZCalibration",
     "DetectionConfig",
     "Detector",

@@ -74,6 +74,10 @@ class DetectionConfig:
         tail at this z is compressed (logarithmically, keeping the order), so no single
         reading — one month against a model's tail — reaches p = 1e-244 and decides the
         ranking alone.
+    sanctions_onset : str
+        First month under the sanctions (``YYYY-MM``; the EU's of 25 February 2022 took
+        effect in March). A series whose history is not in the data is read against
+        its months before it (:mod:`anomaly.detect.baseline`).
 
     Examples
     --------
@@ -96,6 +100,7 @@ class DetectionConfig:
     demand_prior_sd: float = 1.0
     demand_route_sd: float = 0.2
     evidence_z: float = 8.0
+    sanctions_onset: str = "2022-03"
 
     @property
     def band_z(self) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from anomaly.detect.base import Detector
+from anomaly.detect.baseline import BaselineDetector
 from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import HubDetector
 from anomaly.detect.iforest import IsolationForestDetector
@@ -33,6 +34,7 @@ DETECTORS: dict[str, type[Detector]] = {
         IsolationForestDetector,
         ReroutingDetector,
         HubDetector,
+        BaselineDetector,
     )
 }
 
@@ -76,4 +78,5 @@ def default_detectors(
         IsolationForestDetector(config, n_estimators=n_estimators, random_state=random_state),
         ReroutingDetector(config),
         HubDetector(config),
+        BaselineDetector(config),
     ]

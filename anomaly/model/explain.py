@@ -52,6 +52,9 @@ _NUMERIC = (
 )
 #: Every column :func:`explanations` reads.
 EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", "history_note", *_NUMERIC)
+#: Columns it reads where the model has them (a model saved before the baseline
+#: detector has not).
+OPTIONAL_COLUMNS = ("baseline_ratio", "baseline_value")
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -179,6 +182,12 @@ def explanations(
     )
     unknown = pc.is_valid(note).to_numpy(zero_copy_only=False)
     plain = plain | unknown
+    baseline = {
+        name: _numbers(leads, name) if name in leads else np.full(len(leads), np.nan)
+        for name in OPTIONAL_COLUMNS
+    }
+    rose_from = unknown & np.isfinite(baseline["baseline_ratio"])
+    from_nothing = unknown & (baseline["baseline_value"] == 0) & (actual > 0)
     compared = _join(
         " vs ",
         money(expected, currency),
@@ -202,6 +211,16 @@ def explanations(
         _where(~plain, compared),
         _where(plain & ~unknown, f", none in {train_window}"),
         _where(unknown, _join("; ", note)),
+        _where(
+            rose_from,
+            _join(
+                "; against its months before the sanctions (",
+                money(baseline["baseline_value"], currency),
+                " a month): ",
+                _change(baseline["baseline_ratio"]),
+            ),
+        ),
+        _where(from_nothing, "; none in its months before the sanctions"),
         _where(
             lead & ~plain & (np.abs(demand - 1.0) >= MATERIAL_SHARE),
             _join(

@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect import Ensemble, combined_scores
-from anomaly.model.explain import EXPLAINED_COLUMNS, explanations, good_names
+from anomaly.model.explain import (
+    EXPLAINED_COLUMNS,
+    OPTIONAL_COLUMNS,
+    explanations,
+    good_names,
+)
 from anomaly.reference import GOODS_COLUMNS, describe_goods
 from anomaly.schema import LEAD_COLUMNS
 
@@ -44,7 +49,8 @@ def build_leads(
     leads["signals"] = signal_names(flags)
     # Explained in a second thread (Arrow's kernels release the GIL) while the table is
     # sorted here; the thread has its own copy of what it reads.
-    explained = leads[list(EXPLAINED_COLUMNS)].copy()
+    optional = [name for name in OPTIONAL_COLUMNS if name in leads]
+    explained = leads[[*EXPLAINED_COLUMNS, *optional]].copy()
     if chp_version is not None:
         goods = describe_goods(leads["hs"], chp_version)
         leads[list(GOODS_COLUMNS)] = goods.to_numpy()

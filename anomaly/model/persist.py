@@ -366,6 +366,15 @@ def _country(value: Any) -> str | None:
     return None
 
 
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _month(value: Any) -> str | None:
+    if not isinstance(value, str) or not _MONTH.fullmatch(value):
+        return f"{shorten(repr(value))} is not a month (YYYY-MM)"
+    return None
+
+
 def _list_of(item: Validator, *, max_length: int = 1000, unique: bool = True) -> Validator:
     def check(value: Any) -> str | None:
         if not isinstance(value, list):
@@ -418,6 +427,7 @@ DETECTION_SCHEMA: dict[str, Validator] = {
     "min_placebo_values": _integer(1, MAX_COUNT),
     "min_scope_series": _integer(0, MAX_COUNT),
     "min_control_series": _integer(0, MAX_COUNT),
+    "sanctions_onset": _month,
 }
 _PER_SERIES_PARAMS: dict[str, Validator] = {
     "max_horizon": _integer(1, 1200),
@@ -449,6 +459,7 @@ DETECTOR_PARAMS_SCHEMA: dict[str, dict[str, Validator]] = {
     "residual": {},
     "mirror": {},
     "rerouting": {},
+    "baseline": {},
     "isolation": {
         "n_estimators": _integer(1, 100_000),
         "max_samples": _either(
@@ -527,6 +538,11 @@ DETECTOR_ARRAYS: dict[str, ArraySpec] = {
         _FOREST + "offset": ("<f8", ()),
     },
     "rerouting": {},
+    "baseline": {
+        "lengths": ("<f8", ("baseline_lengths",)),
+        "quantiles": ("<f8", ("baseline_lengths", 2, "baseline_points")),
+        "draws": ("<f8", ("baseline_lengths", 2)),
+    },
 }
 #: Arrays a detector writes only since some version (older artifacts lack them).
 DETECTOR_OPTIONAL_ARRAYS: dict[str, ArraySpec] = {
