@@ -1293,6 +1293,18 @@ def _mirror_values(arrays, tables, hs_level, fail) -> None:
         )
 
 
+def _baseline_values(arrays, tables, hs_level, fail) -> None:
+    prefix = "detector.baseline."
+    lengths, draws = arrays["lengths"], arrays["draws"]
+    _check_values(lengths, ARRAYS_FILE, prefix + "lengths", fail, lo=1, hi=1200)
+    _check_sorted(lengths, ARRAYS_FILE, prefix + "lengths", fail)
+    _check_values(draws, ARRAYS_FILE, prefix + "draws", fail, lo=0, hi=MAX_COUNT)
+    # A distribution without draws is not read (NaN); the others are quantiles.
+    drawn = arrays["quantiles"][draws > 0]
+    _check_values(drawn, ARRAYS_FILE, prefix + "quantiles", fail, lo=-MAX_ABS_LOG, hi=MAX_ABS_LOG)
+    _check_sorted(drawn, ARRAYS_FILE, prefix + "quantiles", fail)
+
+
 def _isolation_values(arrays, tables, hs_level, fail) -> None:
     prefix = "detector.isolation."
     scores = arrays["training_scores"]
@@ -1329,6 +1341,7 @@ _DETECTOR_VALUES = {
     "residual": _residual_values,
     "mirror": _mirror_values,
     "isolation": _isolation_values,
+    "baseline": _baseline_values,
 }
 
 

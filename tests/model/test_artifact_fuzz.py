@@ -439,6 +439,7 @@ OTHER_SIZED = [
     "forecast.error_shapes",
     "forecast.new_series",
     "detector.residual.calibration",
+    "detector.baseline.quantiles",
 ]
 
 
@@ -497,6 +498,8 @@ BAD_ENTRIES = {
     ),
     "forecast._train_months": st.integers().filter(lambda x: x != 48),
     "detector.residual.calibration": st.one_of(NON_FINITE),
+    "detector.baseline.lengths": st.one_of(NON_FINITE, st.floats(max_value=0.5)),
+    "detector.baseline.draws": st.one_of(NON_FINITE, st.floats(max_value=-1)),
     "detector.mirror.calibration.spreads": st.one_of(NON_FINITE, st.floats(max_value=0)),
     "detector.mirror.pooled": st.one_of(NON_FINITE, st.floats(min_value=101)),
     "detector.isolation.training_scores": st.one_of(
