@@ -114,7 +114,6 @@ class PlaceboTails:
         months = np.asarray(train.periods.month)
         first = ((onset.month - BASELINE_MONTHS - 1) % 12) + 1
         starts = np.flatnonzero(months == first)[::-1]
-        values = np.nan_to_num(train.values, nan=0.0)
         levels = np.linspace(0.0, 1.0, TAIL_POINTS)
         lengths, quantiles, draws = [], [], []
         for after_months in PLACEBO_AFTER_MONTHS:
@@ -122,8 +121,10 @@ class PlaceboTails:
             fitting = [start for start in starts if start + span <= len(months)][:PLACEBO_YEARS]
             statistics, kinds = [], []
             for start in fitting:
-                before = values[:, start : start + BASELINE_MONTHS].mean(axis=1)
-                later = values[:, start + BASELINE_MONTHS : start + span]
+                # Only the draw's months are copied: training matrices can be large.
+                months_drawn = np.nan_to_num(train.values[:, start : start + span], nan=0.0)
+                before = months_drawn[:, :BASELINE_MONTHS].mean(axis=1)
+                later = months_drawn[:, BASELINE_MONTHS:]
                 after = later.mean(axis=1)
                 traded = (before > 0) | (after > 0)
                 share = (later[traded] > 0).mean(axis=1)
