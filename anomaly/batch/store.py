@@ -71,6 +71,7 @@ def load_share(folder: Path) -> Share:
 def save_context(path: Path, context: ScoringContext) -> None:
     """Write a :class:`ScoringContext` as plain arrays."""
     keys = context.demand_keys
+    imports = context.import_rows
     np.savez(
         path,
         periods=context.periods.asi8,
@@ -84,6 +85,7 @@ def save_context(path: Path, context: ScoringContext) -> None:
         n=keys["n"].to_numpy(np.int64),
         actual=context.demand_actual,
         expected=context.demand_expected,
+        **({} if imports is None else {"import_rows": imports.to_numpy(dtype=np.int64)}),
     )
 
 
@@ -101,7 +103,21 @@ def load_context(path: Path) -> ScoringContext:
         )
         keys = pd.DataFrame({name: data[f"key_{name}"].astype(object) for name in DEMAND_KEYS})
         keys["n"] = data["n"]
-        return ScoringContext(periods, rows, value, norms, keys, data["actual"], data["expected"])
+        imports = (
+            pd.DataFrame(data["import_rows"], index=reporters, columns=months)
+            if "import_rows" in data
+            else None
+        )
+        return ScoringContext(
+            periods,
+            rows,
+            value,
+            norms,
+            keys,
+            data["actual"],
+            data["expected"],
+            import_rows=imports,
+        )
 
 
 def save_evidence(folder: Path, evidence: WindowEvidence, trained: np.ndarray) -> None:

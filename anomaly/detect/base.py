@@ -59,8 +59,9 @@ class ScoringWindow:
         Reporters that published in at least one month of the window or the month
         after (over all chunks, not only this one).
     published_mask : callable
-        ``published_mask(reporters)`` gives ``(len(reporters), window months + 1)``:
-        whether each reporter published each month of the window and the month after.
+        ``published_mask(reporters, flows=None)`` gives ``(len(reporters), window months
+        + 1)``: whether each reporter published each month of the window and the month
+        after (given ``flows``, per row or one for all: that direction of its trade).
     """
 
     panel: Panel

@@ -309,7 +309,7 @@ class MirrorDetector(BaseDetector):
         filed = targets.mirror >= 0
         imports = np.zeros((len(targets.declared), extended.n_periods))
         imports[filed] = np.nan_to_num(extended.values[targets.mirror[filed]], nan=0.0)
-        imports = np.where(window.published_mask(partner), imports, np.nan)
+        imports = np.where(window.published_mask(partner, flows="import"), imports, np.nan)
         exports = np.where(
             window.published[targets.declared], np.nan_to_num(scored.values[targets.declared]), 0.0
         )

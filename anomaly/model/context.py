@@ -22,6 +22,13 @@ last two years of the training window (:func:`publication_norms`); a reporter wi
 neither (a new reporter's first months) is taken as published. Months before a
 reporter's last are never partial: offices publish a month in full, and a dip there
 is trade (a war's collapse of exports to Russia, say), not missing rows.
+
+Coverage by direction (:attr:`ScoringContext.direction_gaps`): a reporter may publish one
+direction of its trade and not yet the other (exports first, say). A month in which a
+reporter declared series of one direction but not a single series of the other, while
+its usual month in the window holds at least :data:`MIN_DIRECTION_ROWS` of them, has
+that direction *not published*: its series of that direction, and the mirror readings
+of its declarations, leave the month out.
 """
 
 from __future__ import annotations
@@ -47,8 +54,16 @@ PARTIAL_VALUE = 0.1
 MIN_NORM_MONTHS = 3
 #: Months at the end of the training window that give a reporter's training norm.
 NORM_MONTHS = 24
+#: Series of one direction a reporter's usual month must hold for a month without any
+#: to read as that direction not published (fewer: absent rows are sparse trade).
+MIN_DIRECTION_ROWS = 20
 #: Coverage labels, as :meth:`ScoringContext.coverage` reports them.
 PUBLISHED, PARTIAL, NOT_PUBLISHED = "published", "partial", "not published"
+#: Flows of each direction of trade, and the coverage label of a direction not published.
+DIRECTIONS = {
+    "imports": (("import", "re-import"), "imports not published"),
+    "exports": (("export", "re-export"), "exports not published"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,9 @@ class ScoringContext:
         number of such series on the route).
     demand_actual, demand_expected : numpy.ndarray
         ``(len(demand_keys), window months)``: their summed actual and expected values.
+    import_rows : pandas.DataFrame, optional
+        Like :attr:`rows`, counting only series of imports (``import``, ``re-import``);
+        the rest of :attr:`rows` are exports. ``None``: directions are not told apart.
     demand : ScoringContext, optional
         An external general-demand control (the context of a file of other goods,
         :meth:`TradeAnomalyModel.demand_control`): when given, :meth:`growth` reads it
@@ -84,6 +102,7 @@ class ScoringContext:
     demand_actual: np.ndarray
     demand_expected: np.ndarray
     demand: ScoringContext | None = None
+    import_rows: pd.DataFrame | None = None
 
     def with_demand(self, control: ScoringContext) -> ScoringContext:
         """This context with its general demand read from ``control``."""
@@ -95,10 +114,13 @@ class ScoringContext:
             raise ValueError("cannot merge contexts of different scoring windows")
         rows = pd.concat([self.rows, other.rows]).groupby(level=0).sum()
         value = pd.concat([self.value, other.value]).groupby(level=0).sum()
+        imports = None
+        if self.import_rows is not None and other.import_rows is not None:
+            imports = pd.concat([self.import_rows, other.import_rows]).groupby(level=0).sum()
         keys = pd.concat([self.demand_keys, other.demand_keys], ignore_index=True)
         actual = np.vstack([self.demand_actual, other.demand_actual])
         expected = np.vstack([self.demand_expected, other.demand_expected])
-        merged = _summed(self.periods, rows, value, self.norms, keys, actual, expected)
+        merged = _summed(self.periods, rows, value, self.norms, keys, actual, expected, imports)
         return merged if self.demand is None else merged.with_demand(self.demand)
 
     @property
@@ -111,13 +133,40 @@ class ScoringContext:
         """Whether each reporter published each month in full (not partial)."""
         return self.published & ~partial_months(self.rows, self.value, self.norms)
 
+    @cached_property
+    def direction_gaps(self) -> dict[str, pd.DataFrame]:
+        """Per direction (``imports``, ``exports``): the reporter-months in which the
+        reporter published but not that direction (see the module docstring)."""
+        if self.import_rows is None:
+            return {}
+        imports = self.import_rows.reindex(self.rows.index, fill_value=0)
+        counts = {"imports": imports, "exports": self.rows - imports}
+        gaps = {}
+        for direction, rows in counts.items():
+            declared = rows.where(rows > 0)
+            usual = declared.median(axis=1).where(declared.count(axis=1) >= MIN_NORM_MONTHS)
+            publishes = (usual >= MIN_DIRECTION_ROWS).to_numpy()[:, None]
+            gaps[direction] = self.published & (rows == 0) & publishes
+        return gaps
+
     def published_mask(
-        self, reporters: np.ndarray | pd.Series, months: int | None = None
+        self,
+        reporters: np.ndarray | pd.Series,
+        months: int | None = None,
+        flows: np.ndarray | pd.Series | str | None = None,
     ) -> np.ndarray:
         """``(len(reporters), months)``: whether each reporter published each month in
-        full (a partial month counts as not published)."""
-        table = self.full.reindex(pd.Index(np.asarray(reporters)), fill_value=False)
-        mask = table.to_numpy(dtype=bool)
+        full (a partial month counts as not published) and, given each row's ``flows``
+        (or one flow for all), the direction of that flow (:attr:`direction_gaps`)."""
+        index = pd.Index(np.asarray(reporters))
+        mask = self.full.reindex(index, fill_value=False).to_numpy(dtype=bool)
+        if flows is not None:
+            flows = np.broadcast_to(np.asarray(flows, dtype=object), (len(index),))
+            for direction, gap in self.direction_gaps.items():
+                rows = np.isin(flows, DIRECTIONS[direction][0])
+                if rows.any():
+                    missing = gap.reindex(index[rows], fill_value=False).to_numpy(dtype=bool)
+                    mask[rows] &= ~missing
         return mask if months is None else mask[:, :months]
 
     def coverage(self) -> pd.DataFrame:
@@ -132,6 +181,9 @@ class ScoringContext:
         table = table.iloc[:, :-1]  # the month after the window is only read for lags
         known = table.index.union(self.norms.index)
         table = table.reindex(known, fill_value=NOT_PUBLISHED)
+        for direction, gap in self.direction_gaps.items():
+            missing = gap.iloc[:, :-1].reindex(known, fill_value=False).to_numpy(dtype=bool)
+            table = table.mask(missing & (table.to_numpy() == PUBLISHED), DIRECTIONS[direction][1])
         long = table.rename_axis(index="reporter", columns="period").stack()
         long = long[long != PUBLISHED].rename("status").reset_index()
         return long.sort_values(["reporter", "period"], ignore_index=True)
@@ -151,7 +203,9 @@ class ScoringContext:
         sanctioned = list(config.sanctioned)
         keys = self.demand_keys
         undisrupted = ~(keys["reporter"].isin(sanctioned) | keys["partner"].isin(sanctioned))
-        published = self.published_mask(keys["reporter"], self.demand_actual.shape[1])
+        published = self.published_mask(
+            keys["reporter"], self.demand_actual.shape[1], flows=keys["flow"]
+        )
         routes = pd.DataFrame(
             {
                 "partner": destination(keys),
@@ -352,14 +406,17 @@ def build_context(
     norms : pandas.DataFrame, optional
         The reporters' usual months in training (:func:`publication_norms`).
     """
-    rows, value = _per_reporter(keys["reporter"].to_numpy(), values)
+    reporters = keys["reporter"].to_numpy()
+    rows, value = _per_reporter(reporters, values)
+    inbound = keys["flow"].isin(DIRECTIONS["imports"][0]).to_numpy()
+    imports = _per_reporter(reporters[inbound], values[inbound])[0]
     if norms is None:
         norms = pd.DataFrame({"rows": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
     months = expected.shape[1]
     route = keys.loc[uncontrolled, DEMAND_KEYS].reset_index(drop=True)
     route["n"] = 1
     actual = np.nan_to_num(values[uncontrolled, :months])
-    return _summed(periods, rows, value, norms, route, actual, expected[uncontrolled])
+    return _summed(periods, rows, value, norms, route, actual, expected[uncontrolled], imports)
 
 
 def _per_reporter(reporters: np.ndarray, values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -377,6 +434,7 @@ def _summed(
     keys: pd.DataFrame,
     actual: np.ndarray,
     expected: np.ndarray,
+    import_rows: pd.DataFrame | None = None,
 ) -> ScoringContext:
     """Sum demand rows that share a route (one row per route, sorted)."""
     groups = keys.groupby(DEMAND_KEYS, sort=True, observed=True).ngroup().to_numpy()
@@ -387,6 +445,9 @@ def _summed(
     np.add.at(summed_expected, groups, expected)
     routes = keys.groupby(DEMAND_KEYS, sort=True, observed=True)["n"].sum().reset_index()
     rows.columns = value.columns = range(len(periods))
+    if import_rows is not None:
+        import_rows.columns = range(len(periods))
+        import_rows = import_rows.reindex(rows.index, fill_value=0).sort_index()
     return ScoringContext(
         periods,
         rows.sort_index(),
@@ -395,4 +456,5 @@ def _summed(
         routes,
         summed_actual,
         summed_expected,
+        import_rows=import_rows,
     )

@@ -155,7 +155,9 @@ class WindowScorer:
         """Evidence for months ``start..end`` of the series of ``panel``."""
         window = panel.window(start, end)
         n_months = window.n_periods
-        published = context.published_mask(window.keys["reporter"], n_months)
+        published = context.published_mask(
+            window.keys["reporter"], n_months, flows=window.keys["flow"]
+        )
         has_data = published.any(axis=1)
         window = window.select(has_data)
         published = published[has_data]

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from anomaly import TradeAnomalyModel
-from anomaly.model.context import MIN_CONTROL_SERIES, demand_growth, partial_months
+from anomaly.batch.store import load_context, save_context
+from anomaly.model.context import (
+    MIN_CONTROL_SERIES,
+    MIN_DIRECTION_ROWS,
+    build_context,
+    demand_growth,
+    partial_months,
+)
 from anomaly.panel import build_panel
 
 from .conftest import BOOM, BOOM_FACTOR, SCORE, TRAIN
@@ -151,3 +158,55 @@ def test_a_partial_last_month_is_reported_and_read_as_missing(partial_stop):
     to_russia = leads[(leads["partner"] == "RUS") & (leads["flow"] == "export")]
     assert to_russia["mirror_gap"].isna().all()
     assert not to_russia["signals"].str.contains("mirror_gap").any()
+
+
+def direction_context(n_imports: int, exports_only_months: int):
+    """One reporter (KAZ) with 30 export series and ``n_imports`` import series, whose
+    last ``exports_only_months`` months hold exports only (imports not yet published)."""
+    periods = pd.period_range("2022-01", periods=13, freq="M")  # window + month after
+    n = 30 + n_imports
+    keys = pd.DataFrame(
+        {
+            "reporter": "KAZ",
+            "partner": [f"P{i:02d}" for i in range(n)],
+            "flow": ["export"] * 30 + ["import"] * n_imports,
+            "hs": "854231",
+        }
+    )
+    values = np.full((n, len(periods)), 100.0)
+    if exports_only_months:
+        values[30:, -exports_only_months:] = np.nan
+    expected = np.zeros((n, len(periods) - 1))
+    return build_context(keys, values, periods, expected, np.zeros(n, dtype=bool))
+
+
+def test_a_reporter_that_published_exports_but_not_imports_has_imports_unpublished():
+    context = direction_context(n_imports=25, exports_only_months=3)
+    gaps = context.direction_gaps["imports"].loc["KAZ"].to_numpy()
+    assert gaps.tolist() == [False] * 10 + [True] * 3
+    assert not context.direction_gaps["exports"].to_numpy().any()
+    imports = context.published_mask(["KAZ"], 12, flows="import")[0]
+    exports = context.published_mask(["KAZ"], 12, flows=["export"])[0]
+    assert imports.tolist() == [True] * 10 + [False] * 2
+    assert exports.all()
+    coverage = context.coverage()
+    assert coverage["status"].tolist() == ["imports not published"] * 2
+    assert coverage["period"].tolist() == ["2022-11", "2022-12"]
+
+
+def test_a_reporter_with_few_import_series_has_no_direction_gap():
+    context = direction_context(n_imports=MIN_DIRECTION_ROWS - 1, exports_only_months=3)
+    assert not context.direction_gaps["imports"].to_numpy().any()
+    assert context.published_mask(["KAZ"], 12, flows="import").all()
+
+
+def test_direction_gaps_survive_merging_and_the_batch_store(tmp_path):
+    whole = direction_context(n_imports=25, exports_only_months=3)
+    saved = tmp_path / "context.npz"
+    save_context(saved, whole)
+    loaded = load_context(saved)
+    merged = loaded.merge(direction_context(n_imports=0, exports_only_months=0))
+    for context in (loaded, merged):
+        pd.testing.assert_frame_equal(
+            context.direction_gaps["imports"], whole.direction_gaps["imports"]
+        )
