@@ -159,7 +159,7 @@ class ScoringContext:
         full (a partial month counts as not published) and, given each row's ``flows``
         (or one flow for all), the direction of that flow (:attr:`direction_gaps`)."""
         index = pd.Index(np.asarray(reporters))
-        mask = self.full.reindex(index, fill_value=False).to_numpy(dtype=bool)
+        mask = self.full.reindex(index, fill_value=False).to_numpy(dtype=bool, copy=True)
         if flows is not None:
             flows = np.broadcast_to(np.asarray(flows, dtype=object), (len(index),))
             for direction, gap in self.direction_gaps.items():
