@@ -205,12 +205,15 @@ class BaselineDetector(BaseDetector):
         scored = window.window
         onset = pd.Period(self.config.sanctions_onset, freq="M")
         ordinals = np.asarray(scored.periods.asi8)
-        base = (ordinals >= onset.ordinal - BASELINE_MONTHS) & (ordinals < onset.ordinal)
-        values = np.where(window.published, np.nan_to_num(scored.values, nan=0.0), 0.0)
-        months = window.published[:, base].sum(axis=1)
+        # Only the months from the baseline on are read (and copied).
+        used = ordinals >= onset.ordinal - BASELINE_MONTHS
+        base = ordinals[used] < onset.ordinal
+        published = window.published[:, used]
+        values = np.where(published, np.nan_to_num(scored.values[:, used], nan=0.0), 0.0)
+        months = published[:, base].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(months > 0, values[:, base].sum(axis=1) / months, np.nan)
-        traded_after = (values[:, ordinals >= onset.ordinal] > 0).sum(axis=1)
+        traded_after = (values[:, ~base] > 0).sum(axis=1)
         return {
             "baseline_value": mean,
             "baseline_months": months.astype(np.float64),
