@@ -22,6 +22,8 @@ from anomaly.panel import Panel
 
 #: Monthly arrays of the evidence, in the order of the scores table's columns.
 MONTHLY = ("actual", "expected", "lower", "upper", "z")
+#: Index levels of the chapter counts of a context.
+CHAPTER_LEVELS = ("reporter", "direction", "chapter")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ def save_context(path: Path, context: ScoringContext) -> None:
     """Write a :class:`ScoringContext` as plain arrays."""
     keys = context.demand_keys
     imports = context.import_rows
+    chapters = context.chapter_rows
     np.savez(
         path,
         periods=context.periods.asi8,
@@ -86,7 +89,26 @@ def save_context(path: Path, context: ScoringContext) -> None:
         actual=context.demand_actual,
         expected=context.demand_expected,
         **({} if imports is None else {"import_rows": imports.to_numpy(dtype=np.int64)}),
+        **({} if chapters is None else _chapter_arrays(chapters)),
     )
+
+
+def _chapter_arrays(chapters: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The chapter counts of a context (:attr:`ScoringContext.chapter_rows`) as arrays."""
+    index = chapters.index
+    return {
+        "chapter_rows": chapters.to_numpy(dtype=np.int64),
+        **{f"chapter_{name}": _text(index.get_level_values(name)) for name in CHAPTER_LEVELS},
+    }
+
+
+def _chapter_counts(data, months: range) -> pd.DataFrame | None:
+    """What :func:`_chapter_arrays` wrote, or None (a work dir of an older version)."""
+    if "chapter_rows" not in data:
+        return None
+    levels = [data[f"chapter_{name}"].astype(object) for name in CHAPTER_LEVELS]
+    index = pd.MultiIndex.from_arrays(levels, names=list(CHAPTER_LEVELS))
+    return pd.DataFrame(data["chapter_rows"], index=index, columns=months)
 
 
 def load_context(path: Path) -> ScoringContext:
@@ -117,6 +139,7 @@ def load_context(path: Path) -> ScoringContext:
             data["actual"],
             data["expected"],
             import_rows=imports,
+            chapter_rows=_chapter_counts(data, months),
         )
 
 

@@ -59,9 +59,13 @@ class ScoringWindow:
         Reporters that published in at least one month of the window or the month
         after (over all chunks, not only this one).
     published_mask : callable
-        ``published_mask(reporters, flows=None)`` gives ``(len(reporters), window months
-        + 1)``: whether each reporter published each month of the window and the month
-        after (given ``flows``, per row or one for all: that direction of its trade).
+        ``published_mask(reporters, flows=None, hs=None)`` gives ``(len(reporters),
+        window months + 1)``: whether each reporter published each month of the window
+        and the month after (given ``flows``, per row or one for all: that direction of
+        its trade; given also ``hs`` per row: that code's chapter of that direction).
+    history_known : numpy.ndarray, optional
+        Per scored series: whether its history before the window is in the data (false
+        for a code new in HS2022 whose predecessors the input lacks); ``None``: all.
     """
 
     panel: Panel
@@ -69,7 +73,8 @@ class ScoringWindow:
     published: np.ndarray
     z_months: np.ndarray
     publishers: pd.Index
-    published_mask: Callable[[np.ndarray], np.ndarray]
+    published_mask: Callable[..., np.ndarray]
+    history_known: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

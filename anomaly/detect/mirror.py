@@ -47,6 +47,28 @@ class MirrorTargets:
     mirror: np.ndarray
 
 
+def since_first_receipt(imports: np.ndarray) -> np.ndarray:
+    """Mirror declarations from the first month the partner declared a receipt on;
+    ``NaN`` (not compared) before it, and in every month if it never declared one.
+
+    For a series whose history is not in the data (a code new in HS2022 whose
+    predecessors the input lacks): countries adopt a revision at different times, so
+    a partner that has not yet declared the new code may be declaring the goods under
+    the old one. Its receipts under the new code show that it has adopted it; months
+    before them would read as a gap that is only the revision.
+
+    Examples
+    --------
+    >>> since_first_receipt(np.array([[0.0, np.nan, 5.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
+    array([[nan, nan,  5.,  0.],
+           [nan, nan, nan, nan]])
+    """
+    received = np.nan_to_num(imports, nan=0.0) > 0
+    first = np.where(received.any(axis=1), np.argmax(received, axis=1), imports.shape[1])
+    before = np.arange(imports.shape[1])[None, :] < first[:, None]
+    return np.where(before, np.nan, imports)
+
+
 def mirror_targets(panel: Panel, publishing: set[str]) -> MirrorTargets:
     """Every export series whose partner publishes, with its mirror row if filed.
 
@@ -309,7 +331,12 @@ class MirrorDetector(BaseDetector):
         filed = targets.mirror >= 0
         imports = np.zeros((len(targets.declared), extended.n_periods))
         imports[filed] = np.nan_to_num(extended.values[targets.mirror[filed]], nan=0.0)
-        imports = np.where(window.published_mask(partner, flows="import"), imports, np.nan)
+        hs = scored.keys["hs"].to_numpy()[targets.declared]
+        published = window.published_mask(partner, flows="import", hs=hs)
+        imports = np.where(published, imports, np.nan)
+        if window.history_known is not None:
+            unknown = ~window.history_known[targets.declared]
+            imports[unknown] = since_first_receipt(imports[unknown])
         exports = np.where(
             window.published[targets.declared], np.nan_to_num(scored.values[targets.declared]), 0.0
         )
@@ -320,14 +347,8 @@ class MirrorDetector(BaseDetector):
         return out
 
     def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Calibrated ``mirror_z``; ``NaN`` for a series whose history is not in the data
-        (a code new in HS2022 whose predecessors the file lacks): countries adopt a
-        revision at different times, so in its first years a revised code is often
-        declared under the new code on one side and the old on the other, and the pair
-        has no normal ratio of its own to tell that from a gap."""
+        """Calibrated ``mirror_z``, weaker when fewer months were compared."""
         z = self.calibration_.z(*mirror_statistic(table))
-        if "history_known" in table:
-            z = np.where(table["history_known"].to_numpy(dtype=bool), z, np.nan)
         if np.isfinite(self.reference_months_):
             months = table["mirror_months"].to_numpy(dtype=np.float64)
             z = z * np.sqrt(np.minimum(months, self.reference_months_) / self.reference_months_)

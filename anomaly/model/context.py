@@ -29,10 +29,22 @@ reporter declared series of one direction but not a single series of the other, 
 its usual month in the window holds at least :data:`MIN_DIRECTION_ROWS` of them, has
 that direction *not published*: its series of that direction, and the mirror readings
 of its declarations, leave the month out.
+
+Coverage by chapter (:attr:`ScoringContext.chapter_gaps`): some offices publish HS chapters
+separately (a chapter late, or held back as confidential). Per reporter, direction and
+HS chapter, counting only series between two countries the sanctions do not touch (a
+chapter's trade with Russia may stop for real), a chapter whose usual month in the
+window holds at least :data:`MIN_CHAPTER_ROWS` series is *not published* in a month the
+reporter published in full but declared none of them, and *partial* in its last
+declared month if that month holds fewer than :data:`PARTIAL_ROWS` of its usual series.
+A chapter needs :data:`MIN_NORM_MONTHS` declared months in the window to be read on its
+own (its first months, or a short window, are read with the reporter). The demand
+control, which sums routes over goods, is not masked by chapter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -57,6 +69,9 @@ NORM_MONTHS = 24
 #: Series of one direction a reporter's usual month must hold for a month without any
 #: to read as that direction not published (fewer: absent rows are sparse trade).
 MIN_DIRECTION_ROWS = 20
+#: Series of one HS chapter and direction a reporter's usual month must hold for the
+#: chapter's coverage to be read on its own (fewer: absent rows are sparse trade).
+MIN_CHAPTER_ROWS = 20
 #: Coverage labels, as :meth:`ScoringContext.coverage` reports them.
 PUBLISHED, PARTIAL, NOT_PUBLISHED = "published", "partial", "not published"
 #: Flows of each direction of trade, and the coverage label of a direction not published.
@@ -88,6 +103,11 @@ class ScoringContext:
     import_rows : pandas.DataFrame, optional
         Like :attr:`rows`, counting only series of imports (``import``, ``re-import``);
         the rest of :attr:`rows` are exports. ``None``: directions are not told apart.
+    chapter_rows : pandas.DataFrame, optional
+        Index: ``reporter, direction, chapter`` (``imports``/``exports``, the first two
+        digits of the HS code); the months as in :attr:`rows`: the number of series with
+        a declared value whose reporter and partner are both outside the sanctioned
+        countries. ``None``: chapters are not told apart.
     demand : ScoringContext, optional
         An external general-demand control (the context of a file of other goods,
         :meth:`TradeAnomalyModel.demand_control`): when given, :meth:`growth` reads it
@@ -103,6 +123,7 @@ class ScoringContext:
     demand_expected: np.ndarray
     demand: ScoringContext | None = None
     import_rows: pd.DataFrame | None = None
+    chapter_rows: pd.DataFrame | None = None
 
     def with_demand(self, control: ScoringContext) -> ScoringContext:
         """This context with its general demand read from ``control``."""
@@ -117,10 +138,16 @@ class ScoringContext:
         imports = None
         if self.import_rows is not None and other.import_rows is not None:
             imports = pd.concat([self.import_rows, other.import_rows]).groupby(level=0).sum()
+        chapters = None
+        if self.chapter_rows is not None and other.chapter_rows is not None:
+            both = pd.concat([self.chapter_rows, other.chapter_rows])
+            chapters = both.groupby(level=[0, 1, 2]).sum()
         keys = pd.concat([self.demand_keys, other.demand_keys], ignore_index=True)
         actual = np.vstack([self.demand_actual, other.demand_actual])
         expected = np.vstack([self.demand_expected, other.demand_expected])
-        merged = _summed(self.periods, rows, value, self.norms, keys, actual, expected, imports)
+        merged = _summed(
+            self.periods, rows, value, self.norms, keys, actual, expected, imports, chapters
+        )
         return merged if self.demand is None else merged.with_demand(self.demand)
 
     @property
@@ -149,15 +176,49 @@ class ScoringContext:
             gaps[direction] = self.published & (rows == 0) & publishes
         return gaps
 
+    @cached_property
+    def chapter_gaps(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """Per ``reporter, direction, chapter`` (the index of :attr:`chapter_rows`) and
+        month: whether the chapter was not published, and whether it was partial, in a
+        month the reporter published that direction in full (see the module
+        docstring); ``None`` without chapter counts."""
+        counts = self.chapter_rows
+        if counts is None or counts.empty:
+            return None
+        rows = counts.to_numpy()
+        reporters = counts.index.get_level_values(0)
+        full = self.full.reindex(reporters, fill_value=False).to_numpy(dtype=bool, copy=True)
+        directions = counts.index.get_level_values(1)
+        for direction, gap in self.direction_gaps.items():
+            cells = directions == direction
+            full[cells] &= ~gap.reindex(reporters[cells], fill_value=False).to_numpy(dtype=bool)
+        declared = rows > 0
+        usual = _row_medians(np.where(declared, rows, np.nan))
+        read = (declared.sum(axis=1) >= MIN_NORM_MONTHS) & (usual >= MIN_CHAPTER_ROWS)
+        missing = full & ~declared & read[:, None]
+        last = rows.shape[1] - 1 - np.argmax(declared[:, ::-1], axis=1)
+        cells = np.arange(len(rows))
+        low = read & (rows[cells, last] < PARTIAL_ROWS * usual)
+        partial = np.zeros_like(declared)
+        partial[cells[low], last[low]] = True
+        partial &= full
+        return (
+            pd.DataFrame(missing, index=counts.index, columns=counts.columns),
+            pd.DataFrame(partial, index=counts.index, columns=counts.columns),
+        )
+
     def published_mask(
         self,
         reporters: np.ndarray | pd.Series,
         months: int | None = None,
         flows: np.ndarray | pd.Series | str | None = None,
+        hs: np.ndarray | pd.Series | None = None,
     ) -> np.ndarray:
         """``(len(reporters), months)``: whether each reporter published each month in
-        full (a partial month counts as not published) and, given each row's ``flows``
-        (or one flow for all), the direction of that flow (:attr:`direction_gaps`)."""
+        full (a partial month counts as not published); given each row's ``flows`` (or
+        one flow for all), the direction of that flow (:attr:`direction_gaps`); given
+        also each row's ``hs`` code, its chapter of that direction
+        (:attr:`chapter_gaps`)."""
         index = pd.Index(np.asarray(reporters))
         mask = self.full.reindex(index, fill_value=False).to_numpy(dtype=bool, copy=True)
         if flows is not None:
@@ -167,6 +228,12 @@ class ScoringContext:
                 if rows.any():
                     missing = gap.reindex(index[rows], fill_value=False).to_numpy(dtype=bool)
                     mask[rows] &= ~missing
+            if hs is not None and self.chapter_gaps is not None:
+                missing, partial = self.chapter_gaps
+                cells = missing.index.get_indexer(_chapter_index(index, flows, hs))
+                found = cells >= 0
+                unread = missing.to_numpy() | partial.to_numpy()
+                mask[found] &= ~unread[cells[found]]
         return mask if months is None else mask[:, :months]
 
     def coverage(self) -> pd.DataFrame:
@@ -186,7 +253,30 @@ class ScoringContext:
             table = table.mask(missing & (table.to_numpy() == PUBLISHED), DIRECTIONS[direction][1])
         long = table.rename_axis(index="reporter", columns="period").stack()
         long = long[long != PUBLISHED].rename("status").reset_index()
-        return long.sort_values(["reporter", "period"], ignore_index=True)
+        long = pd.concat([long, self._chapter_coverage()], ignore_index=True)
+        return long.sort_values(["reporter", "period", "status"], ignore_index=True)
+
+    def _chapter_coverage(self) -> pd.DataFrame:
+        """The chapter-months of :attr:`chapter_gaps` in the window, as :meth:`coverage`
+        rows (status e.g. ``chapter 85 exports not published``)."""
+        columns = ["reporter", "period", "status"]
+        if self.chapter_gaps is None:
+            return pd.DataFrame(columns=columns)
+        labels = np.asarray(self.periods.astype(str))
+        parts = []
+        for gaps, word in zip(self.chapter_gaps, (NOT_PUBLISHED, PARTIAL), strict=True):
+            cells, months = np.nonzero(gaps.to_numpy()[:, :-1])
+            index = gaps.index[cells]
+            status = [
+                f"chapter {chapter} {direction} {word}"
+                for direction, chapter in zip(
+                    index.get_level_values(1), index.get_level_values(2), strict=True
+                )
+            ]
+            reporters = index.get_level_values(0)
+            table = {"reporter": reporters, "period": labels[months], "status": status}
+            parts.append(pd.DataFrame(table, columns=columns))
+        return pd.concat(parts, ignore_index=True)
 
     def growth(self, config: DetectionConfig | None = None) -> pd.Series:
         """General-demand growth per ``(destination, flow)``, over the months each route's
@@ -387,6 +477,7 @@ def build_context(
     expected: np.ndarray,
     uncontrolled: np.ndarray,
     norms: pd.DataFrame | None = None,
+    sanctioned: Sequence[str] = DetectionConfig.sanctioned,
 ) -> ScoringContext:
     """Context of one set of series.
 
@@ -405,18 +496,46 @@ def build_context(
         Which series are of goods off the control list.
     norms : pandas.DataFrame, optional
         The reporters' usual months in training (:func:`publication_norms`).
+    sanctioned : sequence of str
+        The sanctioned countries, whose trade is left out of the chapter counts.
     """
     reporters = keys["reporter"].to_numpy()
     rows, value = _per_reporter(reporters, values)
     inbound = keys["flow"].isin(DIRECTIONS["imports"][0]).to_numpy()
     imports = _per_reporter(reporters[inbound], values[inbound])[0]
+    untouched = ~(keys["reporter"].isin(sanctioned) | keys["partner"].isin(sanctioned))
+    untouched = untouched.to_numpy()
+    cells = _chapter_index(reporters[untouched], keys["flow"][untouched], keys["hs"][untouched])
+    declared = (~np.isnan(values[untouched])).astype(np.int64)
+    chapters = pd.DataFrame(declared, index=cells).groupby(level=[0, 1, 2]).sum()
     if norms is None:
         norms = pd.DataFrame({"rows": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
     months = expected.shape[1]
     route = keys.loc[uncontrolled, DEMAND_KEYS].reset_index(drop=True)
     route["n"] = 1
     actual = np.nan_to_num(values[uncontrolled, :months])
-    return _summed(periods, rows, value, norms, route, actual, expected[uncontrolled], imports)
+    return _summed(
+        periods, rows, value, norms, route, actual, expected[uncontrolled], imports, chapters
+    )
+
+
+def _chapter_index(
+    reporters: np.ndarray | pd.Index, flows: np.ndarray | pd.Series, hs: np.ndarray | pd.Series
+) -> pd.MultiIndex:
+    """``reporter, direction, chapter`` of each series (the keys of chapter counts)."""
+    inbound = np.isin(np.asarray(flows, dtype=object), DIRECTIONS["imports"][0])
+    direction = np.where(inbound, "imports", "exports")
+    chapter = pd.Series(np.asarray(hs, dtype=object)).astype(str).str[:2].to_numpy()
+    names = ["reporter", "direction", "chapter"]
+    return pd.MultiIndex.from_arrays([np.asarray(reporters), direction, chapter], names=names)
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """The median of each row over its finite values (``NaN`` for a row without any)."""
+    out = np.full(len(values), np.nan)
+    some = np.isfinite(values).any(axis=1)
+    out[some] = np.nanmedian(values[some], axis=1)
+    return out
 
 
 def _per_reporter(reporters: np.ndarray, values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -435,6 +554,7 @@ def _summed(
     actual: np.ndarray,
     expected: np.ndarray,
     import_rows: pd.DataFrame | None = None,
+    chapter_rows: pd.DataFrame | None = None,
 ) -> ScoringContext:
     """Sum demand rows that share a route (one row per route, sorted)."""
     groups = keys.groupby(DEMAND_KEYS, sort=True, observed=True).ngroup().to_numpy()
@@ -448,6 +568,9 @@ def _summed(
     if import_rows is not None:
         import_rows.columns = range(len(periods))
         import_rows = import_rows.reindex(rows.index, fill_value=0).sort_index()
+    if chapter_rows is not None:
+        chapter_rows.columns = range(len(periods))
+        chapter_rows = chapter_rows.sort_index()
     return ScoringContext(
         periods,
         rows.sort_index(),
@@ -457,4 +580,5 @@ def _summed(
         summed_actual,
         summed_expected,
         import_rows=import_rows,
+        chapter_rows=chapter_rows,
     )

@@ -146,7 +146,13 @@ class WindowScorer:
             rows = positions(self.key_index, extended.keys.loc[uncontrolled])
             expected[uncontrolled] = self.forecaster.predict(start, end, series=rows).mean
         return build_context(
-            extended.keys, extended.values, extended.periods, expected, uncontrolled, self.norms
+            extended.keys,
+            extended.values,
+            extended.periods,
+            expected,
+            uncontrolled,
+            self.norms,
+            sanctioned=self.config.sanctioned,
         )
 
     def evidence(
@@ -156,7 +162,7 @@ class WindowScorer:
         window = panel.window(start, end)
         n_months = window.n_periods
         published = context.published_mask(
-            window.keys["reporter"], n_months, flows=window.keys["flow"]
+            window.keys["reporter"], n_months, flows=window.keys["flow"], hs=window.keys["hs"]
         )
         has_data = published.any(axis=1)
         window = window.select(has_data)
@@ -203,6 +209,7 @@ class WindowScorer:
             z_months=residual["z_months"],
             publishers=context.published.index[context.published.any(axis=1)],
             published_mask=context.published_mask,
+            history_known=summary["history_known"].to_numpy(dtype=bool),
         )
         for name, values in self.ensemble.summarise(scoring_window).items():
             summary[name] = values

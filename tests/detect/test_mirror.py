@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from anomaly.detect import MirrorRatios, mirror_summary
-from anomaly.detect.mirror import CIF_FOB_MARGIN, RATIO_STRENGTH, mirror_targets
+from anomaly.detect.mirror import (
+    CIF_FOB_MARGIN,
+    RATIO_STRENGTH,
+    mirror_targets,
+    since_first_receipt,
+)
 from anomaly.panel import build_panel
 
 NORMAL = np.log1p(CIF_FOB_MARGIN)
@@ -186,3 +191,17 @@ def test_mirror_targets_pair_each_export_with_the_partners_import():
     mirror_row = panel.keys.iloc[by_hs["854231"]]
     assert (mirror_row["reporter"], mirror_row["flow"]) == ("KAZ", "import")
     assert by_hs["880730"] == -1  # KAZ publishes but filed no import of the good
+
+
+def test_a_revised_code_is_compared_only_from_the_partner_s_first_receipt_of_it():
+    # The partner declared the new code from month 3 on (before, the goods may be
+    # under the old code): months 0-2 are not compared, so no gap is read there.
+    exports = np.full((2, 6), 100.0)
+    imports = np.array([[0.0, 0.0, 0.0, 106.0, 106.0, 106.0], [0.0] * 6])
+    read = since_first_receipt(imports)
+    summary = mirror_summary(exports, read, np.log1p(np.full(2, CIF_FOB_MARGIN)))
+    assert summary["months"].tolist() == [3, 0]
+    assert abs(summary["mirror_gap"][0]) < 0.01
+    assert np.isnan(summary["mirror_gap"][1])  # never declared: nothing to compare
+    whole = mirror_summary(exports, imports, np.log1p(np.full(2, CIF_FOB_MARGIN)))
+    assert whole["mirror_gap"][0] > 0.4 and whole["mirror_gap"][1] > 0.99

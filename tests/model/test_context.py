@@ -9,6 +9,7 @@ import pytest
 from anomaly import TradeAnomalyModel
 from anomaly.batch.store import load_context, save_context
 from anomaly.model.context import (
+    MIN_CHAPTER_ROWS,
     MIN_CONTROL_SERIES,
     MIN_DIRECTION_ROWS,
     build_context,
@@ -210,3 +211,82 @@ def test_direction_gaps_survive_merging_and_the_batch_store(tmp_path):
         pd.testing.assert_frame_equal(
             context.direction_gaps["imports"], whole.direction_gaps["imports"]
         )
+
+
+def chapter_context(
+    n_late: int = 30, late_months: int = 3, last_month_rows: int | None = None, to: str = ""
+):
+    """One reporter (KAZ) exporting 30 series of chapter 85 every month and ``n_late``
+    series of chapter 84 (to ``to``, else to other partners), whose last ``late_months``
+    months hold none of chapter 84 and whose month before them holds only
+    ``last_month_rows`` of its series (all of them when None)."""
+    periods = pd.period_range("2022-01", periods=13, freq="M")  # window + month after
+    n = 30 + n_late
+    keys = pd.DataFrame(
+        {
+            "reporter": "KAZ",
+            "partner": [to or f"P{i:02d}" for i in range(n)],
+            "flow": "export",
+            "hs": ["854231"] * 30 + ["848210"] * n_late,
+        }
+    )
+    keys.loc[:29, "partner"] = [f"P{i:02d}" for i in range(30)]
+    values = np.full((n, len(periods)), 100.0)
+    if late_months:
+        values[30:, -late_months:] = np.nan
+    if last_month_rows is not None:
+        values[30 + last_month_rows :, -late_months - 1] = np.nan
+    expected = np.zeros((n, len(periods) - 1))
+    return build_context(keys, values, periods, expected, np.zeros(n, dtype=bool))
+
+
+def test_a_chapter_a_reporter_has_not_yet_published_is_read_as_missing():
+    context = chapter_context()
+    missing, partial = context.chapter_gaps
+    assert missing.loc[("KAZ", "exports", "84")].tolist() == [False] * 10 + [True] * 3
+    assert not missing.loc[("KAZ", "exports", "85")].any()
+    assert not partial.to_numpy().any()
+    hs = ["848210", "854231"]
+    mask = context.published_mask(["KAZ", "KAZ"], 12, flows="export", hs=hs)
+    assert mask[0].tolist() == [True] * 10 + [False] * 2
+    assert mask[1].all()
+    # Without the codes, the reporter's month is published (it published chapter 85).
+    assert context.published_mask(["KAZ"], 12, flows="export").all()
+    coverage = context.coverage()
+    assert coverage["status"].tolist() == ["chapter 84 exports not published"] * 2
+    assert coverage["period"].tolist() == ["2022-11", "2022-12"]
+
+
+def test_a_chapter_s_last_month_with_few_of_its_series_is_partial():
+    context = chapter_context(late_months=2, last_month_rows=10)
+    _, partial = context.chapter_gaps
+    assert partial.loc[("KAZ", "exports", "84")].tolist() == [False] * 10 + [True] + [False] * 2
+    mask = context.published_mask(["KAZ"], 12, flows="export", hs=["848210"])[0]
+    assert mask.tolist() == [True] * 10 + [False] * 2
+    assert "chapter 84 exports partial" in set(context.coverage()["status"])
+
+
+def test_a_chapter_of_few_series_is_read_with_its_reporter():
+    context = chapter_context(n_late=MIN_CHAPTER_ROWS - 1)
+    missing, partial = context.chapter_gaps
+    assert not (missing.to_numpy().any() or partial.to_numpy().any())
+    assert context.published_mask(["KAZ"], 12, flows="export", hs=["848210"]).all()
+
+
+def test_a_chapter_s_trade_with_a_sanctioned_country_stopping_is_trade_not_a_gap():
+    # KAZ's exports of chapter 84 all go to Russia and stop: the sanctions, not a file.
+    context = chapter_context(to="RUS")
+    missing, _ = context.chapter_gaps
+    assert ("KAZ", "exports", "84") not in missing.index
+    assert context.published_mask(["KAZ"], 12, flows="export", hs=["848210"]).all()
+
+
+def test_chapter_gaps_survive_merging_and_the_batch_store(tmp_path):
+    whole = chapter_context()
+    saved = tmp_path / "context.npz"
+    save_context(saved, whole)
+    loaded = load_context(saved)
+    other = direction_context(n_imports=0, exports_only_months=0)  # more of chapter 85
+    for context in (loaded, loaded.merge(other)):
+        for got, want in zip(context.chapter_gaps, whole.chapter_gaps, strict=True):
+            pd.testing.assert_frame_equal(got.astype(bool), want.astype(bool))

@@ -116,10 +116,12 @@ def test_a_code_new_in_hs2022_without_its_predecessor_has_unknown_history(constr
         row = lead(constructed_leads, UNKNOWN_HISTORY, flow=flow)
         assert not row["history_known"]
         assert np.isnan(row["z"]) and np.isnan(row["p_residual"])
-        assert np.isnan(row["mirror_z"])
-        assert not signals(row) & {"new_flow", "surge", "isolation"}
+        assert not signals(row) & {"new_flow", "surge", "isolation", "mirror_gap"}
         assert not row["alert"]
     assert lead(constructed_leads, NEW_FLOW)["history_known"]
+    # What needs no history is read: its partner declared receiving it, all of it.
+    export = lead(constructed_leads, UNKNOWN_HISTORY)
+    assert export["mirror_months"] > 12 and abs(export["mirror_z"]) < SIGNAL_Z
 
 
 @pytest.mark.parametrize("series", [COLLAPSE, DIRECT, STOPPED], ids=["fall", "rerouted", "stop"])
