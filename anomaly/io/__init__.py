@@ -2,7 +2,8 @@
 
 :func:`read_flows` reads canonical CSV/Parquet files, Eurostat Comext extracts,
 "relational view" downloads and bulk files, and UN Comtrade legacy and API files;
-:func:`validate_flows` checks a DataFrame that is already in canonical columns.
+:func:`validate_flows` checks a DataFrame that is already in canonical columns;
+:func:`convert_currency` converts a table's amounts into another currency.
 Both return the table described in :mod:`anomaly.schema`, sorted by key, with
 ``attrs`` for the currency, the sources, HS overlaps and the rows left out.
 
@@ -22,6 +23,7 @@ period[M]
 """
 
 from anomaly.io.codes import TOTAL_HS
+from anomaly.io.exchange import convert_currency, read_exchange_rates
 from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
 from anomaly.io.keys import combine_codes, sorted_factorize
 from anomaly.io.origin import FILE, LINE, Source
@@ -51,9 +53,11 @@ __all__ = [
     "check_links",
     "check_negative",
     "combine_codes",
+    "convert_currency",
     "currency_column",
     "detect_format",
     "period_column",
+    "read_exchange_rates",
     "read_flows",
     "sorted_factorize",
     "validate_flows",
