@@ -23,7 +23,7 @@ period[M]
 """
 
 from anomaly.io.codes import TOTAL_HS
-from anomaly.io.exchange import convert_currency, read_exchange_rates
+from anomaly.io.exchange import CURRENCY_CONVERSION, convert_currency, read_exchange_rates
 from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
 from anomaly.io.keys import combine_codes, sorted_factorize
 from anomaly.io.origin import FILE, LINE, Source
@@ -40,6 +40,7 @@ from anomaly.io.validate import (
 
 __all__ = [
     "AUTO",
+    "CURRENCY_CONVERSION",
     "DIRECTORY_SUFFIXES",
     "FILE",
     "FORMATS",

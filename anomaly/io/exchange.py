@@ -30,14 +30,20 @@ from anomaly.io.periods import parse_periods
 from anomaly.io.validate import VALUATION_COLUMNS
 from anomaly.schema import CURRENCIES, VALUE_COLUMN
 
-__all__ = ["CONVERSION", "MONEY_COLUMNS", "RATE_COLUMNS", "convert_currency", "read_exchange_rates"]
+__all__ = [
+    "CURRENCY_CONVERSION",
+    "MONEY_COLUMNS",
+    "RATE_COLUMNS",
+    "convert_currency",
+    "read_exchange_rates",
+]
 
 #: The columns that hold amounts of money (the others hold quantities and keys).
 MONEY_COLUMNS: tuple[str, ...] = (VALUE_COLUMN, *VALUATION_COLUMNS)
 #: The columns of a table of monthly rates.
 RATE_COLUMNS: tuple[str, ...] = ("period", "rate")
 #: The ``attrs`` key (and ``run.json`` key) that records a conversion.
-CONVERSION = "currency_conversion"
+CURRENCY_CONVERSION = "currency_conversion"
 #: What a table of rates given as a DataFrame is called in messages and records.
 FRAME_SOURCE = "<DataFrame of rates>"
 MONTHLY = pd.PeriodDtype("M")
@@ -130,7 +136,7 @@ def convert_currency(flows: pd.DataFrame, to: str, rates: Rates) -> pd.DataFrame
     converted.attrs = {
         **flows.attrs,
         "currency": to,
-        CONVERSION: {"from": source, "to": to, "rates": record},
+        CURRENCY_CONVERSION: {"from": source, "to": to, "rates": record},
     }
     return converted
 

@@ -21,7 +21,7 @@ from anomaly.detect import (
 )
 from anomaly.errors import ArtifactError, CurrencyError, DataError, NotFittedError
 from anomaly.forecast import Forecaster, PooledForecaster
-from anomaly.io import TOTAL_HS
+from anomaly.io import CURRENCY_CONVERSION, TOTAL_HS
 from anomaly.model.context import ScoringContext, build_context, publication_norms
 from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import build_leads
@@ -238,6 +238,10 @@ class TradeAnomalyModel:
         trade, say), is the general-demand control when ``flows`` holds no goods off
         the control list to read it from (:meth:`demand_control`).
 
+        ``flows`` must be in the model's currency (:meth:`check_currency`): convert
+        data in another with :func:`anomaly.io.convert_currency` first, whose record
+        of the conversion ``run.json`` keeps (``currency_conversion``).
+
         Returns
         -------
         Scores
@@ -264,9 +268,12 @@ class TradeAnomalyModel:
                 ),
             )
         scores = self.scores_from_evidence(evidence, panel, coverage=coverage)
-        if demand is None:
-            return scores
-        return replace(scores, run=scores.run | {"demand_control": demand_record(demand)})
+        recorded = {}
+        if isinstance(flows, pd.DataFrame) and CURRENCY_CONVERSION in flows.attrs:
+            recorded[CURRENCY_CONVERSION] = dict(flows.attrs[CURRENCY_CONVERSION])
+        if demand is not None:
+            recorded["demand_control"] = demand_record(demand)
+        return replace(scores, run=scores.run | recorded) if recorded else scores
 
     def scoring_window(
         self, start: str | pd.Period, end: str | pd.Period | None, panel: Panel
@@ -299,8 +306,10 @@ class TradeAnomalyModel:
         if currency and self.currency_ and currency != self.currency_:
             raise CurrencyError(
                 f"the data are in {currency}, the model was trained on {self.currency_} data",
-                expected=f"values in {self.currency_}: convert them first, or train a model "
-                f"on {currency} data",
+                expected=f"values in {self.currency_}: convert them first "
+                f"(anomaly.io.convert_currency(flows, {self.currency_!r}, rates), or "
+                f"--exchange-rate RATE|FILE on the command line), or train a model on "
+                f"{currency} data",
             )
 
     def _check_overlap(self, data: Panel, first: pd.Period, last: pd.Period) -> None:

@@ -11,6 +11,7 @@ import pytest
 from anomaly import TradeAnomalyModel
 from anomaly.errors import CurrencyError, DataError, NotFittedError
 from anomaly.evaluate.leads import evaluate_leads
+from anomaly.io import convert_currency
 from anomaly.model import Scores
 from anomaly.model.leads import LEAD_COLUMNS
 from anomaly.simulate import simulate_world
@@ -279,8 +280,23 @@ def test_demo_data_gives_leads_with_the_known_surges_in_scope(demo_scores):
 def test_data_in_another_currency_are_refused(constructed_model, constructed_flows):
     dollars = constructed_flows.copy()
     dollars.attrs["currency"] = "USD"
-    with pytest.raises(CurrencyError, match="data are in USD, the model was trained on EUR"):
+    with pytest.raises(
+        CurrencyError, match="data are in USD, the model was trained on EUR"
+    ) as error:
         constructed_model.score(dollars, *SCORE)
+    assert "anomaly.io.convert_currency" in str(error.value)
+
+
+def test_data_converted_into_the_models_currency_score_and_record_it(
+    constructed_model, constructed_flows, constructed_scores
+):
+    dollars = constructed_flows.assign(value=constructed_flows["value"] * 2)
+    dollars.attrs["currency"] = "USD"
+    scores = constructed_model.score(convert_currency(dollars, "EUR", 0.5), *SCORE)
+    pd.testing.assert_frame_equal(scores.leads, constructed_scores.leads)
+    assert scores.run["currency"] == "EUR"
+    assert scores.run["currency_conversion"] == {"from": "USD", "to": "EUR", "rates": 0.5}
+    assert "currency_conversion" not in constructed_scores.run
 
 
 def test_data_coarser_than_the_model_are_refused_naming_both_levels(
