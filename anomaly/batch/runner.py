@@ -44,6 +44,7 @@ from anomaly.model import (
 )
 from anomaly.panel import as_month
 from anomaly.progress import counted, step
+from anomaly.schema import CURRENCIES
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def score_batch(
     work_dir: PathLike | None = None,
     strict: bool = False,
     demand: pd.DataFrame | None = None,
+    currency: str | None = None,
 ) -> BatchResult:
     """Score files in partitions of series, in parallel, with restartable steps.
 
@@ -128,6 +130,10 @@ def score_batch(
     demand : pandas.DataFrame, optional
         Flows of other goods for an external general-demand control
         (:meth:`TradeAnomalyModel.demand_control`), as ``model.score(..., demand=...)``.
+    currency : {"EUR", "USD"}, optional
+        The currency of input files without a currency column, as for
+        :func:`anomaly.read_flows`; files in another currency are refused. No
+        conversion is made here: the inputs must be in the model's currency.
 
     Returns
     -------
@@ -146,6 +152,10 @@ def score_batch(
     ...                      out_dir="out", jobs=2)  # doctest: +SKIP
     >>> result.leads.head()  # doctest: +SKIP
     """
+    if currency is not None and currency not in CURRENCIES:
+        raise CurrencyError(
+            f"currency={currency!r} is not supported", expected=f"one of {', '.join(CURRENCIES)}"
+        )
     model, model_path = _model(model_or_path, strict)
     first = as_month(start)
     # The window's checks of an in-memory run (end = start stands in until the data
@@ -158,7 +168,7 @@ def score_batch(
             table = None
             if not source.native and not work.unit_dir(0).exists():
                 with _timed(timings, "read", shown=True):
-                    table = read_flows(list(source.paths), format=format)
+                    table = read_flows(list(source.paths), format=format, currency=currency)
             n_rows = source.n_rows or (len(table) if table is not None else 0)
             n_partitions = (
                 partitions
@@ -169,7 +179,8 @@ def score_batch(
             ref = _model_ref(runner, model, model_path, work, strict)
 
             with _timed(timings, "scan"):
-                currency, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+                found, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+                currency = _declared(found, currency, source)
                 model.check_currency(currency)
                 # Fresh workers for the passes: joblib's workers measure their memory after
                 # their first task and restart when it grows by 300 MB — as loading the
@@ -330,6 +341,17 @@ def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int
             "no flows at the model's HS level in the input", source=", ".join(source.paths)
         )
     return next(iter(currencies)), max(lasts)
+
+
+def _declared(found: str | None, declared: str | None, source: Inputs) -> str | None:
+    """The inputs' currency: the files' own, or the one declared for files without."""
+    if found and declared and found != declared:
+        raise CurrencyError(
+            f"currency={declared!r} was asked for, but the inputs are in {found}",
+            source=", ".join(source.paths),
+            expected=f"files in {declared}, or no currency= argument",
+        )
+    return found or declared
 
 
 @contextmanager

@@ -17,6 +17,8 @@ from anomaly.errors import DataError
 from anomaly.progress import step
 
 TOP_PRINTED = 10
+#: The ``score`` options that choose batch scoring (:func:`anomaly.batch.score_batch`).
+BATCH_OPTIONS = ("jobs", "engine", "scheduler", "partitions", "work_dir")
 
 
 def train(args: argparse.Namespace) -> None:
@@ -28,7 +30,7 @@ def train(args: argparse.Namespace) -> None:
 
     controls = _controlled(args.controlled)  # a wrong list fails before a long read
     with step("reading input"):
-        flows = read_flows(args.data, format=_format(args))
+        flows = read_flows(args.data, format=_format(args), currency=args.currency)
     forecaster = SHORT_NAMES[args.forecaster]()
     with step("training"):
         model = TradeAnomalyModel(forecaster, hs_level=args.hs_level, **controls).fit(
@@ -71,16 +73,23 @@ def score(args: argparse.Namespace) -> None:
 
     derived = [Path(args.out) / name for name in DERIVED_FILES]
     stale = [path for path in derived if path.exists()]
-    if any(
-        getattr(args, name) is not None
-        for name in ("jobs", "engine", "scheduler", "partitions", "work_dir")
-    ):
+    batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]
+    if batch and args.exchange_rate is not None:
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in batch)
+        raise DataError(
+            f"--exchange-rate cannot be combined with batch scoring ({options})",
+            expected="files in the model's currency (convert them first with "
+            "anomaly.io.convert_currency), or scoring without the batch options",
+        )
+    if batch:
         scores = _score_batch(args)
     else:
         with step("loading model"):
             model = load_model(args.model, strict=args.strict)
         with step("reading input"):
-            flows = read_flows(args.data, format=_format(args))
+            flows = read_flows(args.data, format=_format(args), currency=args.currency)
+            if args.exchange_rate is not None:
+                flows = _converted(flows, model.currency_, args.exchange_rate)
             demand = _demand(args)
         with step("scoring"):
             scores = model.score(flows, args.start, args.end, demand=demand)
@@ -90,6 +99,35 @@ def score(args: argparse.Namespace) -> None:
     for path in stale:
         if not path.exists():
             emit(f"\nremoved {path}: it showed the previous run (`anomaly report {args.out}`)")
+
+
+def _converted(flows, currency: str | None, rates: str):
+    """``--exchange-rate``: the flows in the model's ``currency``. A rate given where
+    nothing needs converting is refused rather than ignored or applied."""
+    from anomaly.errors import CurrencyError
+    from anomaly.io import convert_currency
+
+    found = flows.attrs.get("currency")
+    if not found:
+        raise CurrencyError(
+            "--exchange-rate was given, but the data's currency is unknown (no currency column)",
+            expected="--currency naming the currency of the --data files",
+        )
+    if not currency:
+        raise CurrencyError(
+            "--exchange-rate was given, but the model records no currency to convert into",
+            expected="no --exchange-rate for this model",
+        )
+    if found == currency:
+        raise CurrencyError(
+            f"--exchange-rate was given, but the data are in {found}, as the model is",
+            expected="no --exchange-rate: the data need no conversion",
+        )
+    try:
+        rate: float | str = float(rates)
+    except ValueError:
+        rate = rates  # a file of monthly rates
+    return convert_currency(flows, currency, rate)
 
 
 def _score_batch(args: argparse.Namespace):
@@ -111,6 +149,7 @@ def _score_batch(args: argparse.Namespace):
         work_dir=args.work_dir,
         strict=args.strict,
         demand=_demand(args),
+        currency=args.currency,
     )
 
 

@@ -21,6 +21,7 @@ from typing import IO
 from anomaly._version import __version__
 from anomaly.cli import commands
 from anomaly.cli.output import emit
+from anomaly.schema import CURRENCIES
 
 __all__ = ["DEFAULT_LOG_LEVEL", "GLOBAL_OPTIONS", "Parser", "RegistryNames", "build_parser"]
 
@@ -244,6 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
         "read like --data, recorded in run.json",
     )
     score.add_argument(
+        "--exchange-rate",
+        metavar="RATE|FILE",
+        help="convert data in another currency than the model's into the model's before "
+        "scoring: RATE units of the model's currency per unit of the data's (e.g. 0.92), or "
+        "a CSV FILE of monthly rates with columns period,rate; recorded in run.json. "
+        "Without it, data in another currency are refused (not with the batch options)",
+    )
+    score.add_argument(
         "--strict",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -392,4 +401,11 @@ def _data_options(parser: argparse.ArgumentParser) -> None:
         choices=RegistryNames(_format_names),
         metavar="FORMAT",
         help="input format, one of %(choices)s (default: auto, told from each file's header)",
+    )
+    parser.add_argument(
+        "--currency",
+        choices=CURRENCIES,
+        help="the currency of the --data values, for canonical files without a currency "
+        "column (Eurostat files are EUR, Comtrade files USD: naming another is an error; "
+        "default: a currency column's, else unknown)",
     )
