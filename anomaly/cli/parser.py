@@ -242,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="trade in other goods (e.g. each exporter's total exports, a Comext totals "
         "download) as the general-demand control, for data that hold only controlled goods; "
-        "read like --data, recorded in run.json",
+        "read like --data but in any currency (only its growth is read; --currency and "
+        "--exchange-rate do not apply to it), recorded in run.json",
     )
     score.add_argument(
         "--exchange-rate",
