@@ -129,6 +129,8 @@ def convert_currency(flows: pd.DataFrame, to: str, rates: Rates) -> pd.DataFrame
         name = table.attrs.get("source", FRAME_SOURCE)
         factor = _rate_per_row(flows["period"], _rates_series(table, name), name)
         record = name
+    # A whole copy: a shallow one would share the other columns' arrays, and without
+    # pandas' copy-on-write (pandas 2) a later edit of the result would change the user's.
     converted = flows.copy()
     for column in MONEY_COLUMNS:
         if column in converted:

@@ -50,9 +50,11 @@ def test_the_users_frame_is_not_changed():
     flows = usd_flows()
     before = flows.copy()
     attrs = dict(flows.attrs)
-    convert_currency(flows, "EUR", 0.9)
+    euros = convert_currency(flows, "EUR", 0.9)
     pd.testing.assert_frame_equal(flows, before)
     assert flows.attrs == attrs
+    euros.loc[0, ["value", "quantity"]] = 1.0  # nor by a later edit of the result
+    assert flows.loc[0, "value"] == 100.0 and flows.loc[0, "quantity"] == 7.0
 
 
 def test_a_monthly_table_converts_each_month_at_its_rate():
