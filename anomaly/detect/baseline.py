@@ -261,3 +261,20 @@ class BaselineDetector(BaseDetector):
         arrays = state.arrays
         detector.tails_ = PlaceboTails(arrays["lengths"], arrays["quantiles"], arrays["draws"])
         return detector
+
+
+def rise_z(table: pd.DataFrame) -> np.ndarray:
+    """Each series' calibrated rise: the residual detector's ``z`` or, for a series whose
+    history is not in the data (``z`` is ``NaN`` there), its ``baseline_z`` (against its
+    own months before the sanctions) where the table has it.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"z": [2.5, np.nan, np.nan], "baseline_z": [np.nan, 4.0, np.nan]})
+    >>> rise_z(table).tolist()
+    [2.5, 4.0, nan]
+    """
+    z = table["z"].to_numpy(dtype=np.float64)
+    if "baseline_z" not in table:
+        return z
+    return np.where(np.isfinite(z), z, table["baseline_z"].to_numpy(dtype=np.float64))

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.special import log_ndtr
 
 from anomaly.detect.base import BaseDetector
+from anomaly.detect.baseline import rise_z
 from anomaly.detect.config import DetectionConfig
 
 #: A supplier's own flow must have risen at least this much (calibrated z) to carry the
@@ -79,6 +80,8 @@ def hub_inflow(table: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
     from_hub = imported[exported | imported]
     counted = frame[from_hub | ~frame["hub"].isin(publishing_hubs).to_numpy()]
     counted = counted[np.isfinite(counted["excess"]) & np.isfinite(counted["variance"])]
+    if "history_known" in table:  # an expected value without history is only a guess
+        counted = counted[table.loc[counted.index, "history_known"].to_numpy(dtype=bool)]
     combined = counted.groupby(["hub", "hs"], observed=True).agg(
         excess=("excess", "sum"), variance=("variance", "sum"), size=("excess", "size")
     )
@@ -103,8 +106,11 @@ def hub_inflow(table: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
 class HubDetector(BaseDetector):
     """Moderate rises from several suppliers into a hub whose onward exports jump.
 
-    Stateless: it reads the residual detector's ``z`` and the re-routing detector's
-    ``onward_z``.
+    Stateless: it reads the residual detector's ``z`` (or, for a series whose history
+    is not in the data, the baseline detector's ``baseline_z``:
+    :func:`~anomaly.detect.baseline.rise_z`) and the re-routing detector's
+    ``onward_z``. Flows without history do not count in a hub's inflow: their expected
+    value is a guess.
     """
 
     name: ClassVar[str] = "hub"
@@ -122,7 +128,7 @@ class HubDetector(BaseDetector):
         itself rose (``NaN`` elsewhere)."""
         inflow = table["hub_inflow_z"].to_numpy(dtype=np.float64)
         onward = table["onward_z"].to_numpy(dtype=np.float64)
-        own = table["z"].to_numpy(dtype=np.float64)
+        own = rise_z(table)
         applies = np.isfinite(inflow) & np.isfinite(onward) & (own >= MIN_OWN_Z)
         with np.errstate(invalid="ignore"):
             log_p = np.maximum(log_ndtr(-inflow), log_ndtr(-onward))
@@ -134,7 +140,7 @@ class HubDetector(BaseDetector):
         threshold = self.config.signal_z
         inflow = table["hub_inflow_z"].to_numpy(dtype=np.float64)
         onward = table["onward_z"].to_numpy(dtype=np.float64)
-        own = table["z"].to_numpy(dtype=np.float64)
+        own = rise_z(table)
         with np.errstate(invalid="ignore"):
             return {
                 "hub_inflow": (own >= MIN_OWN_Z) & (inflow >= threshold) & (onward >= threshold)

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.special import log_ndtr
 
 from anomaly.detect.base import BaseDetector
+from anomaly.detect.baseline import rise_z
 from anomaly.detect.config import DetectionConfig
 
 
@@ -62,6 +63,8 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
     N's declared exports of h to a sanctioned destination, Russia or Belarus; of the
     two legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
+    A leg whose history is not in the data is read against its months before the
+    sanctions (:func:`~anomaly.detect.baseline.rise_z`, ``baseline_ratio``).
     """
     transit = config.transit_set
     to_russia = summary[
@@ -69,11 +72,14 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
         & summary["partner"].isin(config.sanctioned)
         & summary["reporter"].isin(transit)
     ]
-    to_russia = to_russia.sort_values("z", ascending=False, kind="stable", na_position="last")
+    to_russia = to_russia.assign(_rise=rise_z(to_russia))
+    to_russia = to_russia.sort_values("_rise", ascending=False, kind="stable", na_position="last")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = to_russia["actual"] / to_russia["expected"]
+    if "baseline_ratio" in to_russia:  # a leg without history grew against its baseline
+        ratio = ratio.where(to_russia["z"].notna(), to_russia["baseline_ratio"])
     onward = pd.DataFrame(
-        {"onward_ratio": ratio.to_numpy(), "onward_z": to_russia["z"].to_numpy()},
+        {"onward_ratio": ratio.to_numpy(), "onward_z": to_russia["_rise"].to_numpy()},
         index=pd.MultiIndex.from_arrays(
             [to_russia["reporter"], to_russia["hs"]], names=["hub", "hs"]
         ),
@@ -95,7 +101,9 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
 class ReroutingDetector(BaseDetector):
     """Flows into hubs read with the hub's onward trade and the exporter's direct trade.
 
-    Stateless: it reads the residual detector's calibrated ``z`` of the other series.
+    Stateless: it reads the residual detector's calibrated ``z`` of the other series
+    (the baseline detector's ``baseline_z`` for a series whose history is not in the
+    data: :func:`~anomaly.detect.baseline.rise_z`).
     Its evidence claims two things at once — this flow into a hub rose *and* the
     hub's exports of the good onward rose — so its p-value is the larger of the two
     (an intersection-union test): a hub's onward trade does not make every flow into
@@ -124,7 +132,7 @@ class ReroutingDetector(BaseDetector):
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         onward = table["onward_z"].to_numpy()
-        log_p_flow = log_ndtr(-table["z"].to_numpy())
+        log_p_flow = log_ndtr(-rise_z(table))
         return np.where(np.isfinite(onward), np.maximum(log_p_flow, log_ndtr(-onward)), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -134,7 +142,8 @@ class ReroutingDetector(BaseDetector):
         destination that collapsed."""
         z = table["z"].to_numpy()
         threshold = self.config.signal_z
-        rising = z >= threshold
+        with np.errstate(invalid="ignore"):
+            rising = rise_z(table) >= threshold
         direct_to_sanctioned = (table["flow"] == "export").to_numpy() & table["partner"].isin(
             self.config.sanctioned
         ).to_numpy()

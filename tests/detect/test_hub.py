@@ -46,3 +46,17 @@ def test_moderate_rises_of_several_suppliers_form_one_strong_picture():
     assert np.isnan(detector.log_pvalue(flat)).all()
     no_onward = frame.assign(onward_z=0.0)  # the goods did not go on
     assert (np.exp(detector.log_pvalue(no_onward)) >= 0.5).all()
+
+
+def test_flows_without_history_are_read_against_their_baseline_and_not_counted_as_inflow():
+    suppliers = ["DEU", "FRA", "POL", "ITA", "NLD", "SWE"]
+    rows = [(s, "KAZ", "export", "854231", 160.0, 100.0, 2.2, 6.0) for s in suppliers]
+    # A code without history: no residual z, a guessed expected value far below actual.
+    rows.append(("CZE", "KAZ", "export", "854231", 5000.0, 10.0, np.nan, 6.0))
+    frame = table(rows).assign(history_known=[True] * 6 + [False])
+    frame = frame.assign(baseline_z=[np.nan] * 6 + [3.0], **hub_inflow(frame, CONFIG))
+    without_guess = hub_inflow(table(rows[:6]), CONFIG)["hub_inflow_z"].to_numpy()
+    np.testing.assert_allclose(frame["hub_inflow_z"].to_numpy()[:6], without_guess)
+    signals = HubDetector(CONFIG).signals(frame)["hub_inflow"]
+    assert signals[6]  # its own rise is read against its months before the sanctions
+    assert not HubDetector(CONFIG).signals(frame.assign(baseline_z=1.0))["hub_inflow"][6]

@@ -91,3 +91,17 @@ def test_onward_flows_keep_the_summarys_index():
     result = onward_flows(summary, TRANSIT)
     assert list(result.index) == list(summary.index)
     assert substitution(summary, TRANSIT).index.equals(summary.index)
+
+
+def test_an_onward_leg_without_history_is_read_against_its_months_before_the_sanctions():
+    summary = summary_table(
+        [
+            ("DEU", "KGZ", "export", "854800", 90.0, 30.0, 5.0),
+            ("KGZ", "RUS", "export", "854800", 600.0, 5.0, np.nan),  # a guessed expectation
+        ]
+    ).assign(baseline_z=[np.nan, 3.1], baseline_ratio=[np.nan, 4.0])
+    onward = onward_flows(summary, TRANSIT).iloc[0]
+    assert onward["onward_z"] == pytest.approx(3.1)
+    assert onward["onward_ratio"] == pytest.approx(4.0)  # not 600 / 5
+    plain = onward_flows(summary.drop(columns=["baseline_z", "baseline_ratio"]), TRANSIT)
+    assert np.isnan(plain["onward_z"].iloc[0])
