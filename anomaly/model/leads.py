@@ -20,7 +20,7 @@ from anomaly.model.explain import (
     good_names,
 )
 from anomaly.reference import GOODS_COLUMNS, describe_goods
-from anomaly.schema import LEAD_COLUMNS
+from anomaly.schema import LEAD_COLUMNS, MIRROR_FLOW, SERIES_KEY_COLUMNS
 
 
 def build_leads(
@@ -66,7 +66,56 @@ def build_leads(
         )
         leads, order = _sorted(leads)
         leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text.result()[order])
+    leads["same_flow_rank"] = same_flow_ranks(leads)
+    leads["explanation"] = _with_same_flow(leads)
     return leads
+
+
+def same_flow_ranks(leads: pd.DataFrame) -> np.ndarray:
+    """Per lead, the rank of the other declaration of the same flow: for ``A → B``
+    (declared by A), B's ``B ← A`` of the same goods, and the reverse; ``NaN`` where
+    it is not among the leads.
+
+    Both declarations of one shipment can rank high (a surge both sides saw): an
+    analyst reads them as one lead.
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"rank": [1, 2, 3], "reporter": ["CHE", "KAZ", "ARM"],
+    ...     "partner": ["ARM", "DEU", "CHE"], "flow": ["export", "import", "import"],
+    ...     "hs": ["853690"] * 3})
+    >>> same_flow_ranks(leads).tolist()
+    [3.0, nan, 1.0]
+    """
+    keys = list(SERIES_KEY_COLUMNS)
+    index = pd.MultiIndex.from_frame(leads[keys].astype(str))
+    mirror_flow = leads["flow"].astype(str).map(MIRROR_FLOW)
+    wanted = pd.MultiIndex.from_arrays(
+        [
+            leads["partner"].astype(str),
+            leads["reporter"].astype(str),
+            mirror_flow.fillna("").to_numpy(),
+            leads["hs"].astype(str),
+        ]
+    )
+    found = index.get_indexer(wanted)
+    ranks = leads["rank"].to_numpy(dtype=np.float64)
+    return np.where(found >= 0, ranks[np.maximum(found, 0)], np.nan)
+
+
+def _with_same_flow(leads: pd.DataFrame) -> np.ndarray:
+    """Explanations of alerts whose flow the other side declared too, naming its lead."""
+    text = leads["explanation"].to_numpy(dtype=object)
+    other = leads["same_flow_rank"].to_numpy()
+    named = np.flatnonzero(leads["alert"].to_numpy(dtype=bool) & np.isfinite(other))
+    if not len(named):
+        return text
+    text = text.copy()
+    partners = leads["partner"].to_numpy()
+    for row in named:
+        lead = int(other[row])
+        text[row] = f"{text[row]}; {partners[row]}'s declaration of this flow: lead #{lead}"
+    return text
 
 
 def _sorted(leads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

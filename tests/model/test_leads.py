@@ -203,3 +203,15 @@ def test_signals_match_the_detectors_statistics(constructed_leads):
     surge = has.apply(lambda s: "surge" in s).to_numpy()
     assert (constructed_leads.loc[surge, "z"] >= SIGNAL_Z).all()
     assert (constructed_leads.loc[surge, "trained_nonzero"] > 0).all()
+
+
+def test_both_declarations_of_one_flow_name_each_other(constructed_leads):
+    export = lead(constructed_leads, NEW_FLOW)
+    imported = lead(constructed_leads, NEW_FLOW, "import")
+    assert export["same_flow_rank"] == imported["rank"]
+    assert imported["same_flow_rank"] == export["rank"]
+    assert f"KGZ's declaration of this flow: lead #{imported['rank']}" in export["explanation"]
+    assert f"ITA's declaration of this flow: lead #{export['rank']}" in imported["explanation"]
+    # A flow only one side declared has no other declaration.
+    lone = constructed_leads[constructed_leads["partner"] == "RUS"]
+    assert lone["same_flow_rank"].isna().all()
