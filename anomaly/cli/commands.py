@@ -177,12 +177,28 @@ def inspect(args: argparse.Namespace) -> None:
         "series": metadata.get("n_series"),
         "currency": metadata.get("currency"),
         "data fingerprint": metadata.get("data_fingerprint"),
+        "no history": _no_history(metadata),
         "forecaster": manifest.get("config", {}).get("forecaster", {}).get("class"),
         "written with": json.dumps(manifest.get("dependencies", {}), sort_keys=True),
     }
     width = max(len(k) for k in lines)
     for key, value in lines.items():
         emit(f"{key:<{width}}  {value}")
+
+
+def _no_history(metadata: dict) -> str:
+    """The model's codes new in HS2022 without history in its training data."""
+    from anomaly.model.trade_model import describe_no_history
+
+    codes = metadata.get("no_history_codes")
+    if codes is None:
+        return "not recorded (a model written before anomaly recorded them)"
+    if not codes:
+        return "none"
+    return (
+        f"{describe_no_history(codes)}: new in HS2022, their HS2017 predecessors absent "
+        "from the training data; their series are read without history"
+    )
 
 
 def report(args: argparse.Namespace) -> None:

@@ -205,7 +205,27 @@ class TradeAnomalyModel:
         self.currency_ = train.currency
         self.train_window_ = (str(start), str(end))
         self.data_fingerprint_ = fingerprint(train)
+        self.no_history_codes_ = self._no_history_codes(panel)
+        if self.no_history_codes_:
+            logger.info(
+                "%d codes new in HS2022 have no history in the training data (their HS2017 "
+                "predecessors are absent from the input), so their series are read without "
+                "one: %s",
+                len(self.no_history_codes_),
+                describe_no_history(self.no_history_codes_),
+            )
         return self
+
+    def _no_history_codes(self, panel: Panel) -> dict[str, list[str]]:
+        """Codes new in HS2022 without a trained series (their predecessors absent from
+        the input), among those the input holds or the control list names, with their
+        HS2017 predecessors."""
+        codes = set(panel.keys["hs"].astype(str).str[:6])
+        controlled = self._controlled_codes()
+        if controlled is not None:
+            codes |= {code[:6] for code in controlled}
+        unknown = self.scorer_.unknown_history
+        return {code: list(unknown[code]) for code in sorted(codes & set(unknown))}
 
     def _ensemble(self) -> Ensemble:
         """Unfitted copies of the detectors, with the model's shared settings."""
@@ -520,6 +540,7 @@ class TradeAnomalyModel:
             "data_fingerprint": self.data_fingerprint_,
             "n_series": len(self.keys_),
             "currency": self.currency_,
+            "no_history_codes": self.no_history_codes_,
         }
         params = {name: getattr(self, name) for name in MODEL_PARAMS}
         if not isinstance(self.controlled, str):  # a list is stored sorted, once each
@@ -571,6 +592,7 @@ class TradeAnomalyModel:
         model.currency_ = metadata.get("currency")
         model.train_window_ = (window["start"], window["end"])
         model.data_fingerprint_ = metadata["data_fingerprint"]
+        model.no_history_codes_ = metadata.get("no_history_codes")
         return model
 
     # -- helpers -----------------------------------------------------------------
@@ -612,6 +634,18 @@ class TradeAnomalyModel:
         from anomaly.model.scores import html_card
 
         return html_card("TradeAnomalyModel", self._display_fields())
+
+
+def describe_no_history(codes: dict[str, list[str]]) -> str:
+    """``854149 (was 854140), 880730 (was 880330)``: codes without history, with
+    their HS2017 predecessors.
+
+    Examples
+    --------
+    >>> describe_no_history({"880730": ["880330"], "854151": ["854150"]})
+    '880730 (was 880330), 854151 (was 854150)'
+    """
+    return ", ".join(f"{code} (was {'/'.join(before)})" for code, before in codes.items())
 
 
 def raise_after_data(end: pd.Period, last: pd.Period) -> None:

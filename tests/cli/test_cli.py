@@ -138,6 +138,8 @@ def test_inspect_prints_the_training_window_and_integrity(capsys, model_dir):
     assert err == ""
     assert "training window   2015-01..2021-12" in out
     assert "integrity" in out and " ok " in out
+    no_history = next(line for line in out.splitlines() if line.startswith("no history"))
+    assert no_history.endswith("none") or "new in HS2022" in no_history
     assert "TradeAnomalyModel" in out
 
 

@@ -47,3 +47,26 @@ def test_the_explanation_compares_with_the_months_before_the_sanctions(revision_
     rose = unknown[unknown["baseline_ratio"].notna()]
     assert rose["explanation"].str.contains("against its months before the sanctions").all()
     assert rose["explanation"].str.contains("history not in the data").all()
+
+
+def test_training_lists_the_codes_without_history_and_saves_them(tmp_path, caplog):
+    world = simulate_world(600, seed=2, config=SimulationConfig(quirks=["revision-gap"]))
+    with caplog.at_level("INFO", logger="anomaly"):
+        model = TradeAnomalyModel(n_estimators=20).fit(world.flows, *TRAIN)
+    codes = model.no_history_codes_
+    assert codes  # the world's revised codes, without their predecessors
+    in_data = set(world.flows["hs"].astype(str))
+    assert set(codes) <= in_data | set(model.scorer_.unknown_history)
+    code, before = next(iter(codes.items()))
+    assert f"{code} (was {'/'.join(before)})" in caplog.text
+    assert "have no history in the training data" in caplog.text
+    model.save(tmp_path / "model")
+    from anomaly import load
+
+    assert load(tmp_path / "model").no_history_codes_ == codes
+    # The same world with its predecessors: fewer such codes among those it holds
+    # (a code split in HS2022 keeps its predecessor's history under one successor).
+    whole = simulate_world(600, seed=2)
+    held = set(whole.flows["hs"].astype(str))
+    fitted = TradeAnomalyModel(n_estimators=20).fit(whole.flows, *TRAIN)
+    assert len(set(fitted.no_history_codes_) & held) < len(set(codes) & in_data)
