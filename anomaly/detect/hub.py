@@ -56,6 +56,33 @@ def hub_inflow(table: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
     >>> hub_inflow(table, config)["hub_inflow_z"].round(2).tolist()
     [1.11, 1.11, 2.22, nan]
     """
+    frame, counted = _inflows(table, config)
+    combined = counted.groupby(["hub", "hs"], observed=True).agg(
+        excess=("excess", "sum"), variance=("variance", "sum"), size=("excess", "size")
+    )
+    found = combined.reindex(pd.MultiIndex.from_arrays([frame["hub"], frame["hs"]]))
+    # The other flows' inflow: one supplier's own surge does not lend its strength to
+    # the hub's bystanders, nor to itself (whichever side's declaration was counted).
+    by_flow = counted.groupby(["hub", "supplier", "hs"], observed=True)[["excess", "variance"]]
+    own = by_flow.sum().reindex(pd.MultiIndex.from_frame(frame[["hub", "supplier", "hs"]]))
+    own = own.fillna(0.0)
+    excess = found["excess"].to_numpy() - own["excess"].to_numpy()
+    variance = found["variance"].to_numpy() - own["variance"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = np.where(variance > 0, excess / np.sqrt(variance), np.nan)
+    out = pd.DataFrame(
+        {"hub_inflow_z": np.nan, "hub_suppliers": np.nan}, index=table.index, dtype=np.float64
+    )
+    out.loc[frame.index, "hub_inflow_z"] = others
+    out.loc[frame.index, "hub_suppliers"] = found["size"].to_numpy(dtype=np.float64)
+    return out
+
+
+def _inflows(table: pd.DataFrame, config: DetectionConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every flow into a hub (``hub, supplier, hs, excess, variance``, indexed like
+    ``table``), and those counted in a hub's inflow: each flow once, from the hub's
+    own declaration where it published one, else the supplier's; flows without
+    history left out (their expected value is a guess)."""
     transit = config.transit_set
     flow = table["flow"].to_numpy()
     exported = np.isin(flow, ["export", "re-export"]) & table["partner"].isin(transit).to_numpy()
@@ -82,25 +109,34 @@ def hub_inflow(table: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
     counted = counted[np.isfinite(counted["excess"]) & np.isfinite(counted["variance"])]
     if "history_known" in table:  # an expected value without history is only a guess
         counted = counted[table.loc[counted.index, "history_known"].to_numpy(dtype=bool)]
-    combined = counted.groupby(["hub", "hs"], observed=True).agg(
-        excess=("excess", "sum"), variance=("variance", "sum"), size=("excess", "size")
-    )
-    found = combined.reindex(pd.MultiIndex.from_arrays([frame["hub"], frame["hs"]]))
-    # The other flows' inflow: one supplier's own surge does not lend its strength to
-    # the hub's bystanders, nor to itself (whichever side's declaration was counted).
-    by_flow = counted.groupby(["hub", "supplier", "hs"], observed=True)[["excess", "variance"]]
-    own = by_flow.sum().reindex(pd.MultiIndex.from_frame(frame[["hub", "supplier", "hs"]]))
-    own = own.fillna(0.0)
-    excess = found["excess"].to_numpy() - own["excess"].to_numpy()
-    variance = found["variance"].to_numpy() - own["variance"].to_numpy()
+    return frame, counted
+
+
+def hub_total_inflow(table: pd.DataFrame, config: DetectionConfig) -> np.ndarray:
+    """Per onward leg (a transit country's export to a sanctioned destination): the
+    combined rise of every flow of the good into that hub, ``Σ (actual - expected) /
+    √Σ sd²`` as in :func:`hub_inflow`; ``NaN`` for other rows.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"reporter": ["DEU", "FRA", "KAZ"],
+    ...     "partner": ["KAZ", "KAZ", "RUS"], "flow": ["export"] * 3,
+    ...     "hs": ["854231"] * 3, "actual": [130.0, 130.0, 500.0],
+    ...     "expected": [100.0] * 3, "lower": [70.0] * 3, "upper": [133.0] * 3})
+    >>> hub_total_inflow(table, DetectionConfig(transit=("KAZ",))).round(2).tolist()
+    [nan, nan, 2.22]
+    """
+    _, counted = _inflows(table, config)
+    combined = counted.groupby(["hub", "hs"], observed=True)[["excess", "variance"]].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        others = np.where(variance > 0, excess / np.sqrt(variance), np.nan)
-    out = pd.DataFrame(
-        {"hub_inflow_z": np.nan, "hub_suppliers": np.nan}, index=table.index, dtype=np.float64
+        z = combined["excess"] / np.sqrt(combined["variance"].where(combined["variance"] > 0))
+    leg = (
+        np.isin(table["flow"].to_numpy(), ["export", "re-export"])
+        & table["reporter"].isin(config.transit_set).to_numpy()
+        & table["partner"].isin(config.sanctioned).to_numpy()
     )
-    out.loc[frame.index, "hub_inflow_z"] = others
-    out.loc[frame.index, "hub_suppliers"] = found["size"].to_numpy(dtype=np.float64)
-    return out
+    found = z.reindex(pd.MultiIndex.from_arrays([table["reporter"], table["hs"]])).to_numpy()
+    return np.where(leg, found, np.nan)
 
 
 class HubDetector(BaseDetector):

@@ -23,6 +23,12 @@ from scipy.special import log_ndtr
 from anomaly.detect.base import BaseDetector
 from anomaly.detect.baseline import rise_z
 from anomaly.detect.config import DetectionConfig
+from anomaly.detect.hub import hub_total_inflow
+
+#: Share of the other leg's z a rising flow into (or out of) a hub is credited with.
+ONWARD_WEIGHT = 0.5
+#: The other leg's z counts up to this much (so at most ONWARD_WEIGHT × ONWARD_CAP).
+ONWARD_CAP = 4.0
 
 
 def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
@@ -104,10 +110,17 @@ class ReroutingDetector(BaseDetector):
     Stateless: it reads the residual detector's calibrated ``z`` of the other series
     (the baseline detector's ``baseline_z`` for a series whose history is not in the
     data: :func:`~anomaly.detect.baseline.rise_z`).
-    Its evidence claims two things at once — this flow into a hub rose *and* the
-    hub's exports of the good onward rose — so its p-value is the larger of the two
-    (an intersection-union test): a hub's onward trade does not make every flow into
-    it a lead.
+
+    Its evidence is the flow's own rise with the other leg of the route added: for a
+    flow into a hub, the hub's onward exports of the good (``onward_z``); for a hub's
+    export to a sanctioned destination, the hub's whole inflow of the good
+    (``inflow_z``, :func:`~anomaly.detect.hub.hub_total_inflow`). A rising flow gets
+    :data:`ONWARD_WEIGHT` times the other leg's z, at most :data:`ONWARD_CAP` of it:
+    the other leg corroborates, it does not make a flat flow a lead (at most
+    ``ONWARD_WEIGHT × ONWARD_CAP`` is added). Taking the larger of the two p-values
+    instead (an intersection-union test) let the weaker leg decide: diffuse suppliers,
+    each rising moderately into a hub whose onward exports jumped, ranked ~400th of
+    ~6,000 on the development public worlds.
     """
 
     name: ClassVar[str] = "rerouting"
@@ -119,6 +132,7 @@ class ReroutingDetector(BaseDetector):
         "substitution_share",
         "onward_ratio",
         "onward_z",
+        "inflow_z",
         "hub",
     )
     requires: ClassVar[tuple[str, ...]] = ("z",)
@@ -128,12 +142,20 @@ class ReroutingDetector(BaseDetector):
         for frame in (substitution(table, self.config), onward_flows(table, self.config)):
             # Both are indexed like ``table``: their columns are taken as they are.
             columns |= {name: values.to_numpy() for name, values in frame.items()}
+        columns["inflow_z"] = hub_total_inflow(table, self.config)
         return columns
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
-        onward = table["onward_z"].to_numpy()
-        log_p_flow = log_ndtr(-rise_z(table))
-        return np.where(np.isfinite(onward), np.maximum(log_p_flow, log_ndtr(-onward)), np.nan)
+        """The flow's own rise plus the other leg's corroboration (see the class
+        docstring); ``NaN`` where the series has no other leg."""
+        own = rise_z(table)
+        onward = table["onward_z"].to_numpy(dtype=np.float64)
+        if "inflow_z" in table:  # a model of an older version reads no inflow
+            inflow = table["inflow_z"].to_numpy(dtype=np.float64)
+            onward = np.where(np.isfinite(onward), onward, inflow)
+        with np.errstate(invalid="ignore"):
+            added = np.where(own > 0, ONWARD_WEIGHT * np.clip(onward, 0.0, ONWARD_CAP), 0.0)
+        return np.where(np.isfinite(onward) & np.isfinite(own), log_ndtr(-(own + added)), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """``onward_to_RUS``: a rising flow into a hub whose onward exports rose;

@@ -105,3 +105,43 @@ def test_an_onward_leg_without_history_is_read_against_its_months_before_the_san
     assert onward["onward_ratio"] == pytest.approx(4.0)  # not 600 / 5
     plain = onward_flows(summary.drop(columns=["baseline_z", "baseline_ratio"]), TRANSIT)
     assert np.isnan(plain["onward_z"].iloc[0])
+
+
+def test_the_other_leg_corroborates_a_rising_flow_and_is_capped():
+    from scipy.special import log_ndtr
+
+    from anomaly.detect import ReroutingDetector
+    from anomaly.detect.rerouting import ONWARD_CAP, ONWARD_WEIGHT
+
+    table = pd.DataFrame(
+        {
+            "z": [1.5, 1.5, -1.0, 1.5, 1.5],
+            "onward_z": [4.0, 9.0, 4.0, np.nan, np.nan],
+            "inflow_z": [np.nan, np.nan, np.nan, 3.0, np.nan],
+        }
+    )
+    log_p = ReroutingDetector(TRANSIT).log_pvalue(table)
+    expected = [
+        1.5 + ONWARD_WEIGHT * 4.0,  # a moderate rise into a hub whose onward trade jumped
+        1.5 + ONWARD_WEIGHT * ONWARD_CAP,  # the other leg counts up to the cap
+        -1.0,  # a flow that did not rise gets nothing from the other leg
+        1.5 + ONWARD_WEIGHT * 3.0,  # an onward leg, corroborated by the hub's inflow
+    ]
+    np.testing.assert_allclose(log_p[:4], log_ndtr(-np.array(expected)))
+    assert np.isnan(log_p[4])  # no other leg: no reading
+    # Stronger than the larger of the two legs' p-values (what the weaker leg says).
+    assert log_p[0] < max(log_ndtr(-1.5), log_ndtr(-4.0))
+
+
+def test_an_onward_leg_reads_the_hub_s_whole_inflow_of_the_good():
+    from anomaly.detect import ReroutingDetector
+
+    summary = summary_table(
+        [
+            ("DEU", "KGZ", "export", "854231", 160.0, 100.0, 2.0),
+            ("POL", "KGZ", "export", "854231", 160.0, 100.0, 2.0),
+            ("KGZ", "RUS", "export", "854231", 300.0, 100.0, 3.0),
+        ]
+    ).assign(lower=lambda t: t["expected"] * 0.7, upper=lambda t: t["expected"] * 1.33)
+    inflow = ReroutingDetector(TRANSIT).statistics(summary)["inflow_z"]
+    assert np.isnan(inflow[:2]).all() and inflow[2] > 2
