@@ -25,6 +25,7 @@ __all__ = [
     "FormatError",
     "InputOutputError",
     "InvalidValueError",
+    "MemoryBudgetError",
     "NotFittedError",
     "PeriodError",
     "UnknownCodeError",
@@ -158,6 +159,11 @@ class PeriodError(DataError):
 
 class CurrencyError(DataError):
     """Values in more than one currency, or a currency that does not match."""
+
+
+class MemoryBudgetError(DataError):
+    """Data too large to train on in memory on this machine (or within the budget
+    given): refused before the work starts, with what to do instead."""
 
 
 class NotFittedError(AnomalyError, AttributeError):

@@ -130,6 +130,17 @@ def _format_names() -> tuple[str, ...]:
     return FORMAT_CHOICES
 
 
+def _gib(text: str) -> float:
+    """A positive number of GiB (``--memory-budget 7.5``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of GiB")
+    return value
+
+
 def _forecaster_names() -> list[str]:
     from anomaly.forecast import SHORT_NAMES
 
@@ -215,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=6,
         choices=[2, 4, 6],
         help="HS digits per series; finer codes are summed up to this level",
+    )
+    train.add_argument(
+        "--memory-budget",
+        type=_gib,
+        metavar="GIB",
+        help="the most memory training may use, in GiB; data whose estimated peak exceeds "
+        "it are refused before they are read (Parquet) or fitted (default: what the "
+        "machine has available)",
     )
     _global_options(train)
 

@@ -27,7 +27,7 @@ from anomaly.io.exchange import CURRENCY_CONVERSION, convert_currency, read_exch
 from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
 from anomaly.io.keys import combine_codes, sorted_factorize
 from anomaly.io.origin import FILE, LINE, Source
-from anomaly.io.read import DIRECTORY_SUFFIXES, check_links, read_flows
+from anomaly.io.read import DIRECTORY_SUFFIXES, check_links, count_rows, read_flows
 from anomaly.io.validate import (
     VALUATION_COLUMNS,
     canonical_columns,
@@ -55,6 +55,7 @@ __all__ = [
     "check_negative",
     "combine_codes",
     "convert_currency",
+    "count_rows",
     "currency_column",
     "detect_format",
     "period_column",

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from anomaly.errors import CurrencyError, EmptyDataError, FormatError, PeriodError
 from anomaly.io.formats import AUTO, INPUT_FORMATS, check_format, detect_format
 from anomaly.io.origin import FILE, with_column
 from anomaly.io.parsed import ParsedFile
-from anomaly.io.rawtable import load_file
+from anomaly.io.rawtable import PARQUET_MAGIC, load_file
 from anomaly.io.validate import check_flows, validate_flows
 from anomaly.schema import CURRENCIES
 
@@ -129,6 +130,29 @@ def read_flows(
         aggregated_breakdowns=[record for item in parsed for record in item.aggregated],
     )
     return table
+
+
+def count_rows(path_or_paths: PathLike | Sequence[PathLike]) -> int | None:
+    """The rows of the files :func:`read_flows` would read, where their footers say it
+    (Parquet), without reading any row: to refuse a file too large for memory before
+    reading it. None if a file is not Parquet or its footer cannot be read (the reader
+    then reports the problem itself).
+
+    Examples
+    --------
+    >>> count_rows("flows/")  # doctest: +SKIP
+    120000000
+    """
+    total = 0
+    for path in _expand(path_or_paths):
+        with open(path, "rb") as file:
+            if file.read(4) != PARQUET_MAGIC:
+                return None
+        try:
+            total += pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError):
+            return None
+    return total
 
 
 def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:

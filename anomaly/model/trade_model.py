@@ -29,6 +29,7 @@ from anomaly.model.outputs import demand_record
 from anomaly.model.persist import Components, read_components, save_components
 from anomaly.model.scores import Scores
 from anomaly.panel import Panel, as_month, build_panel, positions
+from anomaly.progress import logged_step
 from anomaly.reference import controlled_codes
 from anomaly.schema import CANONICAL_COLUMNS
 
@@ -158,7 +159,11 @@ class TradeAnomalyModel:
         DataError
             A training window outside the data, or too short to calibrate on.
         """
-        panel = self._panel(flows)
+        if isinstance(flows, Panel):
+            panel = flows
+        else:
+            with logged_step("training: panel"):
+                panel = self._panel(flows)
         start, end = training_window(panel, train_start, train_end)
         logger.info(
             "training window %s..%s (the data cover %s..%s)",
@@ -186,22 +191,27 @@ class TradeAnomalyModel:
 
         placebo_start = end - placebo + 1
         before = train.window(start, placebo_start - 1)
-        inner = WindowScorer(
-            base.clone().fit(train, start, placebo_start - 1),
-            train.keys,
-            ensemble.learned(before),
-            controlled,
-            config,
-            publication_norms(before.keys, before.values),
-        )
-        context = inner.context(train, placebo_start, end)
-        evidence = inner.evidence(train, placebo_start, end, context)
-        ensemble.fit(train, PlaceboEvidence(evidence.summary, evidence.monthly["z"]))
+        with logged_step("training: forecaster fit before the placebo window"):
+            inner = WindowScorer(
+                base.clone().fit(train, start, placebo_start - 1),
+                train.keys,
+                ensemble.learned(before),
+                controlled,
+                config,
+                publication_norms(before.keys, before.values),
+            )
+        with logged_step("training: placebo window scored"):
+            context = inner.context(train, placebo_start, end)
+            evidence = inner.evidence(train, placebo_start, end, context)
+        with logged_step("training: detectors calibrated on the placebo window"):
+            ensemble.fit(train, PlaceboEvidence(evidence.summary, evidence.monthly["z"]))
+        del inner, context, evidence
 
-        norms = publication_norms(train.keys, train.values)
-        self.scorer_ = WindowScorer(
-            base.clone().fit(train, start, end), train.keys, ensemble, controlled, config, norms
-        )
+        with logged_step("training: forecaster fit on the training window"):
+            norms = publication_norms(train.keys, train.values)
+            self.scorer_ = WindowScorer(
+                base.clone().fit(train, start, end), train.keys, ensemble, controlled, config, norms
+            )
         self.currency_ = train.currency
         self.train_window_ = (str(start), str(end))
         self.data_fingerprint_ = fingerprint(train)

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from anomaly.errors import CurrencyError, DuplicateKeyError, UnknownCodeError
-from anomaly.io import read_flows
+from anomaly.io import count_rows, read_flows
 from anomaly.panel import build_panel
 
 KEYS = ["period", "reporter", "partner", "flow", "hs"]
@@ -151,3 +151,40 @@ def test_a_currency_column_is_checked_on_its_codes(table, tmp_path, dictionary):
     )
     with pytest.raises(CurrencyError, match=r"line 2: unknown currency code\(s\) 'XXX';"):
         read_flows(tmp_path / "bad.parquet")
+
+
+def test_parquet_files_say_their_rows_before_they_are_read(table, tmp_path):
+    paths = _layouts(table, tmp_path)
+    assert count_rows(paths["dictionary"]) == len(table)
+    assert count_rows([paths["plain"], paths["dictionary"]]) == 2 * len(table)
+    assert count_rows(paths["csv"]) is None
+    assert count_rows(paths["many files"]) is None  # one of its files is CSV
+    (tmp_path / "many" / "c.csv").unlink()
+    assert count_rows(paths["many files"]) == len(table) - len(
+        np.array_split(np.arange(len(table)), 3)[2]
+    )
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 and then nothing")
+    assert count_rows(tmp_path / "broken.parquet") is None
+
+
+def test_a_directory_of_plain_string_files_gives_the_panel_of_one_dictionary_file(table, tmp_path):
+    # As large exports are written: a file per year of plain strings, small row groups,
+    # each file with its own distinct values; against one dictionary-encoded file.
+    folder = tmp_path / "years"
+    folder.mkdir()
+    years = table["period"].str[:4]
+    for year in sorted(years.unique()):
+        part = table.loc[years == year]
+        pq.write_table(_plain(part), folder / f"{year}.parquet", row_group_size=10)
+    assert len(list(folder.iterdir())) == 2
+    single = tmp_path / "single.parquet"
+    _categorical(table).to_parquet(single, index=False)
+    from_files = read_flows(folder, currency="EUR")
+    from_single = read_flows(single, currency="EUR")
+    pd.testing.assert_frame_equal(from_files, from_single)
+    for column in KEYS[1:]:
+        assert isinstance(from_files[column].dtype, pd.CategoricalDtype), column
+    panel, expected = build_panel(from_files), build_panel(from_single)
+    pd.testing.assert_frame_equal(panel.keys, expected.keys)
+    np.testing.assert_array_equal(panel.values, expected.values)
+    assert panel.periods.equals(expected.periods)

@@ -1,0 +1,253 @@
+"""Memory that in-memory training will need, estimated before it is spent.
+
+Training in memory holds the whole panel and the forecaster's and detectors' working
+arrays at once. On a panel too large for the machine it would run for minutes and then
+be killed by the kernel; :func:`check_training_memory` refuses it up front instead,
+from the panel's size and what the process already holds.
+
+The coefficients are measured, not derived: ``experiments/bench_train_memory.py``
+trains canonical panels of 10^4 to 2·10^5 series × 120 months and records each step's
+own peak (``experiments/results/bench_train_memory.md``, with the estimate's error at
+every size).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from anomaly.errors import MemoryBudgetError
+from anomaly.progress import available_memory_gib, resident_memory_gib
+
+logger = logging.getLogger(__name__)
+
+#: Bytes that reading a canonical table and building its panel hold at their peak, per
+#: row of the input (measured: 148-188 bytes per row of dictionary-encoded Parquet from
+#: 10^4 to 2·10^5 series, about 170 for plain strings; rounded up).
+READ_BYTES_PER_ROW = 192
+#: What the process holds before reading (the package and its libraries imported).
+READ_BASE_GIB = 0.25
+#: Bytes the fit (placebo forecast and scoring, detector calibration, the final
+#: forecaster fit) adds at its peak to what the process held when it started, per
+#: series and month of the training window (measured: 76-108 bytes per cell at 10^5
+#: and 2·10^5 series, less below; rounded up).
+FIT_BYTES_PER_CELL = 112
+#: Fixed margin of the fit (the isolation forest, reference tables, allocator slack).
+FIT_MARGIN_GIB = 0.15
+#: What the message proposes instead of training in memory (there is no batch training).
+INSTEAD = (
+    "fewer series: `anomaly train` has no --jobs option yet (training in batches is "
+    "not implemented), so train on a part of the data (some reporters or HS chapters "
+    "per model), or on coarser codes (--hs-level 4 or 2), or on a machine with more "
+    "memory; raise {option} only if this machine has the memory to spare"
+)
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """What training a panel in memory is expected to need, beside what is available.
+
+    Attributes
+    ----------
+    n_series, n_months : int
+        The panel's series and the training window's months.
+    resident_gib : float
+        What the process holds now (the panel included), GiB.
+    fit_gib : float
+        What the fit adds at its peak, GiB.
+    budget_gib : float or None
+        The most the process may hold (None: unknown, nothing is refused).
+    """
+
+    n_series: int
+    n_months: int
+    resident_gib: float
+    fit_gib: float
+    budget_gib: float | None
+
+    @property
+    def peak_gib(self) -> float:
+        """The estimated peak of the process during the fit, GiB."""
+        return self.resident_gib + self.fit_gib
+
+    @property
+    def fits(self) -> bool:
+        """Whether the estimated peak stays within the budget (or no budget is known)."""
+        return self.budget_gib is None or self.peak_gib <= self.budget_gib
+
+
+def fit_memory_gib(n_series: int, n_months: int) -> float:
+    """What fitting ``n_series`` × ``n_months`` in memory adds to the process at its
+    peak, in GiB (see :data:`FIT_BYTES_PER_CELL`).
+
+    Examples
+    --------
+    >>> round(fit_memory_gib(1_000_000, 84), 1)
+    8.9
+    """
+    return n_series * n_months * FIT_BYTES_PER_CELL / 2**30 + FIT_MARGIN_GIB
+
+
+def default_budget_gib() -> float | None:
+    """What this process could hold at most now: what it holds plus what the system
+    has available (None where the system does not say)."""
+    available = available_memory_gib()
+    resident = resident_memory_gib()
+    if available is None or resident is None:
+        return None
+    return resident + available
+
+
+def estimate_training_memory(
+    n_series: int, n_months: int, budget_gib: float | None = None
+) -> MemoryEstimate:
+    """Estimate the peak memory of training ``n_series`` × ``n_months`` in memory, in
+    this process, now.
+
+    Parameters
+    ----------
+    n_series, n_months : int
+        Series of the panel and months of the training window.
+    budget_gib : float, optional
+        The most the process may hold, GiB; default: what it holds plus what the system
+        has available (:func:`default_budget_gib`).
+
+    Returns
+    -------
+    MemoryEstimate
+
+    Examples
+    --------
+    >>> estimate = estimate_training_memory(10_000, 84, budget_gib=64.0)
+    >>> estimate.fits, round(estimate.fit_gib, 2)
+    (True, 0.24)
+    """
+    resident = resident_memory_gib() or 0.0
+    budget = budget_gib if budget_gib is not None else default_budget_gib()
+    return MemoryEstimate(n_series, n_months, resident, fit_memory_gib(n_series, n_months), budget)
+
+
+def check_training_memory(
+    n_series: int,
+    n_months: int,
+    budget_gib: float | None = None,
+    *,
+    option: str = "--memory-budget",
+) -> MemoryEstimate:
+    """Refuse in-memory training whose estimated peak exceeds the budget.
+
+    The estimate is logged at INFO level either way.
+
+    Parameters
+    ----------
+    n_series, n_months : int
+        Series of the panel and months of the training window.
+    budget_gib : float, optional
+        The most the process may hold, GiB (default: what it holds plus what the system
+        has available).
+    option : str
+        How the user sets the budget (named in the message).
+
+    Returns
+    -------
+    MemoryEstimate
+        The estimate (within the budget).
+
+    Raises
+    ------
+    MemoryBudgetError
+        The estimated peak exceeds the budget; the message says by how much and what
+        to do instead.
+
+    Examples
+    --------
+    >>> check_training_memory(1_000_000, 84, budget_gib=2.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    anomaly.errors.MemoryBudgetError: training 1,000,000 series × 84 months in memory ...
+    """
+    estimate = estimate_training_memory(n_series, n_months, budget_gib)
+    budget = "unknown" if estimate.budget_gib is None else f"{estimate.budget_gib:.1f} GiB"
+    logger.info(
+        "memory: training %d series × %d months in memory needs about %.1f GiB at its "
+        "peak (%.1f GiB held now + %.1f GiB for the fit); budget %s",
+        n_series,
+        n_months,
+        estimate.peak_gib,
+        estimate.resident_gib,
+        estimate.fit_gib,
+        budget,
+    )
+    if not estimate.fits:
+        raise MemoryBudgetError(
+            f"training {n_series:,} series × {n_months} months in memory would need about "
+            f"{estimate.peak_gib:.1f} GiB at its peak ({estimate.resident_gib:.1f} GiB held "
+            f"now + {estimate.fit_gib:.1f} GiB for the fit), more than the "
+            f"{estimate.budget_gib:.1f} GiB this process may use ({option})",
+            expected=INSTEAD.format(option=option),
+        )
+    return estimate
+
+
+def reading_memory_gib(n_rows: int) -> float:
+    """The peak of a process that reads ``n_rows`` canonical rows and builds their panel,
+    in GiB (see :data:`READ_BYTES_PER_ROW`).
+
+    Examples
+    --------
+    >>> round(reading_memory_gib(120_000_000), 1)
+    21.7
+    """
+    return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
+
+
+def check_reading_memory(
+    n_rows: int, budget_gib: float | None = None, *, option: str = "--memory-budget"
+) -> float:
+    """Refuse to read ``n_rows`` rows for in-memory training when reading them and
+    building their panel would exceed the budget (before any row is read).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the input (Parquet files say it in their footer).
+    budget_gib : float, optional
+        The most the process may hold, GiB (default: what it holds plus what the system
+        has available).
+    option : str
+        How the user sets the budget (named in the message).
+
+    Returns
+    -------
+    float
+        The estimated peak, GiB (logged at INFO level).
+
+    Raises
+    ------
+    MemoryBudgetError
+        The estimate exceeds the budget.
+
+    Examples
+    --------
+    >>> check_reading_memory(120_000_000, budget_gib=8.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    anomaly.errors.MemoryBudgetError: reading 120,000,000 rows and building their panel ...
+    """
+    peak = reading_memory_gib(n_rows)
+    budget = budget_gib if budget_gib is not None else default_budget_gib()
+    logger.info(
+        "memory: reading %d rows and building their panel needs about %.1f GiB at its peak; "
+        "budget %s",
+        n_rows,
+        peak,
+        "unknown" if budget is None else f"{budget:.1f} GiB",
+    )
+    if budget is not None and peak > budget:
+        raise MemoryBudgetError(
+            f"reading {n_rows:,} rows and building their panel in memory would need about "
+            f"{peak:.1f} GiB at its peak, more than the {budget:.1f} GiB this process may "
+            f"use ({option})",
+            expected=INSTEAD.format(option=option),
+        )
+    return peak
