@@ -10,6 +10,11 @@ Parquet datasets gives: strings stored once) and half of the months reported, pi
 it with ``build_panel`` (HS harmonisation included), and writes
 ``experiments/results/bench_panel.md`` with the table's size, the panel's size, the wall
 time and the process's peak memory (max RSS).
+
+Reading the table from Parquet is measured beside it, in ``experiments/bench_read.py``
+(rows per second of ``read_flows`` for dictionary-encoded and plain-string files, one
+file or many, as a ratio to ``pyarrow.parquet.read_table`` in the same process), and
+training memory in ``experiments/bench_train_memory.py``.
 """
 
 from __future__ import annotations

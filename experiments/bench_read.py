@@ -4,7 +4,7 @@ for each way the file can be written, beside pyarrow's own read of the same file
 Run from the repository root::
 
     python experiments/bench_read.py             # 2·10^5 series × 120 months (24M rows)
-    python experiments/bench_read.py --quick     # 2·10^4 series (2.4M rows)
+    python experiments/bench_read.py --quick     # 10^5 series (12M rows)
 
 1. **Data** (cached in ``experiments/.data/``, git-ignored): ``n`` series drawn from
    200 real ISO alpha-3 countries (reporter ≠ partner), the four flows and 5,000 HS6
@@ -160,7 +160,7 @@ def measure(path: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2·10^4 series")
+    parser.add_argument("--quick", action="store_true", help="10^5 series")
     parser.add_argument("--series", type=int, help="number of series (overrides --quick)")
     parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     parser.add_argument("--measure", help=argparse.SUPPRESS)
@@ -169,7 +169,7 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
-    n_series = args.series or (20_000 if args.quick else 200_000)
+    n_series = args.series or (100_000 if args.quick else 200_000)
     paths = write_layouts(n_series)
     rows = []
     for layout in args.layouts:

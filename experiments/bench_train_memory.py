@@ -2,12 +2,13 @@
 
 Run from the repository root::
 
-    python experiments/bench_train_memory.py            # 10^4, 3·10^4, 10^5, 2·10^5 series
+    python experiments/bench_train_memory.py            # 10^4 ... 4·10^5 series
     python experiments/bench_train_memory.py --quick    # 10^4 and 10^5 series
 
 Each size is measured in a fresh process on the canonical Parquet panel of
 ``experiments/bench_read.py`` (200 real countries, 5,000 HS6 codes, every month of
-2015-01..2024-12, key columns dictionary-encoded), trained as ``anomaly train
+2015-01..2024-12), written with the key columns dictionary-encoded and as plain
+strings, trained as ``anomaly train
 --train-start 2015-01 --train-end 2021-12`` does: ``read_flows``, ``build_panel``,
 the flows table released, then ``TradeAnomalyModel().fit(panel)``.
 
@@ -39,8 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "experiments" / ".data"
 RESULTS = ROOT / "experiments" / "results"
 TRAIN = ("2015-01", "2021-12")
-SIZES = (10_000, 30_000, 100_000, 200_000)
+SIZES = (10_000, 30_000, 100_000, 200_000, 400_000)
 QUICK_SIZES = (10_000, 100_000)
+LAYOUTS = ("dictionary", "plain")
 
 
 def _kib(field: str) -> int:
@@ -77,25 +79,34 @@ class Step:
         }
 
 
-def data_file(n_series: int) -> Path:
-    """The dictionary-encoded canonical file of ``n_series`` series (written once)."""
+def data_file(n_series: int, layout: str) -> Path:
+    """The canonical file of ``n_series`` series, key columns dictionary-encoded or
+    plain strings (written once)."""
     sys.path.insert(0, str(ROOT / "experiments"))
     from bench_read import flows_table
 
-    path = DATA / f"train-{n_series}" / "dictionary.parquet"
+    folder = DATA / f"train-{n_series}"
+    path = folder / f"{layout}.parquet"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        flows_table(n_series).to_parquet(path, index=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        table = flows_table(n_series)
+        if layout == "dictionary":
+            table.to_parquet(path, index=False)
+        else:
+            keys = [name for name in table.columns if name != "value"]
+            table.astype({name: str for name in keys}).to_parquet(path, index=False)
     return path
 
 
 def measure(path: str) -> dict:
     """Read, build the panel, estimate, fit: each step's time and own peak."""
     from anomaly import build_panel, read_flows
+    from anomaly.io import count_rows
     from anomaly.model import TradeAnomalyModel, estimate_training_memory
+    from anomaly.model.memory import reading_memory_gib
     from anomaly.model.trade_model import training_window
 
-    found: dict = {}
+    found: dict = {"estimate_read_gib": reading_memory_gib(count_rows(path))}
     with Step(found, "read"):
         flows = read_flows(path)
     found["rows"] = len(flows)
@@ -121,6 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^4 and 10^5 series")
     parser.add_argument("--sizes", type=int, nargs="+", help="numbers of series")
+    parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -128,8 +140,8 @@ def main() -> None:
         return
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     rows = []
-    for n_series in sizes:
-        path = data_file(n_series)
+    for n_series, layout in ((n, layout) for n in sizes for layout in args.layouts):
+        path = data_file(n_series, layout)
         done = subprocess.run(
             [sys.executable, __file__, "--measure", str(path)],
             check=True,
@@ -137,19 +149,26 @@ def main() -> None:
             text=True,
         )
         found = json.loads(done.stdout.strip().splitlines()[-1])
-        print(n_series, found, flush=True)
+        print(n_series, layout, found, flush=True)
         fit = found["fit"]
         cells = found["series"] * found["months"]
         added = fit["peak_gib"] - fit["resident_before_gib"]
+        read_peak = max(found["read"]["peak_gib"], found["panel"]["peak_gib"])
         rows.append(
-            f"| {found['series']:,} | {found['rows']:,} | "
+            f"| {found['series']:,} | {layout} | {found['rows']:,} | "
             f"{found['read']['seconds']:.1f} | {found['read']['peak_gib']:.2f} | "
             f"{found['panel']['seconds']:.1f} | {found['panel']['peak_gib']:.2f} | "
+            f"{found['estimate_read_gib']:.2f} | {found['estimate_read_gib'] / read_peak:.2f} | "
             f"{fit['seconds']:.1f} | {fit['resident_before_gib']:.2f} | {fit['peak_gib']:.2f} | "
             f"{added * 2**30 / cells:.0f} | {found['estimate_peak_gib']:.2f} | "
             f"{found['estimate_peak_gib'] / fit['peak_gib']:.2f} |"
         )
-    from anomaly.model.memory import FIT_BYTES_PER_CELL, FIT_MARGIN_GIB
+    from anomaly.model.memory import (
+        FIT_BYTES_PER_CELL,
+        FIT_MARGIN_GIB,
+        READ_BASE_GIB,
+        READ_BYTES_PER_ROW,
+    )
 
     quick = " --quick" if args.quick and not args.sizes else ""
     lines = [
@@ -159,16 +178,21 @@ def main() -> None:
         f"training window {TRAIN[0]}..{TRAIN[1]}; machine: {platform.machine()}, 2 cores, "
         f"Python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}.\n",
         "Peaks are each step's own (the process's high-water mark reset before the step), "
-        "in GiB, including everything the process held when the step began. The estimate "
-        "is `anomaly.model.estimate_training_memory`: what the process holds when the fit "
-        f"starts + {FIT_BYTES_PER_CELL} bytes per series-month of the training window + "
-        f"{FIT_MARGIN_GIB} GiB; `anomaly train` refuses to fit when it exceeds the budget "
+        "in GiB, including everything the process held when the step began. `anomaly "
+        "train` makes two estimates and refuses to go on when one exceeds the budget "
         "(`--memory-budget`, default: what the process holds + what the system has "
-        "available).\n",
-        "| series | rows | read (s) | read peak | panel (s) | panel peak | fit (s) "
+        "available): before reading (Parquet files say their rows), "
+        f"`reading_memory_gib`: {READ_BASE_GIB} GiB + {READ_BYTES_PER_ROW} bytes per row, "
+        "against the peak of reading and building the panel; before the fit, "
+        "`estimate_training_memory`: what the process holds when the fit starts + "
+        f"{FIT_BYTES_PER_CELL} bytes per series-month of the training window + "
+        f"{FIT_MARGIN_GIB} GiB, against the fit's peak. A ratio above 1 is a cautious "
+        "estimate.\n",
+        "| series | layout | rows | read (s) | read peak | panel (s) | panel peak "
+        "| estimated read + panel peak | estimate / measured | fit (s) "
         "| held at fit start | fit peak | fit bytes per cell | estimated fit peak "
         "| estimate / measured |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
     out = RESULTS / f"bench_train_memory{'_quick' if quick else ''}.md"

@@ -6,7 +6,7 @@ be killed by the kernel; :func:`check_training_memory` refuses it up front inste
 from the panel's size and what the process already holds.
 
 The coefficients are measured, not derived: ``experiments/bench_train_memory.py``
-trains canonical panels of 10^4 to 2·10^5 series × 120 months and records each step's
+trains canonical panels of 10^4 to 4·10^5 series × 120 months and records each step's
 own peak (``experiments/results/bench_train_memory.md``, with the estimate's error at
 every size).
 """
@@ -22,14 +22,15 @@ from anomaly.progress import available_memory_gib, resident_memory_gib
 logger = logging.getLogger(__name__)
 
 #: Bytes that reading a canonical table and building its panel hold at their peak, per
-#: row of the input (measured: 148-188 bytes per row of dictionary-encoded Parquet from
-#: 10^4 to 2·10^5 series, about 170 for plain strings; rounded up).
-READ_BYTES_PER_ROW = 192
-#: What the process holds before reading (the package and its libraries imported).
-READ_BASE_GIB = 0.25
+#: row of the input (measured: 105-120 bytes per row above a fixed 0.25-0.4 GiB, for
+#: dictionary-encoded and plain-string Parquet of 1.2M to 24M rows; rounded up).
+READ_BYTES_PER_ROW = 128
+#: What the process holds before reading (the package and its libraries imported),
+#: with a margin for the allocators' slack on small inputs.
+READ_BASE_GIB = 0.4
 #: Bytes the fit (placebo forecast and scoring, detector calibration, the final
 #: forecaster fit) adds at its peak to what the process held when it started, per
-#: series and month of the training window (measured: 76-108 bytes per cell at 10^5
+#: series and month of the training window (measured: 73-112 bytes per cell at 10^5
 #: and 2·10^5 series, less below; rounded up).
 FIT_BYTES_PER_CELL = 112
 #: Fixed margin of the fit (the isolation forest, reference tables, allocator slack).
@@ -196,7 +197,7 @@ def reading_memory_gib(n_rows: int) -> float:
     Examples
     --------
     >>> round(reading_memory_gib(120_000_000), 1)
-    21.7
+    14.7
     """
     return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
 
