@@ -246,7 +246,9 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The rows of every file, with the file's number in ``FILE``.
 
     A column that is categorical in every file stays categorical, on the union of
-    the files' categories (``pandas.concat`` would make it a string per row).
+    the files' categories (``pandas.concat`` would make it a string per row). Files
+    with the same columns are stacked column by column, each copied once (categoricals
+    as their codes); others through ``pandas.concat``.
     """
     if len(frames) == 1:
         return with_column(frames[0], FILE, np.zeros(len(frames[0]), dtype=np.int16))
@@ -261,10 +263,24 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
             )
             for frame in frames:
                 frame[name] = frame[name].cat.set_categories(union)
-    return pd.concat(
-        [frame.assign(**{FILE: np.int64(index)}) for index, frame in enumerate(frames)],
-        ignore_index=True,
-    )
+    numbers = np.repeat(np.arange(len(frames), dtype=np.int64), [len(frame) for frame in frames])
+    names = list(frames[0].columns)
+    if any(list(frame.columns) != names for frame in frames) or not frames[0].columns.is_unique:
+        return pd.concat(
+            [frame.assign(**{FILE: np.int64(index)}) for index, frame in enumerate(frames)],
+            ignore_index=True,
+        )
+    columns: dict[str, object] = {}
+    for name in names:
+        parts = [frame[name] for frame in frames]
+        dtype = parts[0].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and all(part.dtype == dtype for part in parts):
+            codes = np.concatenate([part.cat.codes.to_numpy() for part in parts])
+            columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    columns[FILE] = numbers
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(numbers)), copy=False)
 
 
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
