@@ -193,7 +193,7 @@ class ScoringContext:
             cells = directions == direction
             full[cells] &= ~gap.reindex(reporters[cells], fill_value=False).to_numpy(dtype=bool)
         declared = rows > 0
-        usual = _row_medians(np.where(declared, rows, np.nan))
+        usual = counts.where(declared).median(axis=1).to_numpy()  # as in direction_gaps
         read = (declared.sum(axis=1) >= MIN_NORM_MONTHS) & (usual >= MIN_CHAPTER_ROWS)
         missing = full & ~declared & read[:, None]
         last = rows.shape[1] - 1 - np.argmax(declared[:, ::-1], axis=1)
@@ -530,14 +530,6 @@ def _chapter_index(
     chapter = pd.Index(distinct).astype(str).str[:2].to_numpy()[codes]
     names = ["reporter", "direction", "chapter"]
     return pd.MultiIndex.from_arrays([np.asarray(reporters), direction, chapter], names=names)
-
-
-def _row_medians(values: np.ndarray) -> np.ndarray:
-    """The median of each row over its finite values (``NaN`` for a row without any)."""
-    out = np.full(len(values), np.nan)
-    some = np.isfinite(values).any(axis=1)
-    out[some] = np.nanmedian(values[some], axis=1)
-    return out
 
 
 def _per_reporter(reporters: np.ndarray, values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
