@@ -31,6 +31,7 @@ from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
 from anomaly.batch.workdir import LAYOUT, WorkDir
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
+from anomaly.io.read import check_currency_name, declared_currency
 from anomaly.model import (
     HISTORY_LEADS,
     HISTORY_MONTHS,
@@ -44,7 +45,6 @@ from anomaly.model import (
 )
 from anomaly.panel import as_month
 from anomaly.progress import counted, step
-from anomaly.schema import CURRENCIES
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +152,7 @@ def score_batch(
     ...                      out_dir="out", jobs=2)  # doctest: +SKIP
     >>> result.leads.head()  # doctest: +SKIP
     """
-    if currency is not None and currency not in CURRENCIES:
-        raise CurrencyError(
-            f"currency={currency!r} is not supported", expected=f"one of {', '.join(CURRENCIES)}"
-        )
+    check_currency_name(currency)
     model, model_path = _model(model_or_path, strict)
     first = as_month(start)
     # The window's checks of an in-memory run (end = start stands in until the data
@@ -180,7 +177,9 @@ def score_batch(
 
             with _timed(timings, "scan"):
                 found, last = _scan(runner, work, source, table, n_partitions, first, end, model)
-                currency = _declared(found, currency, source)
+                currency = declared_currency(
+                    found, currency, ", ".join(source.paths), inputs="the inputs are"
+                )
                 model.check_currency(currency)
                 # Fresh workers for the passes: joblib's workers measure their memory after
                 # their first task and restart when it grows by 300 MB — as loading the
@@ -341,17 +340,6 @@ def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int
             "no flows at the model's HS level in the input", source=", ".join(source.paths)
         )
     return next(iter(currencies)), max(lasts)
-
-
-def _declared(found: str | None, declared: str | None, source: Inputs) -> str | None:
-    """The inputs' currency: the files' own, or the one declared for files without."""
-    if found and declared and found != declared:
-        raise CurrencyError(
-            f"currency={declared!r} was asked for, but the inputs are in {found}",
-            source=", ".join(source.paths),
-            expected=f"files in {declared}, or no currency= argument",
-        )
-    return found or declared
 
 
 @contextmanager

@@ -96,11 +96,7 @@ def read_flows(
     >>> flows.loc[0, ["period", "reporter", "partner", "hs"]].tolist()  # doctest: +SKIP
     [Period('2020-01', 'M'), 'AUT', 'ARM', '84715000']
     """
-    if currency is not None and currency not in CURRENCIES:
-        raise CurrencyError(
-            f"currency={currency!r} is not supported",
-            expected=f"one of {', '.join(CURRENCIES)}",
-        )
+    check_currency_name(currency)
     if isinstance(path_or_paths, pd.DataFrame):
         frame = path_or_paths
         if currency is not None and not frame.attrs.get("currency"):
@@ -283,17 +279,42 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(len(numbers)), copy=False)
 
 
+def check_currency_name(currency: str | None) -> None:
+    """Refuse a ``currency=`` argument that is not one of :data:`~anomaly.schema.CURRENCIES`."""
+    if currency is not None and currency not in CURRENCIES:
+        raise CurrencyError(
+            f"currency={currency!r} is not supported",
+            expected=f"one of {', '.join(CURRENCIES)}",
+        )
+
+
+def declared_currency(
+    found: str | None, requested: str | None, source: str, inputs: str = "the file is"
+) -> str | None:
+    """The currency of inputs (``source``, called ``inputs`` in the message) that say
+    ``found`` (None: they do not), with ``currency=`` ``requested``: the two must agree
+    where both are known.
+
+    Examples
+    --------
+    >>> declared_currency(None, "USD", "flows.csv"), declared_currency("EUR", None, "x.csv")
+    ('USD', 'EUR')
+    """
+    if found and requested and found != requested:
+        raise CurrencyError(
+            f"currency={requested!r} was asked for, but {inputs} in {found}",
+            source=source,
+            expected=f"files in {requested}, or no currency= argument",
+        )
+    return found or requested
+
+
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
     found = {item.source.name: item.currency for item in parsed}
     known = {name: code for name, code in found.items() if code}
     if requested:
         for name, code in known.items():
-            if code != requested:
-                raise CurrencyError(
-                    f"currency={requested!r} was asked for, but the file is in {code}",
-                    source=name,
-                    expected=f"files in {requested}, or no currency= argument",
-                )
+            declared_currency(code, requested, name)
         return requested
     if len(set(known.values())) > 1:
         listing = ", ".join(f"{name}: {code}" for name, code in known.items())
