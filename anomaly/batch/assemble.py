@@ -109,13 +109,11 @@ def window_tables(
     key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
     hs_codes, distinct_hs = key_codes["hs"]
     goods = describe_goods(distinct_hs, chp_version)
-    # Per goods column: its text per distinct code, and which codes have one.
+    # Per goods column: the code of each distinct HS code's text (-1: none) and the
+    # distinct texts. A dictionary must not repeat a value: Parquet would then write
+    # the column as plain strings (tens of millions of them), not as a dictionary.
     goods_text = {
-        name: (
-            pa.array(goods[name].fillna("").to_numpy(dtype=object), type=pa.string()),
-            goods[name].notna().to_numpy(),
-        )
-        for name in GOODS_COLUMNS
+        name: _distinct_text(goods[name].to_numpy(dtype=object)) for name in GOODS_COLUMNS
     }
     for start in range(0, len(keys), CHUNK_SERIES):
         chunk = slice(start, start + CHUNK_SERIES)
@@ -134,15 +132,29 @@ def window_tables(
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
         at = np.repeat(hs_codes[chunk], n_months)
-        for name, (dictionary, known) in goods_text.items():
+        for name, (text_codes, dictionary) in goods_text.items():
+            codes = text_codes[at]
             columns[name] = pa.DictionaryArray.from_arrays(
-                pa.array(at, type=pa.int32(), mask=~known[at]), dictionary
+                pa.array(codes, type=pa.int32(), mask=codes < 0), dictionary
             )
         arrays = [
             columns[f.name] if pa.types.is_string(f.type) else columns[f.name].cast(f.type)
             for f in schema
         ]
         yield pa.Table.from_arrays(arrays, names=schema.names)
+
+
+def _distinct_text(text: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """Codes into the distinct values of ``text`` (``-1`` where missing), and those values.
+
+    Examples
+    --------
+    >>> codes, values = _distinct_text(np.array(["b", None, "a", "b"], dtype=object))
+    >>> codes.tolist(), values.to_pylist()
+    ([0, -1, 1, 0], ['b', 'a'])
+    """
+    codes, values = pd.factorize(pd.Series(text, dtype=object))
+    return codes.astype(np.int32), pa.array(np.asarray(values, dtype=object), type=pa.string())
 
 
 def history_tables(history: pd.DataFrame, schema: pa.Schema) -> list[pa.Table]:

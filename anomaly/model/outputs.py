@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from anomaly.artifacts import remove_stale_siblings, sha256_file, temporary_sibling
 from anomaly.errors import InputOutputError
+from anomaly.reference import GOODS_COLUMNS
 
 OUTPUT_FILES = ("leads.csv", "scores.parquet", "run.json")
 #: Files whose sha256 ``run.json`` records, so that a set mixed by an interrupted
@@ -312,9 +313,14 @@ def _text_as_dictionaries(table: pa.Table) -> pa.Table:
 def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     """Parquet with dictionary pages for text only (numbers are rarely repeated: trying
     dictionaries on them costs time for nothing), without Arrow's schema, so readers
-    see text columns as plain strings."""
+    see text columns as plain strings. The goods columns (texts of the HS code) get no
+    min/max statistics: no reader filters on a description, and computing them over
+    tens of millions of rows costs a sixth of the writing."""
     text = [field.name for field in schema if pa.types.is_dictionary(field.type)]
-    return pq.ParquetWriter(path, schema, use_dictionary=text, store_schema=False)
+    with_statistics = [name for name in schema.names if name not in GOODS_COLUMNS]
+    return pq.ParquetWriter(
+        path, schema, use_dictionary=text, write_statistics=with_statistics, store_schema=False
+    )
 
 
 def _temporary(folder: Path, name: str) -> Path:

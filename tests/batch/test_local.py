@@ -30,6 +30,22 @@ def test_identical_to_in_memory(model, model_dir, world_dir, reference, tmp_path
     assert len(result.leads) == len(pd.read_csv(reference / "leads.csv"))
 
 
+def test_text_columns_are_stored_as_dictionaries(model, world_dir, tmp_path):
+    # The goods columns repeat a few texts over every month of every series: a
+    # dictionary that repeats a value makes Parquet fall back to plain strings.
+    score_batch(model, world_dir / "flows.parquet", start=SCORE[0], out_dir=tmp_path / "o")
+    metadata = pa.parquet.ParquetFile(tmp_path / "o" / "scores.parquet").metadata
+    text = ["period", "reporter", "partner", "flow", "hs", "description", "chp_tier"]
+    for group in range(metadata.num_row_groups):
+        columns = metadata.row_group(group)
+        encodings = {
+            columns.column(i).path_in_schema: columns.column(i).encodings
+            for i in range(columns.num_columns)
+        }
+        plain = [name for name in text if "RLE_DICTIONARY" not in encodings[name]]
+        assert not plain, f"row group {group}: {plain} stored as plain text"
+
+
 def test_small_batches_and_scan_units(model, world_dir, reference, tmp_path, monkeypatch):
     # Many row groups, scan units and batches: the scan never holds more than a batch.
     path = tmp_path / "groups.parquet"
