@@ -12,6 +12,7 @@ salted ``hash``), so every process and machine agrees.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 
@@ -33,6 +34,12 @@ def pair_partition(a: str, b: str, n_partitions: int) -> int:
     True
     """
     low, high = sorted((str(a), str(b)))
+    return _ordered_pair_partition(low, high, n_partitions)
+
+
+@functools.lru_cache(maxsize=1 << 20)
+def _ordered_pair_partition(low: str, high: str, n_partitions: int) -> int:
+    # Cached: every scan unit holds most of the same few ten thousand pairs again.
     digest = hashlib.blake2b(f"{low}|{high}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % n_partitions
 
@@ -55,11 +62,10 @@ def pair_partitions(
     partner_codes, partners = pd.factorize(pd.Series(partner, copy=False))
     width = max(len(partners), 1)
     pair_codes, pairs = pd.factorize(reporter_codes.astype(np.int64) * width + partner_codes)
+    firsts = np.asarray(reporters, dtype=object)[pairs // width].tolist()
+    seconds = np.asarray(partners, dtype=object)[pairs % width].tolist()
     part = np.array(
-        [
-            pair_partition(reporters[code // width], partners[code % width], n_partitions)
-            for code in pairs
-        ],
+        [pair_partition(a, b, n_partitions) for a, b in zip(firsts, seconds, strict=True)],
         dtype=np.int32,
     )
     return part[pair_codes] if len(part) else np.zeros(0, dtype=np.int32)
