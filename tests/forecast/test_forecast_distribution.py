@@ -14,6 +14,7 @@ from anomaly.forecast import (
     HurdleLogForecast,
 )
 from anomaly.forecast.distribution import (
+    MEAN_GRID,
     PIT_LEVELS,
     Z_LIMIT,
     RecalibratedForecast,
@@ -224,6 +225,28 @@ def test_error_shape_mean_exp_matches_its_own_distribution_at_scale_one():
     u = (np.arange(2_000_000) + 0.5) / 2_000_000  # midpoint rule over the levels
     exact = np.exp(shape.quantile(u)).mean()
     assert shape.mean_exp(np.array(1.0)) == pytest.approx(exact, rel=0.01)
+
+
+def test_error_shape_mean_exp_interpolates_its_integral_to_float_precision():
+    # The sparse stratum's shape of a real model spans -6..11 standard units; a wide
+    # skewed shape like it, at tabulation points, between them and outside the table.
+    shape = ErrorShape(np.sort(np.random.default_rng(12).gumbel(0, 1.5, 100)))
+    scale = np.concatenate(
+        [np.random.default_rng(13).uniform(0, 8, 5_000), np.arange(0, 8, 1 / 256), [32.0]]
+    )
+    grid = shape.quantile((np.arange(MEAN_GRID) + 0.5) / MEAN_GRID)
+    integrated = np.exp(np.multiply.outer(scale, grid)).mean(axis=-1)
+    np.testing.assert_allclose(shape.mean_exp(scale), integrated, rtol=1e-10)
+
+
+def test_error_shape_mean_exp_of_a_value_does_not_depend_on_the_others_in_the_call():
+    shape = skewed_shape(2)
+    alone = [shape.mean_exp(np.array([x]))[0] for x in (0.3, 5.0, 40.0)]
+    together = shape.mean_exp(np.array([0.3, 17.0, 5.0, np.nan, 40.0, -1.0]))
+    assert together[[0, 2, 4]].tolist() == alone
+    assert np.isnan(together[3])
+    grid = shape.quantile((np.arange(MEAN_GRID) + 0.5) / MEAN_GRID)
+    assert together[5] == pytest.approx(np.exp(-grid).mean(), rel=1e-12)  # integrated
 
 
 def test_stratified_shape_applies_each_rows_own_stratum():
