@@ -187,6 +187,8 @@ def explanations(
         for name in OPTIONAL_COLUMNS
     }
     rose_from = unknown & np.isfinite(baseline["baseline_ratio"])
+    gap_shown = lead & (gap >= MATERIAL_SHARE)
+    drop_shown = lead & _flag(flags, len(leads), "rerouting") & (drop > 0)
     from_nothing = unknown & (baseline["baseline_value"] == 0) & (actual > 0)
     compared = _join(
         " vs ",
@@ -215,7 +217,7 @@ def explanations(
             rose_from,
             _join(
                 "; against its months before the sanctions (",
-                money(baseline["baseline_value"], currency),
+                _money_where(rose_from, baseline["baseline_value"], currency),
                 " a month): ",
                 _change(baseline["baseline_ratio"]),
             ),
@@ -228,12 +230,12 @@ def explanations(
             ),
         ),
         _where(
-            lead & (gap >= MATERIAL_SHARE),
+            gap_shown,
             _join(
                 "; mirror gap ",
                 _percent(gap),
                 " (",
-                money(column["not_received"], currency),
+                _money_where(gap_shown, column["not_received"], currency),
                 " declared shipped, not received)",
             ),
         ),
@@ -242,8 +244,8 @@ def explanations(
             _join("; ", hub, "→RUS/BLR exports of ", hs, " ", _change(onward)),
         ),
         _where(
-            lead & _flag(flags, len(leads), "rerouting") & (drop > 0),
-            _join("; direct exports to RUS/BLR fell by ", money(drop, currency)),
+            drop_shown,
+            _join("; direct exports to RUS/BLR fell by ", _money_where(drop_shown, drop, currency)),
         ),
         _where(new_flow & ~plain, "; no trade before the war"),
     ]
@@ -387,6 +389,15 @@ def _join(*pieces, nulls: bool = True) -> pa.Array:
 def _where(shown: np.ndarray, text) -> pa.Array:
     """``text`` where ``shown``, null elsewhere."""
     return pc.if_else(pa.array(shown), text, pa.scalar(None, pa.string()))
+
+
+def _money_where(shown: np.ndarray, values: np.ndarray, currency: str | None) -> pa.Array:
+    """:func:`money` of the ``values`` shown, null elsewhere (only those are formatted:
+    most rows of a large table show no mirror gap or fall)."""
+    text = pa.nulls(len(values), pa.string())
+    if not shown.any():
+        return text
+    return pc.replace_with_mask(text, pa.array(shown), money(values[shown], currency))
 
 
 def _numbers(leads: pd.DataFrame, name: str) -> np.ndarray:
