@@ -91,11 +91,15 @@ class UnitSummary:
         The latest month (ordinal) of its rows at the model's HS level or finer.
     rows : int
         Rows kept in full.
+    first : int or None
+        The earliest month (ordinal) of its rows at the model's HS level or finer (None
+        in the summary of a work directory written before it was recorded).
     """
 
     currency: str | None
     last: int | None
     rows: int
+    first: int | None = None
 
     @classmethod
     def read(cls, folder: Path) -> UnitSummary:
@@ -114,7 +118,7 @@ def scan_unit(plan: ScanPlan, unit: int) -> UnitSummary:
         with _PartitionFiles(staging, plan.n_partitions) as files:
             for frame in read_unit(plan.inputs, plan.inputs.units[unit]):
                 found.append(_scan_batch(frame, plan, sources, files))
-        _write_summary(staging, _combined(found, sources))
+        _write_summary(staging, combined_summary(found, sources))
 
     publish(folder, build)
     return UnitSummary.read(folder)
@@ -131,7 +135,8 @@ def scan_table(plan: ScanPlan, table: pd.DataFrame) -> UnitSummary:
     rows = table.loc[inside].assign(**{FILE: np.int32(0), LINE: np.flatnonzero(inside) + 2})
     outside = table.loc[~inside]
     keys = outside.loc[_representatives(outside, ordinal[~inside])]
-    summary = UnitSummary(table.attrs.get("currency"), _last(rows, keys, plan.hs_level), len(rows))
+    first, last = _span(rows, keys, plan.hs_level)
+    summary = UnitSummary(table.attrs.get("currency"), last, len(rows), first)
 
     def build(staging: Path) -> None:
         with _PartitionFiles(staging, plan.n_partitions) as files:
@@ -156,7 +161,8 @@ def _scan_batch(
     outside = frame.loc[~inside]
     keys = _checked(outside.loc[_representatives(outside, ordinal[~inside])], sources)
     files.write(rows, keys)
-    return UnitSummary(currency, _last(rows, keys, plan.hs_level), len(rows))
+    first, last = _span(rows, keys, plan.hs_level)
+    return UnitSummary(currency, last, len(rows), first)
 
 
 def _checked(frame: pd.DataFrame, sources: list[Source]) -> pd.DataFrame:
@@ -169,7 +175,7 @@ def _checked(frame: pd.DataFrame, sources: list[Source]) -> pd.DataFrame:
 def _check_monthly(periods: pd.Series, sources: list[Source]) -> pd.Series:
     if periods.dtype != pd.PeriodDtype("M"):
         raise PeriodError(
-            f"scoring needs monthly periods, found periods of type {periods.dtype}",
+            f"a panel needs monthly periods, found periods of type {periods.dtype}",
             source=sources[0].name if sources else None,
             column="period",
             expected="monthly periods; annual data cannot be forecast monthly",
@@ -190,13 +196,13 @@ def _representatives(frame: pd.DataFrame, ordinal: np.ndarray) -> np.ndarray:
     return ~pd.DataFrame(columns | {"revision": revision}).duplicated().to_numpy()
 
 
-def _last(rows: pd.DataFrame, keys: pd.DataFrame, hs_level: int) -> int | None:
-    """The latest month of rows that a panel at ``hs_level`` keeps."""
+def _span(rows: pd.DataFrame, keys: pd.DataFrame, hs_level: int) -> tuple[int | None, int | None]:
+    """The earliest and latest month of rows that a panel at ``hs_level`` keeps."""
     months = [
         frame["period"].array.asi8[_code_lengths(frame["hs"]) >= hs_level] for frame in (rows, keys)
     ]
     found = np.concatenate(months)
-    return int(found.max()) if len(found) else None
+    return (int(found.min()), int(found.max())) if len(found) else (None, None)
 
 
 def _code_lengths(hs: pd.Series) -> np.ndarray:
@@ -205,7 +211,14 @@ def _code_lengths(hs: pd.Series) -> np.ndarray:
     return pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes]
 
 
-def _combined(found: list[UnitSummary], sources: list[Source]) -> UnitSummary:
+def combined_summary(found: list[UnitSummary], sources: list[Source]) -> UnitSummary:
+    """What several scan units (or batches of one) found, together.
+
+    Raises
+    ------
+    CurrencyError
+        The units are in different currencies.
+    """
     currencies = {s.currency for s in found}
     if len(currencies) > 1:
         raise CurrencyError(
@@ -214,8 +227,12 @@ def _combined(found: list[UnitSummary], sources: list[Source]) -> UnitSummary:
             expected="one currency: read the files apart, or convert them first",
         )
     lasts = [s.last for s in found if s.last is not None]
+    firsts = [s.first for s in found if s.first is not None]
     return UnitSummary(
-        next(iter(currencies), None), max(lasts) if lasts else None, sum(s.rows for s in found)
+        next(iter(currencies), None),
+        max(lasts) if lasts else None,
+        sum(s.rows for s in found),
+        min(firsts) if firsts else None,
     )
 
 
@@ -269,6 +286,13 @@ def read_scanned(files: list[Path], schema: pa.Schema) -> pa.Table:
     tables = [pa.Table.from_batches(list(scanned_batches(path)), schema) for path in files]
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     return table.unify_dictionaries().combine_chunks()
+
+
+def scanned_frame(table: pa.Table) -> pd.DataFrame:
+    """Rows of :func:`read_scanned` as canonical columns (text columns categorical)."""
+    frame = table.to_pandas()
+    frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
+    return frame
 
 
 def scanned_batches(path: Path) -> Iterator[pa.RecordBatch]:

@@ -24,7 +24,13 @@ from pandas.api.types import union_categoricals
 
 from anomaly.batch.errors import BatchError
 from anomaly.batch.models import ModelRef, cached_model, trained_partitions
-from anomaly.batch.scan import KEY_SCHEMA, ROW_SCHEMA, dictionary_codes, read_scanned
+from anomaly.batch.scan import (
+    KEY_SCHEMA,
+    ROW_SCHEMA,
+    dictionary_codes,
+    read_scanned,
+    scanned_frame,
+)
 from anomaly.batch.store import (
     Share,
     load_panel,
@@ -117,10 +123,13 @@ def _build(
     # series exist and which reporters published (their values are read again for
     # the top leads' charts only, see anomaly.batch.history).
     in_window = pc.greater_equal(scanned["period"], plan.first)
-    rows = _frame(scanned.filter(in_window))
+    rows = scanned_frame(scanned.filter(in_window))
     before = scanned.filter(pc.invert(in_window))
     keys = _stacked(
-        [_frame(read_scanned(plan.work.keys_files(partition), KEY_SCHEMA)), _series_keys(before)]
+        [
+            scanned_frame(read_scanned(plan.work.keys_files(partition), KEY_SCHEMA)),
+            _series_keys(before),
+        ]
     )
     if rows.empty and keys.empty and trained.empty:
         (folder / EMPTY).touch()
@@ -166,13 +175,6 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _frame(table: pa.Table) -> pd.DataFrame:
-    """Scanned rows as canonical columns."""
-    frame = table.to_pandas()
-    frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
-    return frame
-
-
 def _series_keys(rows: pa.Table) -> pd.DataFrame:
     """One row (key and month) per series key and HS revision of ``rows``.
 
@@ -180,13 +182,13 @@ def _series_keys(rows: pa.Table) -> pd.DataFrame:
     row's year, so these rows give a panel every series that all of ``rows`` would.
     """
     if rows.num_rows == 0:
-        return _frame(KEY_SCHEMA.empty_table())
+        return scanned_frame(KEY_SCHEMA.empty_table())
     period = rows["period"].to_numpy()
     years = period // 12 + 1970
     revision = hs_revision(years).astype(np.int64)
     codes = [dictionary_codes(rows, name)[0] for name in SERIES_KEY_COLUMNS]
     _, first = np.unique(combine_codes([*codes, revision]), return_index=True)
-    return _frame(rows.select(KEY_SCHEMA.names).take(pa.array(np.sort(first))))
+    return scanned_frame(rows.select(KEY_SCHEMA.names).take(pa.array(np.sort(first))))
 
 
 def _published_before(rows: pa.Table, plan: PassPlan, hs_level: int) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from anomaly.io.exchange import CURRENCY_CONVERSION, convert_currency, read_exch
 from anomaly.io.formats import AUTO, FORMAT_CHOICES, FORMATS, detect_format
 from anomaly.io.keys import combine_codes, sorted_factorize
 from anomaly.io.origin import FILE, LINE, Source
-from anomaly.io.read import DIRECTORY_SUFFIXES, check_links, count_rows, read_flows
+from anomaly.io.read import DIRECTORY_SUFFIXES, check_links, count_rows, data_files, read_flows
 from anomaly.io.validate import (
     VALUATION_COLUMNS,
     canonical_columns,
@@ -57,6 +57,7 @@ __all__ = [
     "convert_currency",
     "count_rows",
     "currency_column",
+    "data_files",
     "detect_format",
     "period_column",
     "read_exchange_rates",

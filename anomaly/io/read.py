@@ -103,7 +103,7 @@ def read_flows(
             frame = frame.copy()
             frame.attrs["currency"] = currency
         return validate_flows(frame)
-    paths = _expand(path_or_paths)
+    paths = data_files(path_or_paths)
     parsed = [_read_file(path, format) for path in paths]
     table_currency = _one_currency(parsed, currency)
     _one_frequency(parsed)
@@ -147,7 +147,7 @@ def count_rows(path_or_paths: PathLike | Sequence[PathLike]) -> int | None:
     120000000
     """
     total = 0
-    for path in _expand(path_or_paths):
+    for path in data_files(path_or_paths):
         with open(path, "rb") as file:
             if file.read(4) != PARQUET_MAGIC:
                 return None
@@ -158,7 +158,24 @@ def count_rows(path_or_paths: PathLike | Sequence[PathLike]) -> int | None:
     return total
 
 
-def _expand(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
+def data_files(path_or_paths: PathLike | Sequence[PathLike]) -> list[str]:
+    """The files :func:`read_flows` reads: the paths given, a directory standing for its
+    data files (:data:`DIRECTORY_SUFFIXES`, not its folders), in sorted order.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path does not exist.
+    EmptyDataError
+        No files, or a directory without data files.
+    FormatError
+        A broken symbolic link among them.
+
+    Examples
+    --------
+    >>> data_files("flows/")  # doctest: +SKIP
+    ['flows/2023.parquet', 'flows/2024.parquet']
+    """
     items = [path_or_paths] if isinstance(path_or_paths, str | Path) else list(path_or_paths)
     paths: list[str] = []
     for item in items:

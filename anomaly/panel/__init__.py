@@ -6,7 +6,7 @@ from anomaly.panel.aggregate import (
     country_group_membership,
     hs_level_membership,
 )
-from anomaly.panel.build import build_panel, hs_revision
+from anomaly.panel.build import build_panel, coarse_error, hs_revision, log_coarse
 from anomaly.panel.core import Panel, as_month, key_index, positions
 
 __all__ = [
@@ -15,9 +15,11 @@ __all__ = [
     "as_month",
     "build_panel",
     "chp_tier_membership",
+    "coarse_error",
     "country_group_membership",
     "hs_level_membership",
     "hs_revision",
     "key_index",
+    "log_coarse",
     "positions",
 ]

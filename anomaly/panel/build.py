@@ -103,19 +103,8 @@ def build_panel(
     ordinals = flows["period"].array.asi8
     hs_code, hs_names, exact, coarse = _hs_codes(flows["hs"], ordinals, hs_level, harmonize)
     if coarse.all():
-        lengths = sorted(set(flows["hs"].astype(str).str.len()))
-        raise DataError(
-            f"every HS code in the data is coarser than the {hs_level} digits asked for "
-            f"(the data hold codes of {', '.join(map(str, lengths))} digits)",
-            expected=f"codes of at least {hs_level} digits, or a model or panel at "
-            f"hs_level {max(lengths)} (train with --hs-level {max(lengths)})",
-        )
-    if coarse.any():
-        logger.warning(
-            "left out %d rows whose HS code is coarser than %d digits",
-            int(coarse.sum()),
-            hs_level,
-        )
+        raise coarse_error(set(flows["hs"].astype(str).str.len()), hs_level)
+    log_coarse(int(coarse.sum()), hs_level)
     key_codes, key_names = [], []
     for column in ("reporter", "partner", "flow"):
         codes, names = _factorized(flows[column], sort=True)
@@ -160,6 +149,31 @@ def build_panel(
     )
     values = matrices.pop(VALUE_COLUMN)
     return Panel(keys, periods, values, flows.attrs.get("currency"), matrices)
+
+
+def coarse_error(lengths: set[int], hs_level: int) -> DataError:
+    """The error for data whose HS codes (of ``lengths`` digits) are all coarser than
+    ``hs_level``: a panel at that level would be empty.
+
+    Examples
+    --------
+    >>> print(coarse_error({2, 4}, 6))  # doctest: +ELLIPSIS
+    every HS code in the data is coarser than the 6 digits asked for (the data hold ...
+    """
+    found = sorted(lengths)
+    return DataError(
+        f"every HS code in the data is coarser than the {hs_level} digits asked for "
+        f"(the data hold codes of {', '.join(map(str, found))} digits)",
+        expected=f"codes of at least {hs_level} digits, or a model or panel at "
+        f"hs_level {max(found)} (train with --hs-level {max(found)})",
+    )
+
+
+def log_coarse(n_rows: int, hs_level: int) -> None:
+    """Warn that ``n_rows`` rows were left out of a panel at ``hs_level`` (if any were):
+    their codes are coarser and cannot be split."""
+    if n_rows:
+        logger.warning("left out %d rows whose HS code is coarser than %d digits", n_rows, hs_level)
 
 
 def _check_monthly(flows: pd.DataFrame) -> None:
