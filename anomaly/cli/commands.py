@@ -24,6 +24,8 @@ BATCH_OPTIONS = ("jobs", "engine", "scheduler", "partitions", "work_dir")
 def train(args: argparse.Namespace) -> None:
     """``anomaly train``: read, fit, save (and optionally pack)."""
     from anomaly.artifacts import pack_artifact
+    from anomaly.batch.panel_reader import native_inputs, read_panel
+    from anomaly.batch.partition import default_partitions
     from anomaly.forecast import SHORT_NAMES
     from anomaly.io import count_rows, read_flows
     from anomaly.model import TradeAnomalyModel, check_reading_memory, check_training_memory
@@ -33,14 +35,23 @@ def train(args: argparse.Namespace) -> None:
     controls = _controlled(args.controlled)  # a wrong list fails before a long read
     # Data too large for memory are refused before the long read, where the files say
     # how many rows they hold, and before the fit (a kernel kill after minutes says less).
-    rows = count_rows(args.data)
-    if rows is not None:
-        check_reading_memory(rows, args.memory_budget)
-    with step("reading input"):
-        flows = read_flows(args.data, format=_format(args), currency=args.currency)
-    with step("building the panel"):
-        panel = build_panel(flows, hs_level=args.hs_level)
-        del flows  # the panel holds all training needs: the table's memory goes back
+    source = native_inputs(args.data, _format(args))
+    if source is not None:
+        # Canonical Parquet: read in batches, pivoted partition by partition.
+        partitions = default_partitions(source.n_rows or 0, 1)
+        check_reading_memory(source.n_rows or 0, args.memory_budget, partitions=partitions)
+        panel = read_panel(
+            source, hs_level=args.hs_level, currency=args.currency, partitions=partitions
+        )
+    else:
+        rows = count_rows(args.data)
+        if rows is not None:
+            check_reading_memory(rows, args.memory_budget)
+        with step("reading input"):
+            flows = read_flows(args.data, format=_format(args), currency=args.currency)
+        with step("building the panel"):
+            panel = build_panel(flows, hs_level=args.hs_level)
+            del flows  # the panel holds all training needs: the table's memory goes back
     start, end = training_window(panel, args.train_start, args.train_end)
     check_training_memory(panel.n_series, end.ordinal - start.ordinal + 1, args.memory_budget)
     forecaster = SHORT_NAMES[args.forecaster]()

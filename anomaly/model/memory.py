@@ -21,13 +21,23 @@ from anomaly.progress import available_memory_gib, resident_memory_gib
 
 logger = logging.getLogger(__name__)
 
-#: Bytes that reading a canonical table and building its panel hold at their peak, per
-#: row of the input (measured: 105-120 bytes per row above a fixed 0.25-0.4 GiB, for
-#: dictionary-encoded and plain-string Parquet of 1.2M to 24M rows; rounded up).
+#: Bytes that reading a table into memory and building its panel hold at their peak,
+#: per row of the input (CSV and other formats read whole by ``read_flows``; measured:
+#: 105-120 bytes per row above a fixed 0.25-0.4 GiB, for dictionary-encoded and
+#: plain-string Parquet of 1.2M to 24M rows; rounded up).
 READ_BYTES_PER_ROW = 128
 #: What the process holds before reading (the package and its libraries imported),
 #: with a margin for the allocators' slack on small inputs.
 READ_BASE_GIB = 0.4
+#: Canonical Parquet is read in partitions (``anomaly.batch.panel_reader``): the peak
+#: holds one partition's rows being checked and pivoted, PARTITION_BYTES_PER_ROW per
+#: row of the largest partition (taken as PARTITION_SPREAD times the mean) ...
+PARTITION_BYTES_PER_ROW = 160
+PARTITION_SPREAD = 1.25
+#: ... beside the panel built so far: its matrix and keys, PANEL_BYTES_PER_ROW per
+#: input row where every series has a row in most months (a sparser panel holds more
+#: cells per row; the fit's check, made on the panel's size, then stops what follows).
+PANEL_BYTES_PER_ROW = 16
 #: Bytes the fit (placebo forecast and scoring, detector calibration, the final
 #: forecaster fit) adds at its peak to what the process held when it started, per
 #: series and month of the training window (measured: 73-112 bytes per cell at 10^5
@@ -35,12 +45,14 @@ READ_BASE_GIB = 0.4
 FIT_BYTES_PER_CELL = 112
 #: Fixed margin of the fit (the isolation forest, reference tables, allocator slack).
 FIT_MARGIN_GIB = 0.15
-#: What the message proposes instead of training in memory (there is no batch training).
+#: What the message proposes instead of training in memory. Canonical Parquet is read
+#: in partitions, but the fit holds every series at once: there is no batch training.
 INSTEAD = (
-    "fewer series: `anomaly train` has no --jobs option yet (training in batches is "
-    "not implemented), so train on a part of the data (some reporters or HS chapters "
-    "per model), or on coarser codes (--hs-level 4 or 2), or on a machine with more "
-    "memory; raise {option} only if this machine has the memory to spare"
+    "fewer series: `anomaly train` reads canonical Parquet in partitions but fits all "
+    "series at once, and has no --jobs option yet (training in batches is not "
+    "implemented), so train on a part of the data (some reporters or HS chapters per "
+    "model), or on coarser codes (--hs-level 4 or 2), or on a machine with more memory; "
+    "raise {option} only if this machine has the memory to spare"
 )
 
 
@@ -190,20 +202,32 @@ def check_training_memory(
     return estimate
 
 
-def reading_memory_gib(n_rows: int) -> float:
+def reading_memory_gib(n_rows: int, *, partitions: int | None = None) -> float:
     """The peak of a process that reads ``n_rows`` canonical rows and builds their panel,
-    in GiB (see :data:`READ_BYTES_PER_ROW`).
+    in GiB: in memory (see :data:`READ_BYTES_PER_ROW`), or in ``partitions`` partitions
+    (see :data:`PARTITION_BYTES_PER_ROW` and :data:`PANEL_BYTES_PER_ROW`).
 
     Examples
     --------
     >>> round(reading_memory_gib(120_000_000), 1)
     14.7
+    >>> round(reading_memory_gib(120_000_000, partitions=12), 1)
+    4.1
     """
-    return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
+    if partitions is None:
+        return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
+    largest = PARTITION_SPREAD * n_rows / partitions
+    return (
+        READ_BASE_GIB + (largest * PARTITION_BYTES_PER_ROW + n_rows * PANEL_BYTES_PER_ROW) / 2**30
+    )
 
 
 def check_reading_memory(
-    n_rows: int, budget_gib: float | None = None, *, option: str = "--memory-budget"
+    n_rows: int,
+    budget_gib: float | None = None,
+    *,
+    partitions: int | None = None,
+    option: str = "--memory-budget",
 ) -> float:
     """Refuse to read ``n_rows`` rows for in-memory training when reading them and
     building their panel would exceed the budget (before any row is read).
@@ -215,6 +239,8 @@ def check_reading_memory(
     budget_gib : float, optional
         The most the process may hold, GiB (default: what it holds plus what the system
         has available).
+    partitions : int, optional
+        The partitions canonical Parquet is read in; None: the input is read whole.
     option : str
         How the user sets the budget (named in the message).
 
@@ -235,18 +261,20 @@ def check_reading_memory(
     ...
     anomaly.errors.MemoryBudgetError: reading 120,000,000 rows and building their panel ...
     """
-    peak = reading_memory_gib(n_rows)
+    peak = reading_memory_gib(n_rows, partitions=partitions)
     budget = budget_gib if budget_gib is not None else default_budget_gib()
+    how = "in memory" if partitions is None else f"in {partitions} partitions"
     logger.info(
-        "memory: reading %d rows and building their panel needs about %.1f GiB at its peak; "
-        "budget %s",
+        "memory: reading %d rows and building their panel %s needs about %.1f GiB at its "
+        "peak; budget %s",
         n_rows,
+        how,
         peak,
         "unknown" if budget is None else f"{budget:.1f} GiB",
     )
     if budget is not None and peak > budget:
         raise MemoryBudgetError(
-            f"reading {n_rows:,} rows and building their panel in memory would need about "
+            f"reading {n_rows:,} rows and building their panel {how} would need about "
             f"{peak:.1f} GiB at its peak, more than the {budget:.1f} GiB this process may "
             f"use ({option})",
             expected=INSTEAD.format(option=option),

@@ -17,19 +17,22 @@ def _train(capsys, data, out, *options):
 def test_parquet_too_large_for_the_budget_is_refused_before_reading(
     capsys, world_dir, tmp_path, monkeypatch
 ):
+    import anomaly.batch.panel_reader as panel_reader
     import anomaly.io.read as read
 
     def never(*args, **kwargs):
         raise AssertionError("the file was read")
 
     monkeypatch.setattr(read, "_read_file", never)
+    monkeypatch.setattr(panel_reader, "scan_unit", never)
     code, _out, err = _train(capsys, world_dir, tmp_path / "model", "--memory-budget", "0.01")
     assert code == EXIT_DATA
     (line,) = err.strip().splitlines()
-    assert "rows and building their panel in memory would need about" in line
+    # Canonical Parquet is read in partitions (2 for this world's rows).
+    assert "rows and building their panel in 2 partitions would need about" in line
     assert "more than the 0.0 GiB this process may use (--memory-budget)" in line
     # No batch training exists: the message says so instead of naming an option to use.
-    assert "has no --jobs option yet" in line
+    assert "fits all series at once, and has no --jobs option yet" in line
     assert not (tmp_path / "model").exists()
 
 

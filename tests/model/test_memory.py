@@ -38,8 +38,20 @@ def test_a_fit_beyond_the_budget_is_refused_with_what_to_do():
 
 def test_reading_beyond_the_budget_is_refused():
     assert check_reading_memory(1_000, budget_gib=8.0) == pytest.approx(reading_memory_gib(1_000))
-    with pytest.raises(MemoryBudgetError, match=r"reading 120,000,000 rows .* 8\.0 GiB"):
+    with pytest.raises(MemoryBudgetError, match=r"120,000,000 rows .* in memory .* 8\.0 GiB"):
         check_reading_memory(120_000_000, budget_gib=8.0)
+
+
+def test_reading_in_partitions_holds_one_partition_beside_the_panel():
+    whole = reading_memory_gib(120_000_000)
+    parts = reading_memory_gib(120_000_000, partitions=12)
+    assert parts < whole / 2
+    # More partitions, smaller ones: less at once; more rows: a larger panel.
+    assert reading_memory_gib(120_000_000, partitions=24) < parts
+    assert reading_memory_gib(240_000_000, partitions=24) > parts
+    assert check_reading_memory(120_000_000, budget_gib=8.0, partitions=12) == pytest.approx(parts)
+    with pytest.raises(MemoryBudgetError, match=r"rows and building their panel in 12 partitions"):
+        check_reading_memory(120_000_000, budget_gib=parts / 2, partitions=12)
 
 
 def test_without_a_budget_the_default_is_what_the_machine_has(monkeypatch):

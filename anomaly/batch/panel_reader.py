@@ -1,0 +1,205 @@
+"""``read_panel``: canonical Parquet into a panel, never holding the input table whole.
+
+Training in memory reads every row into one table (about 100 bytes per row at its
+peak, 12 GiB for 10^8 rows) before the panel is pivoted from it. Here the scan of batch
+scoring (:mod:`.scan`) reads the files in batches, checks them and splits their rows by
+partition (the unordered country pair) into a temporary directory; each partition is
+then checked as a whole (a key is in one partition, so duplicates across files are
+found) and pivoted by :func:`anomaly.build_panel` over the months of the whole input,
+its matrix set aside on disk; last, the partitions' series are put in the order one
+pivot of the whole input gives them, in one matrix. What is held at once is the panel
+itself and one partition's rows.
+
+The panel is the one ``build_panel(read_flows(files), hs_level=...)`` gives (keys in
+the same order, the same months, values equal to the bit, the same currency), without
+the ``quantity`` and ``weight_kg`` matrices: the scan keeps the values only, and
+training reads nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from anomaly.batch.partition import default_partitions
+from anomaly.batch.scan import (
+    ROW_SCHEMA,
+    ScanPlan,
+    combined_summary,
+    read_scanned,
+    scan_unit,
+    scanned_frame,
+)
+from anomaly.batch.sources import Inputs, resolve_inputs
+from anomaly.batch.workdir import WorkDir
+from anomaly.errors import EmptyDataError
+from anomaly.io import Source, check_flows, data_files
+from anomaly.io.read import check_currency_name, declared_currency
+from anomaly.panel import Panel, build_panel, coarse_error, log_coarse
+from anomaly.progress import counted, logged_step
+from anomaly.schema import SERIES_KEY_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+#: Months kept in full by the scan: all of them (a training panel spans the data).
+_ALL_MONTHS = (int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max))
+
+
+def native_inputs(paths: PathLike | Sequence[PathLike], format: str) -> Inputs | None:
+    """The files :func:`anomaly.read_flows` would read, if they are canonical Parquet
+    that :func:`read_panel` reads in batches; None for any other input.
+
+    The files are listed as :func:`anomaly.read_flows` lists them (a directory stands for
+    its data files, not its folders), so both read the same rows.
+
+    Examples
+    --------
+    >>> native_inputs("flows.csv", "auto") is None  # doctest: +SKIP
+    True
+    """
+    source = resolve_inputs(data_files(paths), format)
+    return source if source.native else None
+
+
+def read_panel(
+    source: Inputs,
+    *,
+    hs_level: int = 6,
+    currency: str | None = None,
+    partitions: int | None = None,
+) -> Panel:
+    """The panel of canonical Parquet inputs at ``hs_level``, read in batches.
+
+    Equals ``build_panel(read_flows(files, currency=currency), hs_level=hs_level)``
+    without its ``quantity`` and ``weight_kg`` matrices, and refuses the same inputs
+    (duplicates within or across files, negative values, mixed currencies, annual
+    periods, ...) with messages naming the file, line and column. Temporary files go
+    to a directory of :func:`tempfile.mkdtemp` (``TMPDIR``), removed in every case.
+
+    Parameters
+    ----------
+    source : Inputs
+        Native inputs (:func:`native_inputs`).
+    hs_level : {2, 4, 6}
+        Number of HS digits that define a series (HS2012/HS2017 codes harmonised).
+    currency : {"EUR", "USD"}, optional
+        The currency of files without a ``currency`` column, as for
+        :func:`anomaly.read_flows`.
+    partitions : int, optional
+        Number of partitions; default about ten million input rows each
+        (:func:`~anomaly.batch.partition.default_partitions`).
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    DataError
+        Bad input, as :func:`anomaly.read_flows` and :func:`anomaly.build_panel`.
+
+    Examples
+    --------
+    >>> panel = read_panel(native_inputs("flows/", "auto"))  # doctest: +SKIP
+    """
+    if not source.native:
+        raise ValueError("read_panel reads canonical Parquet inputs (see native_inputs)")
+    check_currency_name(currency)
+    n_partitions = partitions or default_partitions(source.n_rows or 0, 1)
+    with tempfile.TemporaryDirectory(prefix="anomaly-panel-", ignore_cleanup_errors=True) as tmp:
+        work = WorkDir(tmp)
+        plan = ScanPlan(source, work, n_partitions, *_ALL_MONTHS, hs_level)
+        with logged_step("reading input"):
+            units = range(len(source.units))
+            found = [scan_unit(plan, unit) for unit in counted(units, "scan", len(units))]
+            summary = combined_summary(found, source.sources)
+        where = ", ".join(source.paths)
+        if summary.rows == 0:
+            raise EmptyDataError(
+                "no trade rows are left after leaving out rows of aggregate partners",
+                source=where,
+                expected="rows of country-to-country flows",
+            )
+        table_currency = declared_currency(summary.currency, currency, where, "the inputs are")
+        with logged_step("building the panel"):
+            parts = [
+                _partition(plan, partition, summary.first, summary.last)
+                for partition in counted(range(n_partitions), "partitions", n_partitions)
+            ]
+            coarse = sum(part.coarse_rows for part in parts)
+            if summary.last is None:
+                raise coarse_error(set().union(*(part.lengths for part in parts)), hs_level)
+            log_coarse(coarse, hs_level)
+            periods = pd.period_range(
+                pd.Period(ordinal=summary.first, freq="M"),
+                pd.Period(ordinal=summary.last, freq="M"),
+                freq="M",
+            )
+            return _stacked(
+                [part for part in parts if part.keys is not None], periods, table_currency
+            )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One partition's pivot: its series' keys, its matrix on disk, its coarse rows."""
+
+    keys: pd.DataFrame | None
+    values: Path | None
+    coarse_rows: int
+    lengths: set[int]
+
+
+def _partition(plan: ScanPlan, partition: int, first: int | None, last: int | None) -> _Part:
+    """Check and pivot one partition's rows over ``first..last``; its matrix to disk."""
+    table = read_scanned(plan.work.rows_files(partition), ROW_SCHEMA)
+    if table.num_rows == 0:
+        return _Part(None, None, 0, set())
+    sources = [Source(name) for name in plan.inputs.files]
+    # Every row is checked with the others (duplicates across files, keys), as
+    # read_flows checks them; only the rows a panel at this level keeps are pivoted.
+    rows, _ = check_flows(scanned_frame(table), sources, categorical=True)
+    del table
+    code_lengths = rows["hs"].cat.categories.str.len().to_numpy()
+    fine = code_lengths[rows["hs"].cat.codes.to_numpy()] >= plan.hs_level
+    coarse, lengths = int((~fine).sum()), set(code_lengths.tolist())
+    if first is None or not fine.any():
+        return _Part(None, None, coarse, lengths)
+    panel = build_panel(
+        rows.loc[fine].reset_index(drop=True) if coarse else rows,
+        hs_level=plan.hs_level,
+        start=pd.Period(ordinal=first, freq="M"),
+        end=pd.Period(ordinal=last, freq="M"),
+    )
+    del rows
+    # Arrow keeps freed buffers for its own reuse; given back, they serve the panel.
+    pa.default_memory_pool().release_unused()
+    path = plan.work.path / f"values-{partition:05d}.npy"
+    np.save(path, panel.values)
+    return _Part(panel.keys, path, coarse, lengths)
+
+
+def _stacked(parts: list[_Part], periods: pd.PeriodIndex, currency: str | None) -> Panel:
+    """The partitions' series in the order of one pivot of all rows: sorted by reporter,
+    partner, flow and HS code (each as text), as :func:`anomaly.build_panel` orders them."""
+    keys = pd.concat([part.keys for part in parts], ignore_index=True)
+    codes = [pd.factorize(keys[name], sort=True)[0] for name in SERIES_KEY_COLUMNS]
+    order = np.lexsort(codes[::-1])
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    values = np.empty((len(keys), len(periods)), dtype=np.float64)
+    start = 0
+    for part in parts:
+        matrix = np.load(part.values)
+        values[position[start : start + len(matrix)]] = matrix
+        start += len(matrix)
+    return Panel(keys.take(order).reset_index(drop=True), periods, values, currency)

@@ -1,0 +1,161 @@
+"""``read_panel`` pivots canonical Parquet partition by partition into the panel that
+``build_panel(read_flows(files))`` gives, and refuses what ``read_flows`` refuses."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import anomaly.batch.sources as sources
+from anomaly import build_panel, read_flows
+from anomaly.batch.panel_reader import native_inputs, read_panel
+from anomaly.errors import DataError, DuplicateKeyError
+from anomaly.simulate import simulate_world
+
+KEYS = ["period", "reporter", "partner", "flow", "hs"]
+LAYOUTS = ("dictionary", "plain")
+
+
+@pytest.fixture(scope="module")
+def flows() -> pd.DataFrame:
+    """A small world's rows with what a panel must get right: CN8 codes summed into
+    their HS6 series, and shadowed by it in the months it is published; HS4 rows that a
+    panel at HS6 leaves out; an HS2017 code renamed in HS2022 (854890 → 854800);
+    quantities; a currency column."""
+    world = simulate_world(150, seed=5).flows
+    rng = np.random.default_rng(5)
+    detailed = world.sample(frac=0.1, random_state=1)
+    children = [
+        detailed.assign(hs=detailed["hs"] + "10", value=detailed["value"] * 0.3),
+        detailed.iloc[::2].assign(hs=detailed["hs"].iloc[::2] + "90", value=1.5),
+    ]
+    headings = world.drop(detailed.index[::3])  # months with the children alone
+    coarse = world.sample(frac=0.05, random_state=2).assign(hs=lambda f: f["hs"].str[:4])
+    route = world.iloc[0][["reporter", "partner", "flow"]]
+    months = pd.period_range("2016-01", "2024-06", freq="M")
+    renamed = pd.DataFrame(
+        {
+            "period": months,
+            **route.to_dict(),
+            "hs": np.where(months.year < 2022, "854890", "854800"),
+            "value": rng.lognormal(8, 1, len(months)).round(2),
+        }
+    )
+    table = pd.concat([headings, *children, coarse, renamed], ignore_index=True)
+    table = table.drop_duplicates(KEYS).sample(frac=1.0, random_state=3)
+    table["quantity"] = rng.uniform(0, 100, len(table)).round(1)
+    table["currency"] = "EUR"
+    return table.astype({"period": str}).reset_index(drop=True)
+
+
+def write_files(table: pd.DataFrame, folder: Path, layout: str, n_files: int = 3) -> Path:
+    """``table`` in ``n_files`` Parquet files of small row groups, key columns
+    dictionary-encoded or plain strings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = ["period", "reporter", "partner", "flow", "hs", "currency"]
+    for number, part in enumerate(np.array_split(np.arange(len(table)), n_files)):
+        rows = table.iloc[part]
+        if layout == "dictionary":
+            rows = rows.astype({column: "category" for column in text})
+        arrow = pa.Table.from_pandas(rows, preserve_index=False)
+        assert pa.types.is_dictionary(arrow.schema.field("hs").type) == (layout == "dictionary")
+        pq.write_table(arrow, folder / f"flows-{number}.parquet", row_group_size=1_500)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def small_units(monkeypatch):
+    """Scan units of a few row groups, so that a file is read in several units."""
+    monkeypatch.setattr(sources, "ROWS_PER_UNIT", 4_000)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("hs_level", [6, 4])
+def test_the_panel_of_read_flows_and_build_panel(flows, tmp_path, caplog, layout, hs_level):
+    folder = write_files(flows, tmp_path / "flows", layout)
+    with caplog.at_level(logging.WARNING, logger="anomaly.panel.build"):
+        expected = build_panel(read_flows(folder), hs_level=hs_level)
+        warned = [record.getMessage() for record in caplog.records]
+        caplog.clear()
+        source = native_inputs(folder, "auto")
+        assert source is not None and len(source.units) > len(source.files)
+        panel = read_panel(source, hs_level=hs_level, partitions=4)
+    # The HS4 rows left out are counted once, over all partitions.
+    assert [record.getMessage() for record in caplog.records] == warned
+    assert len(warned) == (1 if hs_level == 6 else 0)
+
+    pd.testing.assert_frame_equal(panel.keys, expected.keys)
+    assert panel.periods.equals(expected.periods)
+    assert panel.values.dtype == expected.values.dtype
+    np.testing.assert_array_equal(panel.values, expected.values)  # NaN where NaN
+    assert panel.currency == expected.currency == "EUR"
+    # What the fit never reads is left out.
+    assert list(expected.extra) == ["quantity"] and not panel.extra
+
+
+def test_files_given_one_by_one_and_one_partition(flows, tmp_path):
+    folder = write_files(flows, tmp_path / "flows", "plain")
+    files = sorted(folder.iterdir())
+    expected = build_panel(read_flows(files))
+    panel = read_panel(native_inputs(files, "auto"), partitions=1)
+    pd.testing.assert_frame_equal(panel.keys, expected.keys)
+    np.testing.assert_array_equal(panel.values, expected.values)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_duplicates_across_files_are_refused_naming_both(flows, tmp_path, layout):
+    folder = write_files(flows, tmp_path / "flows", layout, n_files=2)
+    again = pd.read_parquet(folder / "flows-0.parquet").iloc[[7]].astype(str)
+    again["value"] = 1.0
+    pq.write_table(pa.Table.from_pandas(again, preserve_index=False), folder / "late.parquet")
+    with pytest.raises(DuplicateKeyError) as caught:
+        read_panel(native_inputs(folder, "auto"), partitions=3)
+    message = str(caught.value)
+    assert "flows-0.parquet" in message and "late.parquet" in message
+    assert "line 9" in message  # the row's line in flows-0, as read_flows numbers it
+
+
+def test_temporary_files_are_removed_after_success_and_failure(flows, tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    folder = write_files(flows, tmp_path / "flows", "plain")
+    read_panel(native_inputs(folder, "auto"), partitions=2)
+    assert not list(scratch.iterdir())
+    pq.write_table(
+        pa.Table.from_pandas(pd.read_parquet(folder / "flows-1.parquet").iloc[:5]),
+        folder / "copy.parquet",
+    )
+    with pytest.raises(DuplicateKeyError):
+        read_panel(native_inputs(folder, "auto"), partitions=2)
+    assert not list(scratch.iterdir())
+
+
+def test_codes_all_coarser_than_the_level_fail_as_build_panel_does(flows, tmp_path):
+    coarse = flows.assign(hs=flows["hs"].str[:4]).drop_duplicates(KEYS)
+    folder = write_files(coarse, tmp_path / "flows", "plain")
+    with pytest.raises(DataError) as expected:
+        build_panel(read_flows(folder))
+    with pytest.raises(DataError) as caught:
+        read_panel(native_inputs(folder, "auto"), partitions=2)
+    assert str(caught.value) == str(expected.value)
+    assert "every HS code in the data is coarser than the 6 digits" in str(caught.value)
+
+
+def test_only_what_read_flows_reads_as_canonical_parquet_is_native(flows, tmp_path):
+    folder = write_files(flows, tmp_path / "flows", "plain", n_files=1)
+    # A folder inside is not read by read_flows (a simulated world's labels/, csv/).
+    (folder / "csv").mkdir()
+    flows.to_csv(folder / "csv" / "flows.csv", index=False)
+    source = native_inputs(folder, "auto")
+    assert source is not None and [Path(f).name for f in source.files] == ["flows-0.parquet"]
+    assert native_inputs(folder / "csv" / "flows.csv", "auto") is None
+    flows.head(3).to_csv(folder / "more.csv", index=False)
+    assert native_inputs(folder, "auto") is None  # CSV beside Parquet: read whole
