@@ -1,26 +1,32 @@
-"""Training memory, step by step, and the accuracy of the up-front estimate.
+"""Training memory, step by step, and the accuracy of the up-front estimates.
 
 Run from the repository root::
 
-    python experiments/bench_train_memory.py            # 10^4 ... 4·10^5 series
-    python experiments/bench_train_memory.py --quick    # 10^4 and 10^5 series
+    python experiments/bench_train_memory.py            # 10^5 and 4·10^5 series
+    python experiments/bench_train_memory.py --sizes 1000000 --layouts plain
 
 Each size is measured in a fresh process on the canonical Parquet panel of
 ``experiments/bench_read.py`` (200 real countries, 5,000 HS6 codes, every month of
 2015-01..2024-12), written with the key columns dictionary-encoded and as plain
-strings, trained as ``anomaly train
---train-start 2015-01 --train-end 2021-12`` does: ``read_flows``, ``build_panel``,
-the flows table released, then ``TradeAnomalyModel().fit(panel)``.
+strings, and trained as ``anomaly train --train-start 2015-01 --train-end 2021-12``
+trains canonical Parquet: ``read_panel`` (the files scanned in batches into a
+temporary directory, split by partition, each partition checked and pivoted on its
+own, the partitions stacked into one panel), then ``TradeAnomalyModel().fit(panel)``.
 
 Each step's *own* peak is measured: before the step the kernel's high-water mark of
 the process is reset (``/proc/self/clear_refs``, Linux), after it ``VmHWM`` is read. The
 command line cannot do this (it would falsify the peak that ``time -v`` or a parent
-process reads), so it logs the peak so far instead. The fit's estimate
+process reads), so it logs the peak so far instead. The two estimates that ``anomaly
+train`` checks against its budget are compared with the peaks they predict: the
+reading estimate (:func:`anomaly.model.memory.reading_memory_gib`, from the rows and
+partitions) with the peak of reading and building the panel, and the fit's
 (:func:`anomaly.model.memory.estimate_training_memory`: what the process holds when the
 fit starts, plus :data:`~anomaly.model.memory.FIT_BYTES_PER_CELL` per series-month of
-the training window) is compared with the fit's measured peak.
+the training window) with the fit's peak.
 
-Writes ``experiments/results/bench_train_memory.md`` (or ``..._quick.md``).
+Measurements are kept in ``experiments/results/bench_train_memory.json`` (one entry per
+size and layout, with the commit measured, replaced when measured again), so that
+sizes run apart end in one table: ``experiments/results/bench_train_memory.md``.
 """
 
 from __future__ import annotations
@@ -42,8 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "experiments" / ".data"
 RESULTS = ROOT / "experiments" / "results"
 TRAIN = ("2015-01", "2021-12")
-SIZES = (10_000, 30_000, 100_000, 200_000, 400_000)
-QUICK_SIZES = (10_000, 100_000)
+SIZES = (100_000, 400_000)
 LAYOUTS = ("dictionary", "plain")
 
 
@@ -83,7 +88,8 @@ class Step:
 
 def data_file(n_series: int, layout: str) -> Path:
     """The canonical file of ``n_series`` series, key columns dictionary-encoded or
-    plain strings (written once)."""
+    plain strings (written once, a year of months at a time: cast to plain strings at
+    once, 10^6 series would take 6 GiB more than the table itself)."""
     sys.path.insert(0, str(ROOT / "experiments"))
     from bench_read import flows_table
 
@@ -91,46 +97,45 @@ def data_file(n_series: int, layout: str) -> Path:
     path = folder / f"{layout}.parquet"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pandas(flows_table(n_series), preserve_index=False)
-        if layout == "plain":
-            # Cast in Arrow: a Python string per row and key would take 20 GiB at 48M rows.
-            table = pa.table(
-                {
-                    name: (column.cast(pa.string()) if pa.types.is_dictionary(kind) else column)
-                    for name, column, kind in zip(
-                        table.column_names, table.columns, table.schema.types, strict=True
-                    )
-                }
+        flows = flows_table(n_series)
+        staging = path.with_suffix(".tmp")
+        writer = None
+        # The table is in month order: a year is one contiguous slice.
+        for start in range(0, len(flows), 12 * n_series):
+            table = pa.Table.from_pandas(
+                flows.iloc[start : start + 12 * n_series], preserve_index=False
             )
-        pq.write_table(table, path)
+            if layout == "plain":
+                table = pa.table(
+                    {
+                        name: (column.cast(pa.string()) if pa.types.is_dictionary(kind) else column)
+                        for name, column, kind in zip(
+                            table.column_names, table.columns, table.schema.types, strict=True
+                        )
+                    }
+                )
+            writer = writer or pq.ParquetWriter(staging, table.schema)
+            writer.write_table(table)
+        writer.close()
+        staging.rename(path)
     return path
 
 
 def measure(path: str) -> dict:
-    """Read, build the panel, estimate, fit: each step's time and own peak."""
-    from anomaly import build_panel, read_flows
-    from anomaly.io import count_rows
-    from anomaly.model import TradeAnomalyModel, estimate_training_memory
-    from anomaly.model.memory import reading_memory_gib
+    """Read and build the panel as ``anomaly train`` does (canonical Parquet: in
+    partitions), then fit: each step's time and own peak."""
+    from anomaly.batch.panel_reader import native_inputs, read_panel
+    from anomaly.batch.partition import default_partitions
+    from anomaly.model import TradeAnomalyModel
     from anomaly.model.trade_model import training_window
 
-    found: dict = {"estimate_read_gib": reading_memory_gib(count_rows(path))}
+    source = native_inputs(path, "auto")
+    partitions = default_partitions(source.n_rows, 1)
+    found: dict = {"rows": source.n_rows, "partitions": partitions}
     with Step(found, "read"):
-        flows = read_flows(path)
-    found["rows"] = len(flows)
-    with Step(found, "panel"):
-        panel = build_panel(flows)
-        del flows
+        panel = read_panel(source, partitions=partitions)
     start, end = training_window(panel, *TRAIN)
-    n_months = end.ordinal - start.ordinal + 1
-    estimate = estimate_training_memory(panel.n_series, n_months, budget_gib=float("inf"))
-    found.update(
-        series=panel.n_series,
-        months=n_months,
-        estimate_resident_gib=estimate.resident_gib,
-        estimate_fit_gib=estimate.fit_gib,
-        estimate_peak_gib=estimate.peak_gib,
-    )
+    found.update(series=panel.n_series, months=end.ordinal - start.ordinal + 1)
     with Step(found, "fit"):
         TradeAnomalyModel().fit(panel, *TRAIN)
     return found
@@ -138,17 +143,20 @@ def measure(path: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10^4 and 10^5 series")
-    parser.add_argument("--sizes", type=int, nargs="+", help="numbers of series")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
-    sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
-    rows = []
-    for n_series, layout in ((n, layout) for n in sizes for layout in args.layouts):
+    store = RESULTS / "bench_train_memory.json"
+    measured = json.loads(store.read_text()) if store.exists() else {}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+    for n_series, layout in ((n, layout) for n in args.sizes for layout in args.layouts):
         path = data_file(n_series, layout)
         done = subprocess.run(
             [sys.executable, __file__, "--measure", str(path)],
@@ -157,32 +165,45 @@ def main() -> None:
             text=True,
         )
         found = json.loads(done.stdout.strip().splitlines()[-1])
+        found.update(layout=layout, commit=commit + ("+" if dirty else ""))
         print(n_series, layout, found, flush=True)
-        fit = found["fit"]
-        cells = found["series"] * found["months"]
-        added = fit["peak_gib"] - fit["resident_before_gib"]
-        read_peak = max(found["read"]["peak_gib"], found["panel"]["peak_gib"])
-        rows.append(
-            f"| {found['series']:,} | {layout} | {found['rows']:,} | "
-            f"{found['read']['seconds']:.1f} | {found['read']['peak_gib']:.2f} | "
-            f"{found['panel']['seconds']:.1f} | {found['panel']['peak_gib']:.2f} | "
-            f"{found['estimate_read_gib']:.2f} | {found['estimate_read_gib'] / read_peak:.2f} | "
-            f"{fit['seconds']:.1f} | {fit['resident_before_gib']:.2f} | {fit['peak_gib']:.2f} | "
-            f"{added * 2**30 / cells:.0f} | {found['estimate_peak_gib']:.2f} | "
-            f"{found['estimate_peak_gib'] / fit['peak_gib']:.2f} |"
-        )
+        measured[f"{n_series}/{layout}"] = found
+        store.write_text(json.dumps(measured, indent=1, sort_keys=True) + "\n")
+    write_table(measured)
+
+
+def write_table(measured: dict) -> None:
+    """``bench_train_memory.md``: one row per measured size and layout."""
     from anomaly.model.memory import (
         FIT_BYTES_PER_CELL,
         FIT_MARGIN_GIB,
+        PANEL_BYTES_PER_ROW,
+        PARTITION_BYTES_PER_ROW,
+        PARTITION_SPREAD,
         READ_BASE_GIB,
-        READ_BYTES_PER_ROW,
+        fit_memory_gib,
+        reading_memory_gib,
     )
 
-    quick = " --quick" if args.quick and not args.sizes else ""
+    rows = []
+    for found in sorted(measured.values(), key=lambda f: (f["series"], f["layout"])):
+        read, fit = found["read"], found["fit"]
+        cells = found["series"] * found["months"]
+        added = fit["peak_gib"] - fit["resident_before_gib"]
+        # The estimates of the current coefficients, from what each run measured.
+        read_estimate = reading_memory_gib(found["rows"], partitions=found["partitions"])
+        fit_estimate = fit["resident_before_gib"] + fit_memory_gib(found["series"], found["months"])
+        rows.append(
+            f"| {found['series']:,} | {found['layout']} | {found['rows']:,} | "
+            f"{found['partitions']} | {read['seconds']:.1f} | {read['peak_gib']:.2f} | "
+            f"{read_estimate:.2f} | {read_estimate / read['peak_gib']:.2f} | "
+            f"{fit['seconds']:.1f} | {fit['resident_before_gib']:.2f} | {fit['peak_gib']:.2f} | "
+            f"{added * 2**30 / cells:.0f} | {fit_estimate:.2f} | "
+            f"{fit_estimate / fit['peak_gib']:.2f} | {found['commit']} |"
+        )
     lines = [
         "# Training memory, step by step\n",
-        f"Command: `python experiments/bench_train_memory.py{quick}"
-        f"{' --sizes ' + ' '.join(map(str, args.sizes)) if args.sizes else ''}`; "
+        "Command: `python experiments/bench_train_memory.py [--sizes N ...] [--layouts ...]`; "
         f"training window {TRAIN[0]}..{TRAIN[1]}; machine: {platform.machine()}, 2 cores, "
         f"Python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}.\n",
         "Peaks are each step's own (the process's high-water mark reset before the step), "
@@ -190,20 +211,22 @@ def main() -> None:
         "train` makes two estimates and refuses to go on when one exceeds the budget "
         "(`--memory-budget`, default: what the process holds + what the system has "
         "available): before reading (Parquet files say their rows), "
-        f"`reading_memory_gib`: {READ_BASE_GIB} GiB + {READ_BYTES_PER_ROW} bytes per row, "
-        "against the peak of reading and building the panel; before the fit, "
-        "`estimate_training_memory`: what the process holds when the fit starts + "
-        f"{FIT_BYTES_PER_CELL} bytes per series-month of the training window + "
-        f"{FIT_MARGIN_GIB} GiB, against the fit's peak. A ratio above 1 is a cautious "
-        "estimate.\n",
-        "| series | layout | rows | read (s) | read peak | panel (s) | panel peak "
+        f"`reading_memory_gib`: {READ_BASE_GIB} GiB + {PARTITION_BYTES_PER_ROW} bytes per "
+        f"row of the largest partition (taken as {PARTITION_SPREAD} × rows / partitions) + "
+        f"{PANEL_BYTES_PER_ROW} bytes per row for the panel, against the peak of reading "
+        "and building the panel; before the fit, `estimate_training_memory`: what the "
+        f"process holds when the fit starts + {FIT_BYTES_PER_CELL} bytes per series-month "
+        f"of the training window + {FIT_MARGIN_GIB} GiB, against the fit's peak. A ratio "
+        "above 1 is a cautious estimate. Commit: the code measured (`+`: with changes "
+        "not yet committed).\n",
+        "| series | layout | rows | partitions | read + panel (s) | read + panel peak "
         "| estimated read + panel peak | estimate / measured | fit (s) "
         "| held at fit start | fit peak | fit bytes per cell | estimated fit peak "
-        "| estimate / measured |",
+        "| estimate / measured | commit |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    out = RESULTS / f"bench_train_memory{'_quick' if quick else ''}.md"
+    out = RESULTS / "bench_train_memory.md"
     out.write_text("\n".join(lines) + "\n")
     print(out.read_text())
 
