@@ -124,13 +124,12 @@ def data_file(n_series: int, layout: str) -> Path:
 def measure(path: str) -> dict:
     """Read and build the panel as ``anomaly train`` does (canonical Parquet: in
     partitions), then fit: each step's time and own peak."""
-    from anomaly.batch.panel_reader import native_inputs, read_panel
-    from anomaly.batch.partition import default_partitions
+    from anomaly.batch.panel_reader import native_inputs, partitions_for, read_panel
     from anomaly.model import TradeAnomalyModel
     from anomaly.model.trade_model import training_window
 
     source = native_inputs(path, "auto")
-    partitions = default_partitions(source.n_rows, 1)
+    partitions = partitions_for(source.n_rows)
     found: dict = {"rows": source.n_rows, "partitions": partitions}
     with Step(found, "read"):
         panel = read_panel(source, partitions=partitions)

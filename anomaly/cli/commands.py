@@ -24,8 +24,7 @@ BATCH_OPTIONS = ("jobs", "engine", "scheduler", "partitions", "work_dir")
 def train(args: argparse.Namespace) -> None:
     """``anomaly train``: read, fit, save (and optionally pack)."""
     from anomaly.artifacts import pack_artifact
-    from anomaly.batch.panel_reader import native_inputs, read_panel
-    from anomaly.batch.partition import default_partitions
+    from anomaly.batch.panel_reader import native_inputs, partitions_for, read_panel
     from anomaly.forecast import SHORT_NAMES
     from anomaly.io import count_rows, read_flows
     from anomaly.model import TradeAnomalyModel, check_reading_memory, check_training_memory
@@ -38,7 +37,7 @@ def train(args: argparse.Namespace) -> None:
     source = native_inputs(args.data, _format(args))
     if source is not None:
         # Canonical Parquet: read in batches, pivoted partition by partition.
-        partitions = default_partitions(source.n_rows or 0, 1)
+        partitions = partitions_for(source.n_rows or 0)
         check_reading_memory(source.n_rows or 0, args.memory_budget, partitions=partitions)
         panel = read_panel(
             source, hs_level=args.hs_level, currency=args.currency, partitions=partitions

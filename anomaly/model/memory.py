@@ -263,7 +263,11 @@ def check_reading_memory(
     """
     peak = reading_memory_gib(n_rows, partitions=partitions)
     budget = budget_gib if budget_gib is not None else default_budget_gib()
-    how = "in memory" if partitions is None else f"in {partitions} partitions"
+    how = (
+        "in memory"
+        if partitions is None
+        else f"in {partitions} partition{'' if partitions == 1 else 's'}"
+    )
     logger.info(
         "memory: reading %d rows and building their panel %s needs about %.1f GiB at its "
         "peak; budget %s",

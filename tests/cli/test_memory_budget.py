@@ -28,8 +28,8 @@ def test_parquet_too_large_for_the_budget_is_refused_before_reading(
     code, _out, err = _train(capsys, world_dir, tmp_path / "model", "--memory-budget", "0.01")
     assert code == EXIT_DATA
     (line,) = err.strip().splitlines()
-    # Canonical Parquet is read in partitions (2 for this world's rows).
-    assert "rows and building their panel in 2 partitions would need about" in line
+    # Canonical Parquet is read in partitions (one for this world's rows).
+    assert "rows and building their panel in 1 partition would need about" in line
     assert "more than the 0.0 GiB this process may use (--memory-budget)" in line
     # No batch training exists: the message says so instead of naming an option to use.
     assert "fits all series at once, and has no --jobs option yet" in line
