@@ -3,10 +3,13 @@
 Training in memory holds the whole panel and the forecaster's and detectors' working
 arrays at once. On a panel too large for the machine it would run for minutes and then
 be killed by the kernel; :func:`check_training_memory` refuses it up front instead,
-from the panel's size and what the process already holds.
+from the panel's size and what the process already holds. Before that,
+:func:`check_reading_memory` refuses an input whose reading would not fit, from the
+rows Parquet files declare: read whole (CSV and other formats), or in partitions
+(canonical Parquet, which never holds the input table at once).
 
 The coefficients are measured, not derived: ``experiments/bench_train_memory.py``
-trains canonical panels of 10^4 to 4·10^5 series × 120 months and records each step's
+trains canonical panels of 10^5 to 10^6 series × 120 months and records each step's
 own peak (``experiments/results/bench_train_memory.md``, with the estimate's error at
 every size).
 """
@@ -31,20 +34,24 @@ READ_BYTES_PER_ROW = 128
 READ_BASE_GIB = 0.4
 #: Canonical Parquet is read in partitions (``anomaly.batch.panel_reader``): the peak
 #: holds one partition's rows being checked and pivoted, PARTITION_BYTES_PER_ROW per
-#: row of the largest partition (taken as PARTITION_SPREAD times the mean) ...
+#: row of the largest partition (taken as PARTITION_SPREAD times the mean; measured:
+#: about 130 bytes per row, from the peaks with partitions of 3M and 6M rows) ...
 PARTITION_BYTES_PER_ROW = 160
 PARTITION_SPREAD = 1.25
 #: ... beside the panel built so far: its matrix and keys, PANEL_BYTES_PER_ROW per
-#: input row where every series has a row in most months (a sparser panel holds more
-#: cells per row; the fit's check, made on the panel's size, then stops what follows).
+#: input row where every series has a row in most months (measured: 13-15 bytes per
+#: row held after reading 48M and 120M rows of such series). A sparser panel holds more
+#: cells per row; the fit's check, made on the panel's size, then stops what follows.
 PANEL_BYTES_PER_ROW = 16
 #: Bytes the fit (placebo forecast and scoring, detector calibration, the final
 #: forecaster fit) adds at its peak to what the process held when it started, per
-#: series and month of the training window (measured: 73-112 bytes per cell at 10^5
-#: and 2·10^5 series, less below; rounded up).
-FIT_BYTES_PER_CELL = 112
-#: Fixed margin of the fit (the isolation forest, reference tables, allocator slack).
-FIT_MARGIN_GIB = 0.15
+#: series and month of the training window, above FIT_MARGIN_GIB (measured: 0.87-0.93
+#: GiB added for 8.4M cells, 1.76-1.89 for 33.6M, 3.60 for 84M: about 0.6 GiB + 36-41
+#: bytes per cell; rounded up).
+FIT_BYTES_PER_CELL = 48
+#: Fixed part of what the fit adds (the isolation forest, reference tables, allocator
+#: slack).
+FIT_MARGIN_GIB = 0.8
 #: What the message proposes instead of training in memory. Canonical Parquet is read
 #: in partitions, but the fit holds every series at once: there is no batch training.
 INSTEAD = (
@@ -96,7 +103,7 @@ def fit_memory_gib(n_series: int, n_months: int) -> float:
     Examples
     --------
     >>> round(fit_memory_gib(1_000_000, 84), 1)
-    8.9
+    4.6
     """
     return n_series * n_months * FIT_BYTES_PER_CELL / 2**30 + FIT_MARGIN_GIB
 
@@ -133,7 +140,7 @@ def estimate_training_memory(
     --------
     >>> estimate = estimate_training_memory(10_000, 84, budget_gib=64.0)
     >>> estimate.fits, round(estimate.fit_gib, 2)
-    (True, 0.24)
+    (True, 0.84)
     """
     resident = resident_memory_gib() or 0.0
     budget = budget_gib if budget_gib is not None else default_budget_gib()
@@ -211,8 +218,8 @@ def reading_memory_gib(n_rows: int, *, partitions: int | None = None) -> float:
     --------
     >>> round(reading_memory_gib(120_000_000), 1)
     14.7
-    >>> round(reading_memory_gib(120_000_000, partitions=12), 1)
-    4.1
+    >>> round(reading_memory_gib(120_000_000, partitions=40), 1)
+    2.7
     """
     if partitions is None:
         return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
