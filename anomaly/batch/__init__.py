@@ -14,6 +14,11 @@ without holding the input or the series-month detail in memory:
 4. the summaries are put back in the in-memory order, ranked by the model, and the
    outputs written atomically (:mod:`.assemble`, :mod:`.history`).
 
+Training reads canonical Parquet through the same scan: :func:`read_panel`
+(:mod:`.panel_reader`) checks and pivots it partition by partition into the panel
+``anomaly.build_panel(anomaly.read_flows(files))`` would give, without holding the
+input table at once.
+
 Tasks run in this process, in joblib processes or on a Dask cluster (:mod:`.engines`);
 the model reaches workers as its artifact (:mod:`.models`); every step leaves its
 result in a work directory (:mod:`.workdir`, :mod:`.store`), so a killed run resumes.
@@ -27,6 +32,7 @@ Examples
 
 from anomaly.batch.engines import ENGINES
 from anomaly.batch.errors import BatchError
+from anomaly.batch.panel_reader import native_inputs, read_panel
 from anomaly.batch.partition import pair_partition, pair_partitions
 from anomaly.batch.runner import BatchResult, score_batch
 
@@ -34,7 +40,9 @@ __all__ = [
     "ENGINES",
     "BatchError",
     "BatchResult",
+    "native_inputs",
     "pair_partition",
     "pair_partitions",
+    "read_panel",
     "score_batch",
 ]

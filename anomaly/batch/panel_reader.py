@@ -197,8 +197,7 @@ def _partition(plan: ScanPlan, partition: int, first: int | None, last: int | No
         end=pd.Period(ordinal=last, freq="M"),
     )
     del rows
-    # Arrow keeps freed buffers for its own reuse; given back, they serve the panel.
-    pa.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()  # the buffers the frame shared with Arrow
     path = plan.work.path / f"values-{partition:05d}.npy"
     np.save(path, panel.values)
     return _Part(panel.keys, path, coarse, lengths)
