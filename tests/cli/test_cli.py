@@ -132,6 +132,20 @@ def test_scoring_a_csv_input_gives_the_same_leads(
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "leads.csv", dtype={"hs": str}), expected)
 
 
+def test_a_model_trained_on_parquet_read_in_partitions_is_the_one_of_its_csv_copy(
+    capsys, world_dir, model_dir, tmp_path
+):
+    # model_dir was trained on the directory's Parquet, read in partitions; the CSV copy
+    # of the same rows is read whole: the learned files must be the same to the byte.
+    csv = world_dir / "csv" / "flows.csv"
+    code, _, err = run(capsys, "train", "--data", csv, "--train-end", "2021-12", "--out", tmp_path)
+    assert code == EXIT_OK, err
+    expected = json.loads((model_dir / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["files"] == expected["files"]  # each file's size and sha256
+    assert manifest["metadata"] == expected["metadata"]  # data fingerprint included
+
+
 def test_inspect_prints_the_training_window_and_integrity(capsys, model_dir):
     code, out, err = run(capsys, "inspect", model_dir)
     assert code == EXIT_OK
