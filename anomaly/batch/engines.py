@@ -14,6 +14,7 @@ from concurrent.futures import as_completed
 from typing import Any
 
 from anomaly.batch.errors import BatchError
+from anomaly.progress import counted
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +187,18 @@ def engine_for(engine: str, jobs: int, scheduler: str | None) -> LocalEngine | D
             raise BatchError("a scheduler address needs the dask engine (engine='dask')")
         return LocalEngine(jobs)
     return DaskEngine(jobs, scheduler)
+
+
+def map_in_order(
+    runner: LocalEngine | DaskEngine, function: Callable, items: Sequence, name: str, *shared: Any
+) -> list:
+    """``function(*shared, item)`` for each item on ``runner``, in item order; logged as
+    step ``name`` and counted as the tasks finish."""
+    items = list(items)
+    results: list = [None] * len(items)
+    for index, result in counted(runner.map(function, items, *shared), name, len(items)):
+        results[index] = result
+    return results
 
 
 def _results(futures: list, completed: Callable) -> Iterator:

@@ -19,9 +19,9 @@ training reads nothing else.
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from anomaly._version import __version__
+from anomaly.batch.engines import engine_for, map_in_order
 from anomaly.batch.scan import (
     ROW_SCHEMA,
     ScanPlan,
@@ -39,12 +41,12 @@ from anomaly.batch.scan import (
     scanned_frame,
 )
 from anomaly.batch.sources import Inputs, resolve_inputs
-from anomaly.batch.workdir import WorkDir
+from anomaly.batch.workdir import LAYOUT, publish, work_directory
 from anomaly.errors import EmptyDataError
 from anomaly.io import Source, check_flows, data_files
 from anomaly.io.read import check_currency_name, declared_currency
 from anomaly.panel import Panel, build_panel, coarse_error, log_coarse
-from anomaly.progress import counted, logged_step
+from anomaly.progress import logged_step
 from anomaly.schema import SERIES_KEY_COLUMNS
 
 PathLike = str | os.PathLike
@@ -53,6 +55,8 @@ PathLike = str | os.PathLike
 #: (measured at 10^5 series, 12M rows: a peak of 1.06 GiB with partitions of 6M rows,
 #: 0.68 GiB with 3M or 1.5M, in the same time).
 ROWS_PER_PARTITION = 3_000_000
+#: A pivoted partition's files in its folder of the work directory.
+_VALUES, _KEYS, _FOUND = "values.npy", "keys.arrow", "found.json"
 #: Months kept in full by the scan: all of them (a training panel spans the data).
 _ALL_MONTHS = (int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max))
 
@@ -90,14 +94,21 @@ def read_panel(
     hs_level: int = 6,
     currency: str | None = None,
     partitions: int | None = None,
+    engine: str = "local",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    work_dir: PathLike | None = None,
 ) -> Panel:
     """The panel of canonical Parquet inputs at ``hs_level``, read in batches.
 
     Equals ``build_panel(read_flows(files, currency=currency), hs_level=hs_level)``
     without its ``quantity`` and ``weight_kg`` matrices, and refuses the same inputs
     (duplicates within or across files, negative values, mixed currencies, annual
-    periods, ...) with messages naming the file, line and column. Temporary files go
-    to a directory of :func:`tempfile.mkdtemp` (``TMPDIR``), removed in every case.
+    periods, ...) with messages naming the file, line and column. The scan units and
+    the partitions are read by ``jobs`` workers of ``engine`` (the engines of
+    :func:`anomaly.batch.score_batch`); the panel is the same whichever reads them.
+    Without ``work_dir``, their files go to a directory of :func:`tempfile.mkdtemp`
+    (``TMPDIR``), removed in every case.
 
     Parameters
     ----------
@@ -109,7 +120,19 @@ def read_panel(
         The currency of files without a ``currency`` column, as for
         :func:`anomaly.read_flows`.
     partitions : int, optional
-        Number of partitions; default :func:`partitions_for` the input's rows.
+        Number of partitions; default :func:`partitions_for` the input's rows (a
+        resumed read keeps its work directory's count).
+    engine : {"local", "dask"}
+        Local processes (joblib), or a Dask cluster (``pip install 'anomaly[dask]'``).
+    jobs : int
+        Worker processes: of joblib (1: in this process), or of the local Dask cluster
+        started when no ``scheduler`` is given.
+    scheduler : str, optional
+        Address of a running Dask scheduler; its workers must see ``work_dir``.
+    work_dir : path, optional
+        Keep each scanned unit and pivoted partition here, so that the same read,
+        started again after it was killed, resumes where it stopped (a directory of
+        another read is refused).
 
     Returns
     -------
@@ -127,13 +150,18 @@ def read_panel(
     if not source.native:
         raise ValueError("read_panel reads canonical Parquet inputs (see native_inputs)")
     check_currency_name(currency)
-    n_partitions = partitions or partitions_for(source.n_rows or 0)
-    with tempfile.TemporaryDirectory(prefix="anomaly-panel-", ignore_cleanup_errors=True) as tmp:
-        work = WorkDir(tmp)
+    with (
+        work_directory(work_dir, "anomaly-panel-") as work,
+        engine_for(engine, jobs, scheduler) as runner,
+    ):
+        n_partitions = (
+            partitions or work.recorded_partitions() or partitions_for(source.n_rows or 0)
+        )
+        if work_dir is not None:
+            work.claim(_job(source, hs_level, currency, n_partitions))
         plan = ScanPlan(source, work, n_partitions, *_ALL_MONTHS, hs_level)
         with logged_step("reading input"):
-            units = range(len(source.units))
-            found = [scan_unit(plan, unit) for unit in counted(units, "scan", len(units))]
+            found = map_in_order(runner, scan_unit, range(len(source.units)), "scan", plan)
             summary = combined_summary(found, source.sources)
         where = ", ".join(source.paths)
         if summary.rows == 0:
@@ -144,10 +172,15 @@ def read_panel(
             )
         table_currency = declared_currency(summary.currency, currency, where, "the inputs are")
         with logged_step("building the panel"):
-            parts = [
-                _partition(plan, partition, summary.first, summary.last)
-                for partition in counted(range(n_partitions), "partitions", n_partitions)
-            ]
+            parts = map_in_order(
+                runner,
+                _partition,
+                range(n_partitions),
+                "partitions",
+                plan,
+                summary.first,
+                summary.last,
+            )
             coarse = sum(part.coarse_rows for part in parts)
             if summary.last is None:
                 raise coarse_error(set().union(*(part.lengths for part in parts)), hs_level)
@@ -172,35 +205,72 @@ class _Part:
     lengths: set[int]
 
 
-def _partition(plan: ScanPlan, partition: int, first: int | None, last: int | None) -> _Part:
-    """Check and pivot one partition's rows over ``first..last``; its matrix to disk."""
+def _partition(plan: ScanPlan, first: int | None, last: int | None, partition: int) -> _Part:
+    """Check and pivot one partition's rows over ``first..last`` into its folder of the
+    work directory (kept: a resumed read skips it), and what it holds."""
+    folder = plan.work.panel_dir(partition)
+    if not folder.is_dir():
+        publish(folder, lambda staging: _pivot(plan, first, last, partition, staging))
+    return _read_part(folder)
+
+
+def _pivot(plan: ScanPlan, first: int | None, last: int | None, partition: int, to: Path) -> None:
+    """Check and pivot one partition's rows; its keys, matrix and coarse rows to ``to``."""
     table = read_scanned(plan.work.rows_files(partition), ROW_SCHEMA)
-    if table.num_rows == 0:
-        return _Part(None, None, 0, set())
-    sources = [Source(name) for name in plan.inputs.files]
-    # Every row is checked with the others (duplicates across files, keys), as
-    # read_flows checks them; only the rows a panel at this level keeps are pivoted.
-    frame = scanned_frame(table)
-    del table  # the frame holds what is checked; Arrow's copy goes back before the sort
-    pa.default_memory_pool().release_unused()
-    rows, _ = check_flows(frame, sources, categorical=True)
-    del frame
-    code_lengths = rows["hs"].cat.categories.str.len().to_numpy()
-    fine = code_lengths[rows["hs"].cat.codes.to_numpy()] >= plan.hs_level
-    coarse, lengths = int((~fine).sum()), set(code_lengths.tolist())
-    if first is None or not fine.any():
+    found = {"coarse_rows": 0, "lengths": []}
+    if table.num_rows:
+        sources = [Source(name) for name in plan.inputs.files]
+        # Every row is checked with the others (duplicates across files, keys), as
+        # read_flows checks them; only the rows a panel at this level keeps are pivoted.
+        frame = scanned_frame(table)
+        del table  # the frame holds what is checked; Arrow's copy goes back before the sort
+        pa.default_memory_pool().release_unused()
+        rows, _ = check_flows(frame, sources, categorical=True)
+        del frame
+        code_lengths = rows["hs"].cat.categories.str.len().to_numpy()
+        fine = code_lengths[rows["hs"].cat.codes.to_numpy()] >= plan.hs_level
+        found = {"coarse_rows": int((~fine).sum()), "lengths": sorted(set(code_lengths.tolist()))}
+        if first is not None and fine.any():
+            panel = build_panel(
+                rows.loc[fine].reset_index(drop=True) if found["coarse_rows"] else rows,
+                hs_level=plan.hs_level,
+                start=pd.Period(ordinal=first, freq="M"),
+                end=pd.Period(ordinal=last, freq="M"),
+            )
+            del rows
+            pa.default_memory_pool().release_unused()  # the buffers the frame shared with Arrow
+            np.save(to / _VALUES, panel.values)
+            keys = pa.Table.from_pandas(panel.keys, preserve_index=False)
+            with (
+                pa.OSFile(str(to / _KEYS), "wb") as sink,
+                pa.ipc.new_file(sink, keys.schema) as out,
+            ):
+                out.write_table(keys)
+    (to / _FOUND).write_text(json.dumps(found))
+
+
+def _read_part(folder: Path) -> _Part:
+    found = json.loads((folder / _FOUND).read_text())
+    coarse, lengths = found["coarse_rows"], set(found["lengths"])
+    if not (folder / _VALUES).exists():
         return _Part(None, None, coarse, lengths)
-    panel = build_panel(
-        rows.loc[fine].reset_index(drop=True) if coarse else rows,
-        hs_level=plan.hs_level,
-        start=pd.Period(ordinal=first, freq="M"),
-        end=pd.Period(ordinal=last, freq="M"),
-    )
-    del rows
-    pa.default_memory_pool().release_unused()  # the buffers the frame shared with Arrow
-    path = plan.work.path / f"values-{partition:05d}.npy"
-    np.save(path, panel.values)
-    return _Part(panel.keys, path, coarse, lengths)
+    with pa.memory_map(str(folder / _KEYS)) as source:
+        keys = pa.ipc.open_file(source).read_all().to_pandas()
+    return _Part(keys, folder / _VALUES, coarse, lengths)
+
+
+def _job(source: Inputs, hs_level: int, currency: str | None, n_partitions: int) -> dict:
+    """What identifies a read's work: a work directory serves only reads that match."""
+    return {
+        "anomaly": __version__,
+        "layout": LAYOUT,
+        "job": "training panel",
+        "inputs": source.fingerprint(),
+        "format": source.format,
+        "hs_level": hs_level,
+        "currency": currency,
+        "n_partitions": n_partitions,
+    }
 
 
 def _stacked(parts: list[_Part], periods: pd.PeriodIndex, currency: str | None) -> Panel:

@@ -6,8 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,7 @@ import pandas as pd
 
 from anomaly._version import __version__
 from anomaly.batch.assemble import gather_summary, history_tables, scores_schema, window_tables
-from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for
+from anomaly.batch.engines import DaskEngine, LocalEngine, engine_for, map_in_order
 from anomaly.batch.history import history_frame
 from anomaly.batch.models import ModelRef
 from anomaly.batch.partition import default_partitions
@@ -28,7 +26,7 @@ from anomaly.batch.scan import ScanPlan, UnitSummary, scan_table, scan_unit
 from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.store import Share
 from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
-from anomaly.batch.workdir import LAYOUT, WorkDir
+from anomaly.batch.workdir import LAYOUT, WorkDir, work_directory
 from anomaly.errors import CurrencyError, DataError
 from anomaly.io import read_flows
 from anomaly.io.read import check_currency_name, declared_currency
@@ -44,7 +42,7 @@ from anomaly.model import (
     with_goods,
 )
 from anomaly.panel import as_month
-from anomaly.progress import counted, step
+from anomaly.progress import step
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +158,7 @@ def score_batch(
     model.scoring_window(first, end if end is not None else first, None)
     source = resolve_inputs(inputs, format)
     timings: dict[str, float] = {}
-    with _work_directory(work_dir) as work:
+    with work_directory(work_dir, "anomaly-batch-") as work:
         with engine_for(engine, jobs, scheduler) as runner:
             table = None
             if not source.native and not work.unit_dir(0).exists():
@@ -194,7 +192,9 @@ def score_batch(
                     window = passes.periods[0], passes.periods[-2]
                     context = context.with_demand(model.demand_control(demand, *window))
                 context = runner.share(context)
-                _run(runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context)
+                map_in_order(
+                    runner, partition_evidence, used, "pass 2/2 (evidence)", passes, ref, context
+                )
             workers = runner.workers
         # What follows runs here, with the workers (and a local cluster) stopped: their
         # copies of the model only take memory, and a cluster's upkeep takes CPU.
@@ -289,7 +289,7 @@ def _scan(
     hi = as_month(end).ordinal + 1 if end is not None else np.iinfo(np.int32).max
     plan = ScanPlan(source, work, n_partitions, lo, hi, model.hs_level)
     if source.native:
-        found = _run(runner, scan_unit, range(len(source.units)), "scan", plan)
+        found = map_in_order(runner, scan_unit, range(len(source.units)), "scan", plan)
     elif table is None:
         found = [UnitSummary.read(work.unit_dir(0))]
     else:
@@ -306,7 +306,7 @@ def _scan(
 def _pass_one(runner, passes: PassPlan, ref) -> tuple[list[int], Share]:
     """Every partition's share of the context: the partitions with series, merged."""
     partitions = range(passes.n_partitions)
-    shares = _run(runner, partition_share, partitions, "pass 1/2 (context)", passes, ref)
+    shares = map_in_order(runner, partition_share, partitions, "pass 1/2 (context)", passes, ref)
     used = [p for p, share in enumerate(shares) if share is not None]
     if not used:
         first, last = passes.periods[0], passes.periods[-2]
@@ -315,15 +315,6 @@ def _pass_one(runner, passes: PassPlan, ref) -> tuple[list[int], Share]:
     for partition in used[1:]:
         merged = merged.merge(shares[partition])
     return used, merged
-
-
-def _run(runner, function, items, name: str, *shared) -> list:
-    """Results of ``function`` over ``items``, in item order, counted as they finish."""
-    items = list(items)
-    results: list = [None] * len(items)
-    for index, result in counted(runner.map(function, items, *shared), name, len(items)):
-        results[index] = result
-    return results
 
 
 def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int | None]:
@@ -340,18 +331,6 @@ def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int
             "no flows at the model's HS level in the input", source=", ".join(source.paths)
         )
     return next(iter(currencies)), max(lasts)
-
-
-@contextmanager
-def _work_directory(path: PathLike | None):
-    if path is not None:
-        yield WorkDir(str(Path(path).resolve()))
-        return
-    folder = tempfile.mkdtemp(prefix="anomaly-batch-")
-    try:
-        yield WorkDir(folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -29,7 +29,9 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,3 +194,17 @@ def publish(folder: Path, build: Callable[[Path], None]) -> None:
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def work_directory(path: str | os.PathLike | None, prefix: str) -> Iterator[WorkDir]:
+    """The work directory at ``path``, kept; or, without one, a temporary directory
+    (named ``prefix...``) removed afterwards, whatever happens."""
+    if path is not None:
+        yield WorkDir(str(Path(path).resolve()))
+        return
+    folder = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield WorkDir(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -35,12 +35,28 @@ def train(args: argparse.Namespace) -> None:
     # Data too large for memory are refused before the long read, where the files say
     # how many rows they hold, and before the fit (a kernel kill after minutes says less).
     source = native_inputs(args.data, _format(args))
+    batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]
     if source is not None:
         # Canonical Parquet: read in batches, pivoted partition by partition.
-        partitions = partitions_for(source.n_rows or 0)
+        partitions = args.partitions or partitions_for(source.n_rows or 0)
         check_reading_memory(source.n_rows or 0, args.memory_budget, partitions=partitions)
         panel = read_panel(
-            source, hs_level=args.hs_level, currency=args.currency, partitions=partitions
+            source,
+            hs_level=args.hs_level,
+            currency=args.currency,
+            partitions=partitions,
+            engine=args.engine or ("dask" if args.scheduler else "local"),
+            jobs=args.jobs or 1,
+            scheduler=args.scheduler,
+            work_dir=args.work_dir,
+        )
+    elif batch:
+        options = ", ".join("--" + name.replace("_", "-") for name in batch)
+        raise DataError(
+            f"{options}: only canonical Parquet is read in partitions, and "
+            f"{', '.join(map(str, args.data))} is not",
+            expected="canonical Parquet files (anomaly.io.write_flows), or train without "
+            "these options",
         )
     else:
         rows = count_rows(args.data)

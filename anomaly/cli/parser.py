@@ -147,6 +147,34 @@ def _forecaster_names() -> list[str]:
     return sorted(SHORT_NAMES)
 
 
+def _batch_options(batch: argparse._ArgumentGroup) -> None:
+    """The options that run a command's work in partitions, on worker processes."""
+    batch.add_argument(
+        "--jobs", type=_positive, help="worker processes (default: 1, in this process)"
+    )
+    batch.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        help="local processes or a Dask cluster, pip install 'anomaly[dask]' (default: local)",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler to use (implies --engine dask; default: start a local cluster "
+        "of --jobs workers); its workers must share --work-dir",
+    )
+    batch.add_argument(
+        "--partitions",
+        type=_positive,
+        help="partitions of series (default: from the input size)",
+    )
+    batch.add_argument(
+        "--work-dir",
+        help="keep each finished step here; rerunning the same command resumes a killed job "
+        "(default: a temporary directory)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand.
 
@@ -235,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
         "it are refused before they are read (Parquet) or fitted (default: what the "
         "machine has available)",
     )
+    _batch_options(
+        train.add_argument_group(
+            "reading in partitions",
+            "canonical Parquet is always read in partitions of series; these options read "
+            "them on worker processes (the same panel, so the same model) and keep the "
+            "finished ones in a work directory; the fit itself runs in this process",
+        )
+    )
     _global_options(train)
 
     score = command(
@@ -280,34 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: --no-strict, which loads it with a warning; integrity and format version "
         "are always checked)",
     )
-    batch = score.add_argument_group(
-        "batch scoring",
-        "any of these scores the input in partitions of series (same leads.csv), reading "
-        "canonical Parquet in batches; see anomaly.batch",
-    )
-    batch.add_argument(
-        "--jobs", type=_positive, help="worker processes (default: 1, in this process)"
-    )
-    batch.add_argument(
-        "--engine",
-        choices=["local", "dask"],
-        help="local processes or a Dask cluster, pip install 'anomaly[dask]' (default: local)",
-    )
-    batch.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler to use (implies --engine dask; default: start a local cluster "
-        "of --jobs workers); its workers must share --work-dir",
-    )
-    batch.add_argument(
-        "--partitions",
-        type=_positive,
-        help="partitions of series (default: from the input size)",
-    )
-    batch.add_argument(
-        "--work-dir",
-        help="keep each finished step here; rerunning the same command resumes a killed job "
-        "(default: a temporary directory)",
+    _batch_options(
+        score.add_argument_group(
+            "batch scoring",
+            "any of these scores the input in partitions of series (same leads.csv), reading "
+            "canonical Parquet in batches; see anomaly.batch",
+        )
     )
     _global_options(score)
 

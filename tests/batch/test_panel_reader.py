@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 import anomaly.batch.sources as sources
 from anomaly import build_panel, read_flows
+from anomaly.batch.errors import BatchError
 from anomaly.batch.panel_reader import native_inputs, read_panel
 from anomaly.errors import DataError, DuplicateKeyError
 from anomaly.simulate import simulate_world
@@ -159,3 +161,52 @@ def test_only_what_read_flows_reads_as_canonical_parquet_is_native(flows, tmp_pa
     assert native_inputs(folder / "csv" / "flows.csv", "auto") is None
     flows.head(3).to_csv(folder / "more.csv", index=False)
     assert native_inputs(folder, "auto") is None  # CSV beside Parquet: read whole
+
+
+def same_panel(panel, expected) -> None:
+    pd.testing.assert_frame_equal(panel.keys, expected.keys)
+    assert panel.periods.equals(expected.periods)
+    np.testing.assert_array_equal(panel.values, expected.values)
+    assert panel.currency == expected.currency
+
+
+def test_worker_processes_give_the_same_panel(flows, tmp_path):
+    folder = write_files(flows, tmp_path / "flows", "dictionary")
+    expected = build_panel(read_flows(folder))
+    panel = read_panel(native_inputs(folder, "auto"), partitions=4, jobs=2)
+    same_panel(panel, expected)
+
+
+def test_a_work_directory_resumes_a_read_and_serves_no_other(flows, tmp_path, monkeypatch):
+    import anomaly.batch.panel_reader as panel_reader
+    import anomaly.batch.scan as scan
+
+    folder = write_files(flows, tmp_path / "flows", "plain")
+    work = tmp_path / "work"
+    expected = read_panel(native_inputs(folder, "auto"), partitions=4, work_dir=work)
+    same_panel(expected, build_panel(read_flows(folder)))
+    # A read killed after the scan and two of the partitions: the rest is done again.
+    for done in (work / "panels").iterdir():
+        if done.name != "part-00001" and done.name != "part-00002":
+            shutil.rmtree(done)
+    pivoted = []
+    pivot = panel_reader._pivot
+    monkeypatch.setattr(
+        panel_reader, "_pivot", lambda plan, *a: pivoted.append(a[2]) or pivot(plan, *a)
+    )
+    monkeypatch.setattr(scan, "read_unit", _never)  # the scan is kept: not read again
+    same_panel(read_panel(native_inputs(folder, "auto"), partitions=4, work_dir=work), expected)
+    assert sorted(pivoted) == [0, 3]
+    with pytest.raises(BatchError, match=r"holds another job's work .*hs_level"):
+        read_panel(native_inputs(folder, "auto"), hs_level=4, partitions=4, work_dir=work)
+
+
+def _never(*args):
+    raise AssertionError("a scan unit was read again")
+
+
+def test_a_dask_cluster_gives_the_same_panel(flows, tmp_path):
+    pytest.importorskip("distributed")
+    folder = write_files(flows, tmp_path / "flows", "plain")
+    panel = read_panel(native_inputs(folder, "auto"), partitions=3, engine="dask", jobs=2)
+    same_panel(panel, build_panel(read_flows(folder)))
