@@ -20,7 +20,7 @@ def test_worker_processes_and_a_work_directory_save_the_same_model(
 ):
     out, work = tmp_path / "model", tmp_path / "work"
     options = ["--jobs", "2", "--partitions", "3", "--work-dir", work]
-    code, printed, err = run(
+    code, _, err = run(
         capsys, "train", "--data", world_dir, "--train-end", "2021-12", "--out", out, *options
     )
     assert code == EXIT_OK, err
