@@ -275,12 +275,14 @@ def main() -> None:
     print(section)
 
 
-def update_section(path: Path, name: str, section: str) -> None:
+def update_section(
+    path: Path, name: str, section: str, title: str = "# Batch scoring at scale"
+) -> None:
     """Put ``section`` between its markers in ``path``, keeping the rest of the file
-    (other scales' results, notes written by hand)."""
+    (other scales' results, notes written by hand); a new file starts with ``title``."""
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
     block = f"{begin}\n{section}\n{end}"
-    text = path.read_text() if path.exists() else "# Batch scoring at scale\n\n"
+    text = path.read_text() if path.exists() else f"{title}\n\n"
     if begin in text:
         head, rest = text.split(begin, 1)
         text = head + block + rest.split(end, 1)[1]
