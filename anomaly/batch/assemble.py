@@ -21,6 +21,7 @@ import pyarrow as pa
 from anomaly.batch.store import MONTHLY, load_summary, monthly_arrays
 from anomaly.batch.workdir import WorkDir
 from anomaly.io import sorted_factorize
+from anomaly.model.outputs import is_text
 from anomaly.reference import GOODS_COLUMNS, describe_goods
 from anomaly.schema import SERIES_KEY_COLUMNS
 
@@ -88,6 +89,9 @@ def scores_schema(summary: Summary, periods: pd.PeriodIndex) -> pa.Schema:
     as text, whatever the sample row holds)."""
     sample = _window_frame(summary.table.iloc[:1], periods)
     schema = pa.Table.from_pandas(sample, preserve_index=False).schema
+    # Text as ``string`` whatever pandas gives (pandas 3: ``large_string``): the chunks'
+    # dictionaries of text are kept as they are only when the schema's type is theirs.
+    schema = pa.schema([pa.field(f.name, pa.string()) if is_text(f.type) else f for f in schema])
     for name in GOODS_COLUMNS:
         schema = schema.append(pa.field(name, pa.string()))
     return schema

@@ -296,18 +296,30 @@ def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def _text_as_dictionaries(table: pa.Table) -> pa.Table:
-    """Text columns as dictionaries (int32 codes): how ``scores.parquet`` is written
-    whatever the caller gives, a few distinct keys repeated over millions of rows. A
+    """Text columns as dictionaries (int32 codes of ``string`` values): how
+    ``scores.parquet`` is written whatever the caller gives, a few distinct keys
+    repeated over millions of rows. A
     column of nothing but missing values (pandas gives Arrow's null type) is text too:
     its type must not depend on whether a chunk happened to hold a value."""
     columns = []
     for column in table.columns:
-        if pa.types.is_null(column.type):
-            column = column.cast(pa.string())
-        if pa.types.is_string(column.type):
-            column = pc.dictionary_encode(column)
+        if pa.types.is_null(column.type) or is_text(column.type):
+            column = pc.dictionary_encode(column.cast(pa.string()))
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def is_text(kind: pa.DataType) -> bool:
+    """Whether an Arrow type holds text: pandas 3 gives ``large_string`` (or string
+    views) where pandas 2 gave ``string``.
+
+    Examples
+    --------
+    >>> is_text(pa.large_string()), is_text(pa.dictionary(pa.int32(), pa.string()))
+    (True, False)
+    """
+    types = pa.types
+    return types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind)
 
 
 def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
