@@ -150,37 +150,32 @@ def read_panel(
     if not source.native:
         raise ValueError("read_panel reads canonical Parquet inputs (see native_inputs)")
     check_currency_name(currency)
-    with (
-        work_directory(work_dir, "anomaly-panel-") as work,
-        engine_for(engine, jobs, scheduler) as runner,
-    ):
+    with work_directory(work_dir, "anomaly-panel-") as work:
         n_partitions = (
             partitions or work.recorded_partitions() or partitions_for(source.n_rows or 0)
         )
         if work_dir is not None:
             work.claim(_job(source, hs_level, currency, n_partitions))
         plan = ScanPlan(source, work, n_partitions, *_ALL_MONTHS, hs_level)
-        with logged_step("reading input"):
-            found = map_in_order(runner, scan_unit, range(len(source.units)), "scan", plan)
-            summary = combined_summary(found, source.sources)
         where = ", ".join(source.paths)
-        if summary.rows == 0:
-            raise EmptyDataError(
-                "no trade rows are left after leaving out rows of aggregate partners",
-                source=where,
-                expected="rows of country-to-country flows",
-            )
-        table_currency = declared_currency(summary.currency, currency, where, "the inputs are")
+        with engine_for(engine, jobs, scheduler) as runner:
+            with logged_step("reading input"):
+                found = map_in_order(runner, scan_unit, range(len(source.units)), "scan", plan)
+                summary = combined_summary(found, source.sources)
+            if summary.rows == 0:
+                raise EmptyDataError(
+                    "no trade rows are left after leaving out rows of aggregate partners",
+                    source=where,
+                    expected="rows of country-to-country flows",
+                )
+            table_currency = declared_currency(summary.currency, currency, where, "the inputs are")
+            with logged_step("pivoting the partitions"):
+                months = summary.first, summary.last
+                parts = map_in_order(
+                    runner, _partition, range(n_partitions), "partitions", plan, *months
+                )
+        # The workers are stopped: what they held goes back before the panel is built.
         with logged_step("building the panel"):
-            parts = map_in_order(
-                runner,
-                _partition,
-                range(n_partitions),
-                "partitions",
-                plan,
-                summary.first,
-                summary.last,
-            )
             coarse = sum(part.coarse_rows for part in parts)
             if summary.last is None:
                 raise coarse_error(set().union(*(part.lengths for part in parts)), hs_level)

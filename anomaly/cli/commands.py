@@ -39,14 +39,19 @@ def train(args: argparse.Namespace) -> None:
     if source is not None:
         # Canonical Parquet: read in batches, pivoted partition by partition.
         partitions = args.partitions or partitions_for(source.n_rows or 0)
-        check_reading_memory(source.n_rows or 0, args.memory_budget, partitions=partitions)
+        jobs = args.jobs or 1
+        # Workers of a scheduler's cluster are not this machine's.
+        workers = jobs if jobs > 1 and args.scheduler is None else 0
+        check_reading_memory(
+            source.n_rows or 0, args.memory_budget, partitions=partitions, workers=workers
+        )
         panel = read_panel(
             source,
             hs_level=args.hs_level,
             currency=args.currency,
             partitions=partitions,
             engine=args.engine or ("dask" if args.scheduler else "local"),
-            jobs=args.jobs or 1,
+            jobs=jobs,
             scheduler=args.scheduler,
             work_dir=args.work_dir,
         )

@@ -54,13 +54,14 @@ FIT_BYTES_PER_CELL = 56
 #: slack).
 FIT_MARGIN_GIB = 0.8
 #: What the message proposes instead of training in memory. Canonical Parquet is read
-#: in partitions, but the fit holds every series at once: there is no batch training.
+#: in partitions (by worker processes with --jobs), but the fit holds every series at
+#: once: the fit itself is not split.
 INSTEAD = (
-    "fewer series: `anomaly train` reads canonical Parquet in partitions but fits all "
-    "series at once, and has no --jobs option yet (training in batches is not "
-    "implemented), so train on a part of the data (some reporters or HS chapters per "
-    "model), or on coarser codes (--hs-level 4 or 2), or on a machine with more memory; "
-    "raise {option} only if this machine has the memory to spare"
+    "fewer series: `anomaly train` reads canonical Parquet in partitions (--jobs only "
+    "reads them in parallel) but fits all series at once in this process (fitting in "
+    "partitions is not implemented), so train on a part of the data (some reporters or "
+    "HS chapters per model), or on coarser codes (--hs-level 4 or 2), or on a machine "
+    "with more memory; raise {option} only if this machine has the memory to spare"
 )
 
 
@@ -210,10 +211,12 @@ def check_training_memory(
     return estimate
 
 
-def reading_memory_gib(n_rows: int, *, partitions: int | None = None) -> float:
-    """The peak of a process that reads ``n_rows`` canonical rows and builds their panel,
-    in GiB: in memory (see :data:`READ_BYTES_PER_ROW`), or in ``partitions`` partitions
-    (see :data:`PARTITION_BYTES_PER_ROW` and :data:`PANEL_BYTES_PER_ROW`).
+def reading_memory_gib(n_rows: int, *, partitions: int | None = None, workers: int = 0) -> float:
+    """The peak of reading ``n_rows`` canonical rows and building their panel, in GiB:
+    in memory (see :data:`READ_BYTES_PER_ROW`), or in ``partitions`` partitions (see
+    :data:`PARTITION_BYTES_PER_ROW` and :data:`PANEL_BYTES_PER_ROW`) pivoted in this
+    process or, summed over the processes, by ``workers`` worker processes (each holds
+    :data:`READ_BASE_GIB` and a partition; this process, the panel).
 
     Examples
     --------
@@ -221,13 +224,14 @@ def reading_memory_gib(n_rows: int, *, partitions: int | None = None) -> float:
     14.7
     >>> round(reading_memory_gib(120_000_000, partitions=40), 1)
     2.7
+    >>> round(reading_memory_gib(120_000_000, partitions=40, workers=2), 1)
+    4.1
     """
     if partitions is None:
         return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
     largest = PARTITION_SPREAD * n_rows / partitions
-    return (
-        READ_BASE_GIB + (largest * PARTITION_BYTES_PER_ROW + n_rows * PANEL_BYTES_PER_ROW) / 2**30
-    )
+    pivoting = max(workers, 1) * largest * PARTITION_BYTES_PER_ROW
+    return (1 + workers) * READ_BASE_GIB + (pivoting + n_rows * PANEL_BYTES_PER_ROW) / 2**30
 
 
 def check_reading_memory(
@@ -235,6 +239,7 @@ def check_reading_memory(
     budget_gib: float | None = None,
     *,
     partitions: int | None = None,
+    workers: int = 0,
     option: str = "--memory-budget",
 ) -> float:
     """Refuse to read ``n_rows`` rows for in-memory training when reading them and
@@ -249,6 +254,9 @@ def check_reading_memory(
         has available).
     partitions : int, optional
         The partitions canonical Parquet is read in; None: the input is read whole.
+    workers : int
+        Worker processes of this machine that pivot the partitions (0: this process);
+        the budget is then that of all processes together.
     option : str
         How the user sets the budget (named in the message).
 
@@ -269,12 +277,13 @@ def check_reading_memory(
     ...
     anomaly.errors.MemoryBudgetError: reading 120,000,000 rows and building their panel ...
     """
-    peak = reading_memory_gib(n_rows, partitions=partitions)
+    peak = reading_memory_gib(n_rows, partitions=partitions, workers=workers)
     budget = budget_gib if budget_gib is not None else default_budget_gib()
     how = (
         "in memory"
         if partitions is None
         else f"in {partitions} partition{'' if partitions == 1 else 's'}"
+        + (f" on {workers} worker processes" if workers else "")
     )
     logger.info(
         "memory: reading %d rows and building their panel %s needs about %.1f GiB at its "

@@ -6,7 +6,14 @@ import pytest
 
 from anomaly.errors import DataError, MemoryBudgetError
 from anomaly.model import check_reading_memory, check_training_memory, estimate_training_memory
-from anomaly.model.memory import FIT_BYTES_PER_CELL, fit_memory_gib, reading_memory_gib
+from anomaly.model.memory import (
+    FIT_BYTES_PER_CELL,
+    PARTITION_BYTES_PER_ROW,
+    PARTITION_SPREAD,
+    READ_BASE_GIB,
+    fit_memory_gib,
+    reading_memory_gib,
+)
 
 
 def test_the_fit_estimate_grows_with_the_cells_it_holds():
@@ -32,7 +39,7 @@ def test_a_fit_beyond_the_budget_is_refused_with_what_to_do():
     message = str(raised.value)
     assert message.startswith("training 1,000,000 series × 84 months in memory")
     assert f"more than the {budget:.1f} GiB this process may use (--memory-budget)" in message
-    assert "no --jobs option yet" in message and "--hs-level" in message
+    assert "--jobs only reads them in parallel" in message and "--hs-level" in message
     assert isinstance(raised.value, DataError)  # the command line's exit 3
 
 
@@ -52,6 +59,15 @@ def test_reading_in_partitions_holds_one_partition_beside_the_panel():
     assert check_reading_memory(120_000_000, budget_gib=8.0, partitions=12) == pytest.approx(parts)
     with pytest.raises(MemoryBudgetError, match=r"rows and building their panel in 12 partitions"):
         check_reading_memory(120_000_000, budget_gib=parts / 2, partitions=12)
+
+
+def test_worker_processes_each_hold_a_partition_and_their_own_base():
+    alone = reading_memory_gib(120_000_000, partitions=12)
+    two = reading_memory_gib(120_000_000, partitions=12, workers=2)
+    largest = PARTITION_SPREAD * 120_000_000 / 12 * PARTITION_BYTES_PER_ROW / 2**30
+    assert two == pytest.approx(alone + 2 * READ_BASE_GIB + largest)
+    with pytest.raises(MemoryBudgetError, match=r"in 12 partitions on 2 worker processes"):
+        check_reading_memory(120_000_000, budget_gib=alone, partitions=12, workers=2)
 
 
 def test_without_a_budget_the_default_is_what_the_machine_has(monkeypatch):
