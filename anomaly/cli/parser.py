@@ -266,9 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_options(
         train.add_argument_group(
             "reading in partitions",
-            "canonical Parquet is always read in partitions of series; these options read "
-            "them on worker processes (the same panel, so the same model) and keep the "
-            "finished ones in a work directory; the fit itself runs in this process",
+            textwrap.fill(
+                "canonical Parquet is always read in partitions of series; these options "
+                "read them on worker processes (the same panel, so the same model) and keep "
+                "the finished ones in a work directory; the fit itself runs in this process",
+                HELP_WIDTH - 2,
+            ),
         )
     )
     _global_options(train)
@@ -319,8 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_options(
         score.add_argument_group(
             "batch scoring",
-            "any of these scores the input in partitions of series (same leads.csv), reading "
-            "canonical Parquet in batches; see anomaly.batch",
+            textwrap.fill(
+                "any of these scores the input in partitions of series (same leads.csv), "
+                "reading canonical Parquet in batches; see anomaly.batch",
+                HELP_WIDTH - 2,
+            ),
         )
     )
     _global_options(score)
