@@ -20,6 +20,7 @@ Errors print one line, ``anomaly: error: <what, where, what was expected>``; war
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -89,7 +90,12 @@ def run() -> None:
     Help or usage text written to a closed pipe (``anomaly --help | head -1``) ends
     quietly too (see :mod:`anomaly.cli.output`): it is still buffered when ``main``
     returns, so standard output is flushed here, where that error can be caught.
+
+    A ``SIGTERM`` (a scheduler's timeout, ``kill``) ends the command as an interrupt
+    does, with status 143: temporary directories are removed and unfinished outputs
+    discarded on the way out, where the signal's default action would leave them.
     """
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         try:
             code = main()
@@ -98,3 +104,8 @@ def run() -> None:
     except BrokenPipeError:
         closed_pipe()
     sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    print("anomaly: terminated", file=sys.stderr)
+    raise SystemExit(128 + signum)
