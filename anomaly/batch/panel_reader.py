@@ -23,7 +23,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.workdir import LAYOUT, publish, work_directory
 from anomaly.errors import EmptyDataError
 from anomaly.io import Source, check_flows, data_files
-from anomaly.io.read import check_currency_name, declared_currency
+from anomaly.io.read import check_currency_name, one_currency
 from anomaly.panel import Panel, build_panel, coarse_error, log_coarse
 from anomaly.progress import logged_step
 from anomaly.schema import SERIES_KEY_COLUMNS
@@ -161,6 +161,13 @@ def read_panel(
         with engine_for(engine, jobs, scheduler) as runner:
             with logged_step("reading input"):
                 found = map_in_order(runner, scan_unit, range(len(source.units)), "scan", plan)
+                # One currency for all files, by read_flows's rule (a file without a
+                # currency column takes the one declared), then the units combined.
+                table_currency = one_currency(
+                    {unit.path: s.currency for unit, s in zip(source.units, found, strict=True)},
+                    currency,
+                )
+                found = [replace(s, currency=table_currency) for s in found]
                 summary = combined_summary(found, source.sources)
             if summary.rows == 0:
                 raise EmptyDataError(
@@ -168,7 +175,6 @@ def read_panel(
                     source=where,
                     expected="rows of country-to-country flows",
                 )
-            table_currency = declared_currency(summary.currency, currency, where, "the inputs are")
             with logged_step("pivoting the partitions"):
                 months = summary.first, summary.last
                 parts = map_in_order(

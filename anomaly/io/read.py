@@ -327,7 +327,25 @@ def declared_currency(
 
 
 def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
-    found = {item.source.name: item.currency for item in parsed}
+    return one_currency({item.source.name: item.currency for item in parsed}, requested)
+
+
+def one_currency(found: dict[str, str | None], requested: str | None) -> str | None:
+    """The one currency of files whose currency columns say ``found`` (None: no column),
+    given the currency the user declared for them (``requested``, or None).
+
+    Raises
+    ------
+    CurrencyError
+        A file's currency is not the one declared; the files are in different
+        currencies; or, with nothing declared, some files say their currency and
+        others do not.
+
+    Examples
+    --------
+    >>> one_currency({"a.parquet": "EUR", "b.parquet": None}, "EUR")
+    'EUR'
+    """
     known = {name: code for name, code in found.items() if code}
     if requested:
         for name, code in known.items():

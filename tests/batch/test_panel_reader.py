@@ -18,7 +18,7 @@ import anomaly.batch.sources as sources
 from anomaly import build_panel, read_flows
 from anomaly.batch.errors import BatchError
 from anomaly.batch.panel_reader import native_inputs, read_panel
-from anomaly.errors import DataError, DuplicateKeyError
+from anomaly.errors import CurrencyError, DataError, DuplicateKeyError
 from anomaly.simulate import simulate_world
 
 KEYS = ["period", "reporter", "partner", "flow", "hs"]
@@ -210,3 +210,22 @@ def test_a_dask_cluster_gives_the_same_panel(flows, tmp_path):
     folder = write_files(flows, tmp_path / "flows", "plain")
     panel = read_panel(native_inputs(folder, "auto"), partitions=3, engine="dask", jobs=2)
     same_panel(panel, build_panel(read_flows(folder)))
+
+
+def test_a_file_without_a_currency_column_takes_the_declared_one(flows, tmp_path):
+    # read_flows's rule: a declared currency covers files without a currency column;
+    # without one, a file that says its currency beside one that does not is refused.
+    folder = write_files(flows, tmp_path / "flows", "plain", n_files=2)
+    last = folder / "flows-1.parquet"
+    pq.write_table(pq.read_table(last).drop(["currency"]), last)
+    files = sorted(str(path) for path in folder.iterdir())
+    same_panel(
+        read_panel(native_inputs(files, "auto"), currency="EUR", partitions=2),
+        build_panel(read_flows(files, currency="EUR")),
+    )
+    with pytest.raises(CurrencyError) as expected:
+        read_flows(files)
+    with pytest.raises(CurrencyError) as caught:
+        read_panel(native_inputs(files, "auto"), partitions=2)
+    assert str(caught.value) == str(expected.value)
+    assert "the currency of this file is unknown (no currency column)" in str(caught.value)
