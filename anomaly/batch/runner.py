@@ -27,9 +27,9 @@ from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.store import Share
 from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
 from anomaly.batch.workdir import LAYOUT, WorkDir, work_directory
-from anomaly.errors import CurrencyError, DataError
+from anomaly.errors import DataError
 from anomaly.io import read_flows
-from anomaly.io.read import check_currency_name, declared_currency
+from anomaly.io.read import check_currency_name, declared_currency, one_currency
 from anomaly.model import (
     HISTORY_LEADS,
     HISTORY_MONTHS,
@@ -174,7 +174,9 @@ def score_batch(
             ref = _model_ref(runner, model, model_path, work, strict)
 
             with _timed(timings, "scan"):
-                found, last = _scan(runner, work, source, table, n_partitions, first, end, model)
+                found, last = _scan(
+                    runner, work, source, table, n_partitions, first, end, model, currency
+                )
                 currency = declared_currency(
                     found, currency, ", ".join(source.paths), inputs="the inputs are"
                 )
@@ -282,9 +284,10 @@ def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int
 
 
 def _scan(
-    runner, work: WorkDir, source: Inputs, table, n_partitions: int, first, end, model
+    runner, work: WorkDir, source: Inputs, table, n_partitions: int, first, end, model, currency
 ) -> tuple[str | None, int]:
-    """Split the input by partition; its currency and the window's last month."""
+    """Split the input by partition; its currency (``currency``: the one declared for
+    files without a currency column) and the window's last month."""
     lo = first.ordinal - HISTORY_MONTHS
     hi = as_month(end).ordinal + 1 if end is not None else np.iinfo(np.int32).max
     plan = ScanPlan(source, work, n_partitions, lo, hi, model.hs_level)
@@ -294,7 +297,7 @@ def _scan(
         found = [UnitSummary.read(work.unit_dir(0))]
     else:
         found = [scan_table(plan, table)]
-    currency, last = _combined(found, source)
+    currency, last = _combined(found, source, currency)
     if end is not None:
         if as_month(end).ordinal > last:
             raise_after_data(as_month(end), pd.Period(ordinal=last, freq="M"))
@@ -317,20 +320,24 @@ def _pass_one(runner, passes: PassPlan, ref) -> tuple[list[int], Share]:
     return used, merged
 
 
-def _combined(found: list[UnitSummary], source: Inputs) -> tuple[str | None, int | None]:
-    currencies = {s.currency for s in found}
-    if len(currencies) > 1:
-        raise CurrencyError(
-            f"the inputs are in different currencies ({', '.join(sorted(map(str, currencies)))})",
-            source=", ".join(source.paths),
-            expected="one currency: read the files apart, or convert them first",
+def _combined(
+    found: list[UnitSummary], source: Inputs, requested: str | None
+) -> tuple[str | None, int | None]:
+    """The inputs' one currency (read_flows's rule: a file without a currency column
+    takes the one declared) and the last month at the model's HS level."""
+    if source.native:
+        currency = one_currency(
+            {unit.path: s.currency for unit, s in zip(source.units, found, strict=True)},
+            requested,
         )
+    else:  # read by read_flows, which applied the rule
+        (currency,) = {s.currency for s in found}
     lasts = [s.last for s in found if s.last is not None]
     if not lasts:
         raise DataError(
             "no flows at the model's HS level in the input", source=", ".join(source.paths)
         )
-    return next(iter(currencies)), max(lasts)
+    return currency, max(lasts)
 
 
 @contextmanager

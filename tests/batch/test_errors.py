@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from anomaly import read_flows
 from anomaly.batch import BatchError, score_batch
 from anomaly.errors import (
     CurrencyError,
@@ -17,7 +18,7 @@ from anomaly.errors import (
     UnknownCodeError,
 )
 
-from .conftest import score
+from .conftest import SCORE, same_outputs, score
 
 
 @pytest.fixture
@@ -74,6 +75,19 @@ def test_two_currencies(model, sample, tmp_path):
     write(sample.iloc[1::2].assign(currency="USD"), tmp_path / "b.parquet")
     with pytest.raises(CurrencyError):
         score(model, [tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "out")
+
+
+def test_a_file_without_a_currency_column_takes_the_declared_one(model, sample, tmp_path):
+    # read_flows's rule, as an in-memory run applies it.
+    files = [
+        write(sample.iloc[::2].assign(currency="EUR"), tmp_path / "a.parquet"),
+        write(sample.iloc[1::2], tmp_path / "b.parquet"),
+    ]
+    with pytest.raises(CurrencyError, match="unknown \\(no currency column\\), while"):
+        score(model, files, tmp_path / "refused")
+    score(model, files, tmp_path / "batch", currency="EUR")
+    memory = model.score(read_flows(files, currency="EUR"), *SCORE).write(tmp_path / "memory")
+    same_outputs(memory, tmp_path / "batch")
 
 
 def test_window_inside_training(model, world_dir, tmp_path):

@@ -151,4 +151,5 @@ def test_batch_scoring_refuses_a_declared_currency_that_contradicts_the_files(
     options = ("--data", marked, "--currency", "USD", "--jobs", "1")
     code, _, err = score(capsys, tmp_path / "out", *options)
     assert code == EXIT_DATA
-    assert "currency='USD' was asked for, but the inputs are in EUR" in err
+    # The file is named, as read_flows names it.
+    assert "marked.parquet: currency='USD' was asked for, but the file is in EUR" in err
