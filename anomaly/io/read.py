@@ -105,7 +105,7 @@ def read_flows(
         return validate_flows(frame)
     paths = data_files(path_or_paths)
     parsed = [_read_file(path, format) for path in paths]
-    table_currency = _one_currency(parsed, currency)
+    table_currency = one_currency({item.source.name: item.currency for item in parsed}, currency)
     _one_frequency(parsed)
     sources = [item.source for item in parsed]
     frame = _stacked([item.frame for item in parsed])
@@ -324,10 +324,6 @@ def declared_currency(
             expected=f"files in {requested}, or no currency= argument",
         )
     return found or requested
-
-
-def _one_currency(parsed: list[ParsedFile], requested: str | None) -> str | None:
-    return one_currency({item.source.name: item.currency for item in parsed}, requested)
 
 
 def one_currency(found: dict[str, str | None], requested: str | None) -> str | None:
