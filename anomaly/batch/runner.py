@@ -174,11 +174,8 @@ def score_batch(
             ref = _model_ref(runner, model, model_path, work, strict)
 
             with _timed(timings, "scan"):
-                found, last = _scan(
+                currency, last = _scan(
                     runner, work, source, table, n_partitions, first, end, model, currency
-                )
-                currency = declared_currency(
-                    found, currency, ", ".join(source.paths), inputs="the inputs are"
                 )
                 model.check_currency(currency)
                 # Fresh workers for the passes: joblib's workers measure their memory after
@@ -330,8 +327,11 @@ def _combined(
             {unit.path: s.currency for unit, s in zip(source.units, found, strict=True)},
             requested,
         )
-    else:  # read by read_flows, which applied the rule
-        (currency,) = {s.currency for s in found}
+    else:  # read by read_flows with the declared currency (or a run resumed without it)
+        (table_currency,) = {s.currency for s in found}
+        currency = declared_currency(
+            table_currency, requested, ", ".join(source.paths), inputs="the inputs are"
+        )
     lasts = [s.last for s in found if s.last is not None]
     if not lasts:
         raise DataError(
