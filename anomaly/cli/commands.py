@@ -60,8 +60,8 @@ def train(args: argparse.Namespace) -> None:
         raise DataError(
             f"{options}: only canonical Parquet is read in partitions, and "
             f"{', '.join(map(str, args.data))} is not",
-            expected="canonical Parquet files (anomaly.io.write_flows), or train without "
-            "these options",
+            expected="Parquet files of the canonical columns (anomaly.read_flows(...) "
+            ".to_parquet(...) writes them), or train without these options",
         )
     else:
         rows = count_rows(args.data)
