@@ -50,7 +50,7 @@ def train(args: argparse.Namespace) -> None:
             hs_level=args.hs_level,
             currency=args.currency,
             partitions=partitions,
-            engine=args.engine or ("dask" if args.scheduler else "local"),
+            engine=_engine(args),
             jobs=jobs,
             scheduler=args.scheduler,
             work_dir=args.work_dir,
@@ -85,6 +85,11 @@ def train(args: argparse.Namespace) -> None:
             pack_artifact(path, args.archive)
     start, end = model.train_window_
     emit(f"model: {path} ({len(model.keys_)} series, trained {start}..{end})")
+
+
+def _engine(args: argparse.Namespace) -> str:
+    """``--engine``, or dask where only ``--scheduler`` is given."""
+    return args.engine or ("dask" if args.scheduler else "local")
 
 
 def _controlled(value: str) -> dict[str, object]:
@@ -185,7 +190,7 @@ def _score_batch(args: argparse.Namespace):
         end=args.end,
         out_dir=args.out,
         format=_format(args),
-        engine=args.engine or ("dask" if args.scheduler else "local"),
+        engine=_engine(args),
         jobs=args.jobs or 1,
         scheduler=args.scheduler,
         partitions=args.partitions,
