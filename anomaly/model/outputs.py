@@ -298,9 +298,9 @@ def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
 def _text_as_dictionaries(table: pa.Table) -> pa.Table:
     """Text columns as dictionaries (int32 codes of ``string`` values): how
     ``scores.parquet`` is written whatever the caller gives, a few distinct keys
-    repeated over millions of rows. A
-    column of nothing but missing values (pandas gives Arrow's null type) is text too:
-    its type must not depend on whether a chunk happened to hold a value."""
+    repeated over millions of rows. A column of nothing but missing values (pandas
+    gives Arrow's null type) is text too: its type must not depend on whether a chunk
+    happened to hold a value."""
     columns = []
     for column in table.columns:
         if pa.types.is_null(column.type) or is_text(column.type):
