@@ -47,10 +47,11 @@ class Forecaster(ABC):
         -------
         self
         """
-        train = panel.window(train_start, train_end)
+        train = panel.window(train_start, train_end, copy=False)
         if train.n_series == 0:
             raise DataError("no series to fit")
-        values = np.nan_to_num(train.values.astype(np.float64, copy=False), nan=0.0)
+        # One copy of the window, filled in place: the training matrix can be large.
+        values = np.nan_to_num(train.values.astype(np.float64), copy=False, nan=0.0)
         if (values < 0).any():
             raise DataError("trade values must be >= 0 to fit a forecaster")
         # Set only after a successful fit: a refused (re)fit leaves the model as it was.

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 #: Below this share of scored series seen in training, scoring warns.
 MIN_OVERLAP = 0.5
+#: Rows of the training matrix hashed at a time by :func:`fingerprint`.
+_FINGERPRINT_ROWS = 100_000
 #: Constructor parameters stored in an artifact (the detectors and the shared
 #: detection settings are stored by their own state).
 MODEL_PARAMS = (
@@ -172,11 +174,13 @@ class TradeAnomalyModel:
             panel.periods[0],
             panel.periods[-1],
         )
-        train = panel.window(start, end)
+        # Views of the panel's matrix where possible, not copies: the fit reads them only.
+        train = panel.window(start, end, copy=False)
         reported = ~np.isnan(train.values).all(axis=1)
         if not reported.any():
             raise DataError(f"no flows reported in the training window {start}..{end}")
-        train = train.select(reported)
+        if not reported.all():
+            train = train.select(reported)
         n_months = train.n_periods
         placebo = min(self.placebo_months, n_months // 3)
         if placebo < 3:
@@ -190,7 +194,7 @@ class TradeAnomalyModel:
         config = ensemble.config
 
         placebo_start = end - placebo + 1
-        before = train.window(start, placebo_start - 1)
+        before = train.window(start, placebo_start - 1, copy=False)
         with logged_step("training: forecaster fit before the placebo window"):
             inner = WindowScorer(
                 base.clone().fit(train, start, placebo_start - 1),
@@ -718,7 +722,11 @@ def fingerprint(panel: Panel) -> str:
     digest = hashlib.sha256()
     digest.update(panel.keys.to_csv(index=False).encode())
     digest.update(",".join(str(p) for p in panel.periods).encode())
-    digest.update(np.ascontiguousarray(panel.values, dtype="<f8").tobytes())
+    # Row blocks one after the other hash as the whole matrix's bytes, without a copy
+    # of it (the panel's matrix may be a view of a larger one).
+    for lo in range(0, panel.n_series, _FINGERPRINT_ROWS):
+        block = panel.values[lo : lo + _FINGERPRINT_ROWS]
+        digest.update(np.ascontiguousarray(block, dtype="<f8").data)
     return digest.hexdigest()
 
 

@@ -95,11 +95,16 @@ class Panel:
         """Column of ``period``; may lie outside ``[0, n_periods)`` for other months."""
         return int(as_month(period).ordinal - self.periods[0].ordinal)
 
-    def window(self, start: str | pd.Period | None, end: str | pd.Period | None) -> Panel:
+    def window(
+        self, start: str | pd.Period | None, end: str | pd.Period | None, *, copy: bool = True
+    ) -> Panel:
         """The same series restricted to months ``start..end`` (inclusive).
 
         Months outside the panel's range are added as not reported (``NaN``), so a
-        scoring window may reach past the data.
+        scoring window may reach past the data. With ``copy=False`` a window within
+        the panel's months shares its matrices with this panel, as read-only views (no
+        memory is taken; this panel's matrices stay writable); one that reaches past
+        them is a copy.
         """
         first = as_month(start) if start is not None else self.periods[0]
         last = as_month(end) if end is not None else self.periods[-1]
@@ -107,12 +112,20 @@ class Panel:
             raise DataError(f"window end {last} is before its start {first}")
         periods = pd.period_range(first, last, freq="M")
         lo = first.ordinal - self.periods[0].ordinal
+
+        def columns(matrix: np.ndarray) -> np.ndarray:
+            if copy or lo < 0 or lo + len(periods) > matrix.shape[1]:
+                return _take_columns(matrix, lo, len(periods))
+            view = matrix[:, lo : lo + len(periods)]
+            view.flags.writeable = False
+            return view
+
         return Panel(
             self.keys,
             periods,
-            _take_columns(self.values, lo, len(periods)),
+            columns(self.values),
             self.currency,
-            {k: _take_columns(v, lo, len(periods)) for k, v in self.extra.items()},
+            {k: columns(v) for k, v in self.extra.items()},
         )
 
     def select(self, rows: np.ndarray) -> Panel:

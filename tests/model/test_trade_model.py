@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -12,8 +14,9 @@ from anomaly import TradeAnomalyModel
 from anomaly.errors import CurrencyError, DataError, NotFittedError
 from anomaly.evaluate.leads import evaluate_leads
 from anomaly.io import convert_currency
-from anomaly.model import Scores
+from anomaly.model import Scores, trade_model
 from anomaly.model.leads import LEAD_COLUMNS
+from anomaly.panel import Panel, build_panel
 from anomaly.simulate import simulate_world
 
 from .conftest import SCORE, TRAIN
@@ -208,6 +211,31 @@ def test_placebo_in_scope_alert_rate_pooled_over_seeds_is_within_one_and_a_half_
 def test_fitting_twice_gives_identical_leads(constructed_flows, constructed_leads):
     again = TradeAnomalyModel(n_estimators=100).fit(constructed_flows, *TRAIN)
     pd.testing.assert_frame_equal(again.score(constructed_flows, *SCORE).leads, constructed_leads)
+
+
+def test_fitting_a_panel_reads_its_matrix_without_copying_or_changing_it(
+    constructed_flows, constructed_model, monkeypatch
+):
+    panel = build_panel(constructed_flows)
+    # A series with values after the training window only: the fit leaves it out.
+    late = pd.DataFrame([panel.keys.iloc[0].to_dict() | {"partner": "UZB"}])
+    values = np.vstack([panel.values, np.full((1, panel.n_periods), np.nan)])
+    values[-1, -3:] = 5.0
+    panel = Panel(pd.concat([panel.keys, late], ignore_index=True), panel.periods, values, "EUR")
+    unchanged = panel.values.copy()
+    monkeypatch.setattr(trade_model, "_FINGERPRINT_ROWS", 7)  # hashed in blocks of 7 rows
+
+    model = TradeAnomalyModel(n_estimators=100).fit(panel, *TRAIN)
+
+    np.testing.assert_array_equal(panel.values, unchanged)
+    assert panel.values.flags.writeable
+    assert model.keys_.equals(constructed_model.keys_)
+    trained = panel.window(*TRAIN).values
+    trained = trained[~np.isnan(trained).all(axis=1)]
+    digest = hashlib.sha256(model.keys_.to_csv(index=False).encode())
+    digest.update(",".join(str(p) for p in pd.period_range(*TRAIN, freq="M")).encode())
+    digest.update(np.ascontiguousarray(trained, dtype="<f8").tobytes())
+    assert model.data_fingerprint_ == digest.hexdigest() == constructed_model.data_fingerprint_
 
 
 def test_missing_columns_are_refused_with_their_names(constructed_model, constructed_flows):

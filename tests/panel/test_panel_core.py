@@ -117,3 +117,22 @@ def test_key_index_lists_the_four_key_columns(panel_of):
     index = three_series(panel_of).key_index()
     assert list(index.names) == ["reporter", "partner", "flow", "hs"]
     assert index[1] == ("FRA", "KGZ", "export", "854231")
+
+
+def test_window_without_copy_is_a_read_only_view_within_the_data(panel_of):
+    panel = three_series(panel_of)
+    window = panel.window("2021-02", "2021-03", copy=False)
+    assert np.shares_memory(window.values, panel.values)
+    np.testing.assert_array_equal(window.values, panel.values[:, 1:])
+    with pytest.raises(ValueError, match="read-only"):
+        window.values[0, 0] = 99.0
+    panel.values[0, 1] = 99.0  # the panel itself stays writable
+    assert window.values[0, 0] == 99.0
+
+
+def test_window_without_copy_past_the_data_is_a_padded_copy(panel_of):
+    panel = three_series(panel_of)
+    window = panel.window("2021-02", "2021-04", copy=False)
+    assert not np.shares_memory(window.values, panel.values)
+    assert np.isnan(window.values[:, -1]).all()
+    np.testing.assert_array_equal(window.values[:, :2], panel.values[:, 1:])
