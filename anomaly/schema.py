@@ -27,6 +27,10 @@ MIRROR_FLOW: dict[str, str] = {
     "re-export": "re-import",
     "re-import": "re-export",
 }
+#: Flows that leave the reporter (a re-export is an export of goods it imported) and
+#: flows that enter it.
+OUTWARD_FLOWS: tuple[str, ...] = ("export", "re-export")
+INWARD_FLOWS: tuple[str, ...] = ("import", "re-import")
 CURRENCIES: tuple[str, ...] = ("EUR", "USD")
 
 #: Columns of ``leads.csv`` (one row per series, best first), in order; the scorer

@@ -24,6 +24,7 @@ from anomaly.detect.base import BaseDetector
 from anomaly.detect.baseline import rise_z
 from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import hub_total_inflow
+from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 #: Share of the other leg's z a rising flow into (or out of) a hub is credited with.
 ONWARD_WEIGHT = 0.5
@@ -34,6 +35,8 @@ ONWARD_CAP = 4.0
 def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
     """For exports to transit countries: the exporter's direct drop to sanctioned ones.
 
+    Re-exports count as exports throughout (:data:`~anomaly.schema.OUTWARD_FLOWS`).
+
     Returns a frame aligned with ``summary`` with ``direct_drop`` (value by which the
     exporter's direct exports of the good to ``config.sanctioned`` fell short of their
     counterfactual), ``direct_z`` (their calibrated z; strongly negative = collapse)
@@ -43,11 +46,12 @@ def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     z``.
     """
     transit = config.transit_set
-    direct = summary[(summary["flow"] == "export") & summary["partner"].isin(config.sanctioned)]
+    outward = summary["flow"].isin(OUTWARD_FLOWS)
+    direct = summary[outward & summary["partner"].isin(config.sanctioned)]
     per_good = direct.groupby(["reporter", "hs"], observed=True).agg(
         direct_drop=("excess_value", lambda x: float(-x.sum())), direct_z=("z", "min")
     )
-    to_transit = (summary["flow"] == "export") & summary["partner"].isin(transit)
+    to_transit = outward & summary["partner"].isin(transit)
     joined = summary[["reporter", "hs"]].join(per_good, on=["reporter", "hs"])
     joined.loc[~to_transit.to_numpy(), ["direct_drop", "direct_z"]] = np.nan
     drop = joined["direct_drop"].where(joined["direct_drop"] > 0)
@@ -68,15 +72,16 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     A series "X exports good h to N" (declared by X) or "N imports h from X" (declared
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
     N's declared exports of h to a sanctioned destination, Russia or Belarus; of the
-    two legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
+    legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
+    Re-exports are exports and re-imports imports here: a hub's re-exports to Russia
+    are the most literal onward leg.
     A leg whose history is not in the data is read against its months before the
     sanctions (:func:`~anomaly.detect.baseline.rise_z`, ``baseline_ratio``).
     """
     transit = config.transit_set
+    outward = summary["flow"].isin(OUTWARD_FLOWS).to_numpy()
     to_russia = summary[
-        (summary["flow"] == "export")
-        & summary["partner"].isin(config.sanctioned)
-        & summary["reporter"].isin(transit)
+        outward & summary["partner"].isin(config.sanctioned) & summary["reporter"].isin(transit)
     ]
     to_russia = to_russia.assign(_rise=rise_z(to_russia))
     to_russia = to_russia.sort_values("_rise", ascending=False, kind="stable", na_position="last")
@@ -91,11 +96,11 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
         ),
     )
     onward = onward[~onward.index.duplicated()]
-    hub = np.where(summary["flow"] == "export", summary["partner"], summary["reporter"])
+    hub = np.where(outward, summary["partner"], summary["reporter"])
     into_hub = np.where(
-        summary["flow"] == "export",
+        outward,
         summary["partner"].isin(transit),
-        (summary["flow"] == "import") & summary["reporter"].isin(transit),
+        summary["flow"].isin(INWARD_FLOWS) & summary["reporter"].isin(transit),
     )
     joined = onward.reindex(pd.MultiIndex.from_arrays([hub, summary["hs"]], names=["hub", "hs"]))
     joined.index = summary.index
@@ -166,9 +171,10 @@ class ReroutingDetector(BaseDetector):
         threshold = self.config.signal_z
         with np.errstate(invalid="ignore"):
             rising = rise_z(table) >= threshold
-        direct_to_sanctioned = (table["flow"] == "export").to_numpy() & table["partner"].isin(
-            self.config.sanctioned
-        ).to_numpy()
+        direct_to_sanctioned = (
+            table["flow"].isin(OUTWARD_FLOWS).to_numpy()
+            & table["partner"].isin(self.config.sanctioned).to_numpy()
+        )
         return {
             "onward_to_RUS": rising & (table["onward_z"].to_numpy() >= threshold),
             "rerouting": rising & (table["direct_z"].to_numpy() <= -threshold),

@@ -73,6 +73,24 @@ def test_onward_flows_attach_the_hubs_exports_to_russia_to_flows_into_the_hub():
         assert result.iloc[row]["onward_z"] == pytest.approx(7.0)
 
 
+def test_re_exports_are_exports_for_onward_legs_flows_into_hubs_and_direct_drops():
+    summary = summary_table(
+        [
+            ("KGZ", "RUS", "re-export", "854231", 400.0, 10.0, 7.0),  # the hub's onward leg
+            ("DEU", "KGZ", "re-export", "854231", 90.0, 30.0, 5.0),  # into the hub
+            ("KGZ", "DEU", "re-import", "854231", 95.0, 32.0, 5.0),  # the hub declares it
+            ("DEU", "RUS", "re-export", "854231", 5.0, 100.0, -6.0),  # DEU's direct leg
+        ]
+    )
+    onward = onward_flows(summary, TRANSIT)
+    for row in (1, 2):
+        assert onward.iloc[row]["hub"] == "KGZ"
+        assert onward.iloc[row]["onward_z"] == pytest.approx(7.0)
+    replaced = substitution(summary, TRANSIT).iloc[1]
+    assert replaced["direct_drop"] == pytest.approx(95.0)
+    assert replaced["direct_z"] == pytest.approx(-6.0)
+
+
 def test_onward_flows_of_a_good_the_hub_does_not_send_to_russia_are_missing():
     result = onward_flows(onward_summary(), TRANSIT)
     assert result.iloc[3]["hub"] == "KGZ"
