@@ -37,7 +37,10 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
   common recovery or slump is not taken for a seasonal pattern to repeat.
 - ``σ²_i``: the series' residual variance combined with a prior that depends on the
   flow's size and group (small flows are noisier), ``scale_strength`` pseudo-months,
-  times ``1 + 1/n_i`` for the level's own uncertainty.
+  times ``1 + 1/n_i`` for the level's own uncertainty, and times ``1 + g·(h - 1)``
+  at horizon ``h``: a level that wanders (trade flows are often close to random walks)
+  is further from its forecast the further ahead it is read. ``g`` is learned on the
+  held-out months (:func:`_horizon_growth`); 0 where the errors do not grow.
 - the **expected value** is ``p_i`` times the series' own mean of a month's trade
   (Duan's smearing of its residuals), with no distributional assumption;
 - **calibration**: on held-out months at the end of the training window, the shape of
@@ -85,6 +88,8 @@ HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 #: Bounds of the occurrence-rate strata calibrated apart: intervals of sparse and of
 #: regular flows err in opposite directions, so one factor for all would leave both off.
 OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
+#: Held-out errors a horizon needs to count in :func:`_horizon_growth`.
+MIN_HORIZON_ERRORS = 200
 
 
 class PooledForecaster(Forecaster):
@@ -188,6 +193,7 @@ class PooledForecaster(Forecaster):
         holdout = _holdout_length(len(periods))
         candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
         half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
+        growth = 0.0
         if self.calibrate and holdout:
             rows = _calibration_rows(len(values))
             train, actual = values[rows, :-holdout], values[rows, -holdout:]
@@ -219,13 +225,15 @@ class PooledForecaster(Forecaster):
             # No usable loss (e.g. every series constant): no recency weighting.
             best = int(np.nanargmin(losses)) if np.isfinite(losses).any() else -1
             half_life = candidates[best]
-            forecast = forecasts[half_life]
+            growth = _horizon_growth(forecasts[half_life], actual)
+            forecast = _grown(forecasts[half_life], growth, horizons)
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
         self.state_ = _fit_state(self, values, periods, groups, half_life, known_from)
         self.state_["half_life"] = np.array(half_life)
         self.state_["pit_tables"] = tables
         self.state_["error_shapes"] = shapes
+        self.state_["horizon_growth"] = np.array(growth)
         self.series_info_ = _series_info(self.state_)
 
     def _predict(self, periods, horizons, series):
@@ -718,12 +726,29 @@ def _forecast(
     months = periods.month.to_numpy() - 1
     loc = rows["level"][:, None] + rows["trend"][:, None] * cumulative[None, :] + season[:, months]
     scale = np.sqrt(rows["variance"] * (1 + 1 / np.maximum(rows["n_effective"], 1)))
-    return HurdleLogForecast(
+    forecast = HurdleLogForecast(
         periods,
         p_nonzero=rows["p_nonzero"][:, None],
         loc=loc,
         scale=scale[:, None],
         mean_factor=np.exp(rows["log_smearing"])[:, None],
+    )
+    # Artifacts written before the growth was learned have none: their spread is flat.
+    return _grown(forecast, float(state.get("horizon_growth", 0.0)), horizons)
+
+
+def _grown(forecast: HurdleLogForecast, growth: float, horizons: np.ndarray) -> HurdleLogForecast:
+    """``forecast`` with its log-scale spread widened to ``√(1 + growth·(h - 1))`` times
+    at horizon ``h`` (the expected value, read from each series' smearing, stays)."""
+    if growth <= 0:
+        return forecast
+    widening = np.sqrt(1 + growth * (np.asarray(horizons, dtype=np.float64) - 1))
+    return HurdleLogForecast(
+        forecast.periods,
+        p_nonzero=forecast.p_nonzero,
+        loc=forecast.loc,
+        scale=forecast.scale * widening[None, :],
+        mean_factor=forecast.mean_factor,
     )
 
 
@@ -765,6 +790,34 @@ def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         losses = rmsse(actual, forecast.mean, train)
     return float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else np.nan
+
+
+def _horizon_growth(forecast: HurdleLogForecast, actual: np.ndarray) -> float:
+    """How fast the variance of the standardised log errors grows with the horizon.
+
+    On the held-out months, the robust variance (MAD²) of each horizon's errors (of
+    the months with trade; at least :data:`MIN_HORIZON_ERRORS` of them) is fitted by
+    non-negative least squares as ``v·(1 + g·(h - 1))``: a flow's level errors add up
+    month after month where its level wanders, and not where it is stable (``g`` near
+    0). Returns ``g`` (0 with fewer than three horizons to fit on).
+    """
+    from scipy.optimize import nnls
+
+    traded = actual > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        errors = (np.log(np.where(traded, actual, 1.0)) - forecast.loc) / forecast.scale
+    lags, variances = [], []
+    for h in range(actual.shape[1]):
+        found = errors[traded[:, h], h]
+        found = found[np.isfinite(found)]
+        if found.size >= MIN_HORIZON_ERRORS:
+            lags.append(h)
+            variances.append((1.4826 * np.median(np.abs(found - np.median(found)))) ** 2)
+    if len(lags) < 3:
+        return 0.0
+    lag = np.asarray(lags, dtype=np.float64)
+    (first, slope), _ = nnls(np.column_stack([np.ones_like(lag), lag]), np.asarray(variances))
+    return float(slope / first) if first > 0 else 0.0
 
 
 def _error_shapes(forecast: HurdleLogForecast, actual: np.ndarray) -> np.ndarray:

@@ -513,6 +513,10 @@ FORECASTER_ARRAYS: dict[str, ArraySpec] = {
         "errors": ("<f8", ("n", "differences")),
     },
 }
+#: Arrays a forecaster writes only since some version (older artifacts lack them).
+FORECASTER_OPTIONAL_ARRAYS: dict[str, ArraySpec] = {
+    "PooledForecaster": {"horizon_growth": ("<f8", ())},
+}
 _FOREST = "forest."
 DETECTOR_ARRAYS: dict[str, ArraySpec] = {
     "residual": {"calibration": ("<f8", (4,))},
@@ -659,6 +663,11 @@ class TradeAnomalySchema:
         forecaster = config["forecaster"]["class"]
         expected_arrays |= {
             f"forecast.{name}": spec for name, spec in FORECASTER_ARRAYS.get(forecaster, {}).items()
+        }
+        expected_arrays |= {
+            f"forecast.{name}": spec
+            for name, spec in FORECASTER_OPTIONAL_ARRAYS.get(forecaster, {}).items()
+            if f"forecast.{name}" in arrays
         }
         expected_tables = {"series": SERIES_TABLE}
         if "publication_norms" in tables:
@@ -1198,6 +1207,8 @@ def _pooled_values(state, series, months, fail) -> None:
     _check_sorted(state["error_shapes"], f, "forecast.error_shapes", fail)
     _check_values(state["pit_tables"], f, "forecast.pit_tables", fail, lo=0, hi=1 + 1e-6)
     _check_sorted(state["pit_tables"], f, "forecast.pit_tables", fail)
+    if "horizon_growth" in state:
+        _check_values(state["horizon_growth"], f, "forecast.horizon_growth", fail, lo=0, hi=10)
 
 
 def _per_series_values(state, series, months, fail) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from anomaly.errors import DataError, NotFittedError
-from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster
+from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster, pooled
 from anomaly.forecast.distribution import RecalibratedForecast
 from anomaly.forecast.pooled import _seasonal_reliability
+from anomaly.panel import Panel
 
 TRAIN_END = "2021-12"
 TEST = ("2022-01", "2022-12")
@@ -451,3 +453,54 @@ def test_months_before_a_reporter_first_published_are_unknown_not_zero():
         alone.predict("2022-01", "2022-12").mean.sum(axis=1),
         rtol=0.5,
     )
+
+
+# -- spread that grows with the horizon ---------------------------------------------------
+
+
+def wandering(step_sd: float, seed: int = 5, n: int = 3000) -> Panel:
+    """Log levels that wander (a random walk of ``step_sd`` a month) under noise of 0.3,
+    2015-01..2024-12."""
+    rng = np.random.default_rng(seed)
+    months = 120
+    level = 10 + np.cumsum(rng.normal(0, step_sd, (n, months)), axis=1)
+    keys = pd.DataFrame(
+        {
+            "reporter": "DEU",
+            "partner": [f"P{i % 40:02d}" for i in range(n)],
+            "flow": "export",
+            "hs": [f"{i:06d}" for i in range(n)],
+        }
+    )
+    periods = pd.period_range("2015-01", periods=months, freq="M")
+    return Panel(keys, periods, np.exp(level + rng.normal(0, 0.3, (n, months))))
+
+
+def late_coverage(model: PooledForecaster, panel: Panel) -> float:
+    """Coverage of the 90% intervals of months 25-36 after the training window."""
+    forecast = model.predict("2022-01", "2024-12")
+    actual = panel.window("2022-01", "2024-12").values
+    lower, upper = forecast.interval(0.9)
+    late = slice(24, 36)
+    return float(((actual >= lower) & (actual <= upper))[:, late].mean())
+
+
+def test_the_spread_grows_with_the_horizon_where_levels_wander(monkeypatch):
+    panel = wandering(step_sd=0.08)
+    model = PooledForecaster().fit(panel, None, TRAIN_END)
+    assert float(model.state_["horizon_growth"]) > 0.03
+    forecast = model.predict("2022-01", "2024-12")
+    lower, upper = forecast.interval(0.9)
+    width = np.log(upper / lower)
+    assert (width[:, -1] > 1.5 * width[:, 0]).all()
+    assert 0.83 <= late_coverage(model, panel) <= 0.97
+    # Without the growth, three years ahead the intervals miss far more than one in ten.
+    monkeypatch.setattr(pooled, "_horizon_growth", lambda forecast, actual: 0.0)
+    flat = PooledForecaster().fit(panel, None, TRAIN_END)
+    assert late_coverage(flat, panel) < 0.8
+    np.testing.assert_allclose(flat.predict(*TEST).mean, model.predict(*TEST).mean, rtol=1e-12)
+
+
+def test_the_spread_stays_flat_where_levels_are_stable():
+    model = PooledForecaster().fit(wandering(step_sd=0.0), None, TRAIN_END)
+    assert float(model.state_["horizon_growth"]) < 0.02
