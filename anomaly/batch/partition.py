@@ -49,8 +49,9 @@ def pair_partitions(
 ) -> np.ndarray:
     """Partition of each row's unordered (reporter, partner) pair.
 
-    Hashes each distinct pair once, so a column of millions of rows costs a few
-    thousand hashes.
+    Hashes each pair of distinct countries once per process (a table of the pairs of a
+    set of countries is kept), so a column of millions of rows costs one lookup per row;
+    categorical columns are not factorized again.
 
     Examples
     --------
@@ -58,17 +59,33 @@ def pair_partitions(
     >>> bool(parts[0] == parts[1])
     True
     """
-    reporter_codes, reporters = pd.factorize(pd.Series(reporter, copy=False))
-    partner_codes, partners = pd.factorize(pd.Series(partner, copy=False))
-    width = max(len(partners), 1)
-    pair_codes, pairs = pd.factorize(reporter_codes.astype(np.int64) * width + partner_codes)
-    firsts = np.asarray(reporters, dtype=object)[pairs // width].tolist()
-    seconds = np.asarray(partners, dtype=object)[pairs % width].tolist()
-    part = np.array(
-        [pair_partition(a, b, n_partitions) for a, b in zip(firsts, seconds, strict=True)],
-        dtype=np.int32,
-    )
-    return part[pair_codes] if len(part) else np.zeros(0, dtype=np.int32)
+    reporter_codes, reporters = _codes(reporter)
+    partner_codes, partners = _codes(partner)
+    return _pair_table(reporters, partners, n_partitions)[reporter_codes, partner_codes]
+
+
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Codes of the rows into their distinct countries, and those countries as text."""
+    values = pd.Series(values, copy=False)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), [str(code) for code in values.cat.categories]
+    codes, uniques = pd.factorize(values)
+    return codes, [str(code) for code in uniques]
+
+
+def _pair_table(firsts: list[str], seconds: list[str], n_partitions: int) -> np.ndarray:
+    """``table[i, j]``: the partition of ``{firsts[i], seconds[j]}``, taken from the
+    cached table of the same countries in sorted order (batches list them alike)."""
+    sorted_firsts, first_rank = np.unique(np.array(firsts, dtype=object), return_inverse=True)
+    sorted_seconds, second_rank = np.unique(np.array(seconds, dtype=object), return_inverse=True)
+    table = _sorted_pair_table(tuple(sorted_firsts), tuple(sorted_seconds), n_partitions)
+    return table[np.ix_(first_rank.ravel(), second_rank.ravel())]
+
+
+@functools.lru_cache(maxsize=16)
+def _sorted_pair_table(firsts: tuple[str, ...], seconds: tuple[str, ...], n: int) -> np.ndarray:
+    partitions = [pair_partition(first, second, n) for first in firsts for second in seconds]
+    return np.array(partitions, dtype=np.int32).reshape(len(firsts), len(seconds))
 
 
 def default_partitions(n_rows: int, workers: int) -> int:

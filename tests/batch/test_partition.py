@@ -27,6 +27,17 @@ def test_rows_get_the_partition_of_their_pair():
     assert parts[0] == parts[1] and parts[2] == parts[3]
 
 
+def test_categories_unused_or_in_another_order_give_the_same_partitions():
+    reporter = ["DEU", "KGZ", "FRA", "DEU"]
+    partner = ["KGZ", "DEU", "DEU", "FRA"]
+    expected = [pair_partition(r, p, 7) for r, p in zip(reporter, partner, strict=True)]
+    for categories in (["KGZ", "FRA", "DEU"], ["ARM", "DEU", "FRA", "KGZ", "USA"]):
+        as_categories = pd.Categorical(reporter, categories=categories)
+        assert pair_partitions(as_categories, np.array(partner), 7).tolist() == expected
+        partners = pd.Series(pd.Categorical(partner, categories=categories[::-1]))
+        assert pair_partitions(pd.Series(as_categories), partners, 7).tolist() == expected
+
+
 def test_every_export_meets_its_mirror_import(flows):
     keys = flows[["reporter", "partner", "flow", "hs"]].drop_duplicates()
     keys = keys.assign(part=pair_partitions(keys["reporter"], keys["partner"], 8))
