@@ -124,6 +124,22 @@ def test_duplicates_across_files_are_refused_naming_both(flows, tmp_path, layout
     assert "line 9" in message  # the row's line in flows-0, as read_flows numbers it
 
 
+def test_rows_of_aggregate_partners_are_left_out_as_read_flows_leaves_them(flows, tmp_path):
+    world = flows.iloc[:40].assign(partner="WLD")
+    folder = write_files(pd.concat([world, flows], ignore_index=True), tmp_path / "f", "plain", 2)
+    expected = build_panel(read_flows(folder))
+    panel = read_panel(native_inputs(folder, "auto"), partitions=3)
+    pd.testing.assert_frame_equal(panel.keys, expected.keys)
+    np.testing.assert_array_equal(panel.values, expected.values)
+    # The kept rows keep their lines: a duplicate after the left-out rows is named.
+    again = pd.read_parquet(folder / "flows-0.parquet").iloc[[45]].astype(str)
+    again["value"] = 1.0
+    pq.write_table(pa.Table.from_pandas(again, preserve_index=False), folder / "late.parquet")
+    named = r"flows-0.parquet line 47 and \S*late.parquet line 2"
+    with pytest.raises(DuplicateKeyError, match=named):
+        read_panel(native_inputs(folder, "auto"), partitions=3)
+
+
 def test_temporary_files_are_removed_after_success_and_failure(flows, tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
