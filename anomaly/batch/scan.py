@@ -210,8 +210,12 @@ def _span(rows: pd.DataFrame, keys: pd.DataFrame, hs_level: int) -> tuple[int | 
 
 
 def _code_lengths(hs: pd.Series) -> np.ndarray:
-    """Length of each code, computed once per distinct code."""
-    codes, distinct = pd.factorize(hs)
+    """Length of each code, computed once per distinct code (a categorical's codes are
+    taken as they are)."""
+    if isinstance(hs.dtype, pd.CategoricalDtype) and hs.cat.codes.min(skipna=False) >= 0:
+        codes, distinct = hs.cat.codes.to_numpy(), hs.cat.categories
+    else:
+        codes, distinct = pd.factorize(hs)
     return pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes]
 
 

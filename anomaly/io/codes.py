@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -112,8 +113,8 @@ def hs_codes(
             expected="product codes stored as text",
         )
     codes, text = distinct_text(values)
-    hs = text.mask(text.str.upper().isin(TOTAL_PRODUCT_CODES), TOTAL_HS)
-    bad = lookup(~hs.str.fullmatch(HS_PATTERN).to_numpy(dtype=bool), codes)
+    hs, valid = _hs_spellings(tuple(text))
+    bad = lookup(~valid, codes)
     if bad.any():
         distinct = pd.unique(text.to_numpy()[codes[bad]])
         raise error_at(
@@ -125,4 +126,13 @@ def hs_codes(
             column=label,
             expected=HS_EXPECTED,
         )
-    return as_categorical(codes, hs, frame.index)
+    return as_categorical(codes, pd.Series(hs, dtype=object), frame.index)
+
+
+@functools.lru_cache(maxsize=8)
+def _hs_spellings(texts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct text as an HS code (totals as :data:`TOTAL_HS`), and whether it is
+    one; kept for the next batch of a scan, which names the same codes."""
+    text = pd.Series(texts, dtype=object)
+    hs = text.mask(text.str.upper().isin(TOTAL_PRODUCT_CODES), TOTAL_HS)
+    return hs.to_numpy(dtype=object), hs.str.fullmatch(HS_PATTERN).to_numpy(dtype=bool)

@@ -157,7 +157,9 @@ def _revision_index(years: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=1 << 17)
 def _harmonize_one(code: object, revision: str) -> tuple[object, str | None, bool]:
+    # Cached: the partitions of a panel read harmonise the same few thousand codes each.
     if not isinstance(code, str):
         return None, None, False
     steps = _steps()
@@ -232,6 +234,7 @@ def harmonize_hs(
     # One key per (code, revision) pair; the missing-code sentinel -1 gets its own keys.
     keys = (code_ids.astype(np.int64) + 1) * len(_REVISION_YEARS) + revision_ids
     unique_keys, inverse = np.unique(keys, return_inverse=True)
+    unique_codes = np.asarray(unique_codes, dtype=object)
     results = [
         _harmonize_one(
             unique_codes[key // len(_REVISION_YEARS) - 1] if key >= len(_REVISION_YEARS) else None,
