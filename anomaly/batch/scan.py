@@ -202,21 +202,27 @@ def _representatives(frame: pd.DataFrame, ordinal: np.ndarray) -> np.ndarray:
 
 def _span(rows: pd.DataFrame, keys: pd.DataFrame, hs_level: int) -> tuple[int | None, int | None]:
     """The earliest and latest month of rows that a panel at ``hs_level`` keeps."""
-    months = [
-        frame["period"].array.asi8[_code_lengths(frame["hs"]) >= hs_level] for frame in (rows, keys)
-    ]
-    found = np.concatenate(months)
+    found = np.concatenate([_fine_months(frame, hs_level) for frame in (rows, keys)])
     return (int(found.min()), int(found.max())) if len(found) else (None, None)
 
 
-def _code_lengths(hs: pd.Series) -> np.ndarray:
-    """Length of each code, computed once per distinct code (a categorical's codes are
-    taken as they are)."""
+def _fine_months(frame: pd.DataFrame, hs_level: int) -> np.ndarray:
+    """The months (ordinals) of the rows whose code has ``hs_level`` digits or more,
+    every row's when all codes have (no pass over the rows then)."""
+    codes, lengths = _code_lengths(frame["hs"])
+    months = frame["period"].array.asi8
+    fine = lengths >= hs_level
+    return months if fine.all() else months[fine[codes]]
+
+
+def _code_lengths(hs: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the rows into their distinct HS codes, and the length of each of those
+    (a categorical's codes and categories are taken as they are)."""
     if isinstance(hs.dtype, pd.CategoricalDtype) and hs.cat.codes.min(skipna=False) >= 0:
         codes, distinct = hs.cat.codes.to_numpy(), hs.cat.categories
     else:
         codes, distinct = pd.factorize(hs)
-    return pd.Series(np.asarray(distinct, dtype=object)).str.len().to_numpy()[codes]
+    return codes, pd.Series(np.asarray(distinct, dtype=object), dtype=object).str.len().to_numpy()
 
 
 def combined_summary(found: list[UnitSummary], sources: list[Source]) -> UnitSummary:
@@ -303,8 +309,12 @@ def read_scanned(files: list[Path], schema: pa.Schema) -> pa.Table:
 
 
 def scanned_frame(table: pa.Table) -> pd.DataFrame:
-    """Rows of :func:`read_scanned` as canonical columns (text columns categorical)."""
-    frame = table.to_pandas()
+    """Rows of :func:`read_scanned` as canonical columns (text columns categorical).
+
+    ``table`` is consumed: its buffers are let go column by column as they are
+    converted (not to be used afterwards), and the columns are not consolidated.
+    """
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
     frame["period"] = pd.PeriodIndex.from_ordinals(frame["period"].to_numpy(np.int64), freq="M")
     return frame
 

@@ -214,7 +214,7 @@ def _hs_codes(
     if harmonize:
         # One month of each revision's years stands for the pair's revision.
         year = np.array([2016, 2019, 2023])[pairs % 3]
-        month = pd.PeriodIndex.from_fields(year=year, month=np.ones_like(year), freq="M")
+        month = pd.PeriodIndex.from_ordinals((year - 1970) * 12, freq="M")  # January
         code = _harmonized(code, pd.Series(month))
     cut = code.str[:hs_level]
     level_codes, level_names = pd.factorize(cut, sort=True)

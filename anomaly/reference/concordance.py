@@ -234,14 +234,12 @@ def harmonize_hs(
     # One key per (code, revision) pair; the missing-code sentinel -1 gets its own keys.
     keys = (code_ids.astype(np.int64) + 1) * len(_REVISION_YEARS) + revision_ids
     unique_keys, inverse = np.unique(keys, return_inverse=True)
-    unique_codes = np.asarray(unique_codes, dtype=object)
-    results = [
-        _harmonize_one(
-            unique_codes[key // len(_REVISION_YEARS) - 1] if key >= len(_REVISION_YEARS) else None,
-            _REVISION_YEARS[key % len(_REVISION_YEARS)][1],
-        )
-        for key in unique_keys
-    ]
+    # Each pair's code (None for the sentinel) and revision name, as Python objects.
+    pair_codes = np.append(np.asarray(unique_codes, dtype=object), None)
+    pair_codes = pair_codes[unique_keys // len(_REVISION_YEARS) - 1].tolist()
+    names = np.array([name for _, name in _REVISION_YEARS], dtype=object)
+    pair_revisions = names[unique_keys % len(_REVISION_YEARS)].tolist()
+    results = list(map(_harmonize_one, pair_codes, pair_revisions))
     hs = np.empty(len(results), dtype=object)
     hs[:] = [result[0] for result in results]
     harmonized = pd.Series(hs[inverse], index=index, name=name)
