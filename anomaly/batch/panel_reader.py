@@ -285,7 +285,7 @@ def _stacked(parts: list[_Part], periods: pd.PeriodIndex, currency: str | None) 
     values = np.empty((len(keys), len(periods)), dtype=np.float64)
     start = 0
     for part in parts:
-        matrix = np.load(part.values)
+        matrix = np.load(part.values, mmap_mode="r")  # copied once, into its rows
         values[position[start : start + len(matrix)]] = matrix
         start += len(matrix)
     return Panel(keys.take(order).reset_index(drop=True), periods, values, currency)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -83,7 +85,17 @@ def distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
         # Missing values point at an extra distinct text, "".
         codes = np.where(codes < 0, len(uniques), codes.astype(np.int64))
         distinct = np.append(distinct, "")
+    if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
+        # Kept for the next batch of a scan, whose columns hold the same distinct texts
+        # (texts only: as keys of a cache, 1, 1.0 and True are one value).
+        return codes, pd.Series(_stripped(tuple(distinct)), dtype=object, copy=True)
     return codes, pd.Series(distinct, dtype=object).astype(str).str.strip()
+
+
+@functools.lru_cache(maxsize=16)
+def _stripped(texts: tuple[str, ...]) -> np.ndarray:
+    """Each text stripped of surrounding white space."""
+    return pd.Series(texts, dtype=object).str.strip().to_numpy(dtype=object)
 
 
 def text_column(values: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.errors import DataError, PeriodError
+from anomaly.io.keys import factorize_sorted
 from anomaly.panel.core import Panel, as_month
 from anomaly.schema import OPTIONAL_VALUE_COLUMNS, SERIES_KEY_COLUMNS, VALUE_COLUMN
 
@@ -123,8 +124,7 @@ def build_panel(
     for codes, names in zip(key_codes, key_names, strict=True):
         combined *= max(len(names), 1)
         combined += np.maximum(codes, 0) if codes.min(initial=0) < 0 else codes
-    # Hashing, then sorting only the distinct series, beats sorting every row.
-    series_id, series_of = pd.factorize(combined[kept], sort=True)
+    series_id, series_of = factorize_sorted(combined[kept])
     cell = series_id * n_months + column[kept]
     n_cells = len(series_of) * n_months
 
