@@ -30,11 +30,17 @@ Examples
 ...                      jobs=2)  # doctest: +SKIP
 """
 
+from typing import Any
+
 from anomaly.batch.engines import ENGINES
 from anomaly.batch.errors import BatchError
 from anomaly.batch.panel_reader import native_inputs, read_panel
 from anomaly.batch.partition import pair_partition, pair_partitions
-from anomaly.batch.runner import BatchResult, score_batch
+
+#: Imported when first asked for: scoring loads the model's code (scikit-learn...),
+#: which a worker of the scan or of a training read never needs (two seconds of
+#: imports in every worker process).
+_SCORING = ("BatchResult", "score_batch")
 
 __all__ = [
     "ENGINES",
@@ -46,3 +52,11 @@ __all__ = [
     "read_panel",
     "score_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SCORING:
+        from anomaly.batch import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

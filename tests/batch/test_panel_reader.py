@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -191,6 +193,14 @@ def test_worker_processes_give_the_same_panel(flows, tmp_path):
     expected = build_panel(read_flows(folder))
     panel = read_panel(native_inputs(folder, "auto"), partitions=4, jobs=2)
     same_panel(panel, expected)
+
+
+def test_a_worker_of_the_read_does_not_load_the_model_code():
+    # Worker processes import what the tasks they run need: scoring's scikit-learn
+    # would cost each worker seconds of imports before it reads a row.
+    loaded = "import sys, anomaly.batch.panel_reader; print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", loaded], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_a_work_directory_resumes_a_read_and_serves_no_other(flows, tmp_path, monkeypatch):
