@@ -221,12 +221,13 @@ def _pivot(plan: ScanPlan, first: int | None, last: int | None, partition: int, 
     found = {"coarse_rows": 0, "lengths": []}
     if table.num_rows:
         sources = [Source(name) for name in plan.inputs.files]
-        # Every row is checked with the others (duplicates across files, keys), as
-        # read_flows checks them; only the rows a panel at this level keeps are pivoted.
+        # The scan checked every row by itself (values, keys); here it is checked with
+        # the others (duplicates across files), as read_flows checks them. Only the rows
+        # a panel at this level keeps are pivoted.
         frame = scanned_frame(table)
         del table  # the frame holds what is checked; Arrow's copy goes back before the sort
         pa.default_memory_pool().release_unused()
-        rows, _ = check_flows(frame, sources, categorical=True)
+        rows, _ = check_flows(frame, sources, categorical=True, rows_checked=True)
         del frame
         code_lengths = rows["hs"].cat.categories.str.len().to_numpy()
         fine = code_lengths[rows["hs"].cat.codes.to_numpy()] >= plan.hs_level

@@ -254,7 +254,11 @@ def currency_column(frame: pd.DataFrame, sources: Sequence[Source]) -> str | Non
 
 
 def check_flows(
-    frame: pd.DataFrame, sources: Sequence[Source], *, categorical: bool = True
+    frame: pd.DataFrame,
+    sources: Sequence[Source],
+    *,
+    categorical: bool = True,
+    rows_checked: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Check rows of typed canonical columns together; sort them; record HS overlaps.
 
@@ -266,6 +270,9 @@ def check_flows(
     categorical : bool
         Text key columns as categoricals of their sorted distinct values (the
         default: the codes travel from the file to the panel), or as a string per row.
+    rows_checked : bool
+        Every row passed :func:`check_negative` and :func:`check_keys` already (as
+        batches of a scan do): only what needs the rows together is checked.
 
     Returns
     -------
@@ -284,8 +291,9 @@ def check_flows(
     DuplicateKeyError
         Rows sharing a key, within or across files.
     """
-    check_negative(frame, sources)
-    check_keys(frame, sources)
+    if not rows_checked:
+        check_negative(frame, sources)
+        check_keys(frame, sources)
     numbers = [column for column in NUMBER_COLUMNS if column in frame]
     codes, uniques = {}, {}
     for column in KEY_COLUMNS:

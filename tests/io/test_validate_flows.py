@@ -15,7 +15,7 @@ from anomaly.errors import (
     PeriodError,
     UnknownCodeError,
 )
-from anomaly.io import read_flows, validate_flows
+from anomaly.io import LINE, Source, canonical_columns, check_flows, read_flows, validate_flows
 
 
 def table(**changes) -> pd.DataFrame:
@@ -128,3 +128,16 @@ def test_read_output_validates_to_itself(write):
     again = validate_flows(flows)
     pd.testing.assert_frame_equal(again, flows)
     assert again.attrs["currency"] == "EUR"
+
+
+def test_rows_checked_one_by_one_are_only_checked_together():
+    rows = table(value=[3.0, -1.0, 2.0])
+    typed = canonical_columns(rows.assign(**{LINE: np.arange(2, 5)}), [Source("t")])[0]
+    with pytest.raises(InvalidValueError, match="negative"):
+        check_flows(typed, [Source("t")])
+    # A scan's rows passed the checks of single rows already: those are not repeated.
+    flows, _ = check_flows(typed, [Source("t")], rows_checked=True)
+    assert flows["value"].tolist() == [-1.0, 2.0, 3.0]
+    twice = pd.concat([typed, typed.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError):
+        check_flows(twice, [Source("t")], rows_checked=True)
