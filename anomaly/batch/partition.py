@@ -84,6 +84,7 @@ def _pair_table(firsts: list[str], seconds: list[str], n_partitions: int) -> np.
 
 @functools.lru_cache(maxsize=16)
 def _sorted_pair_table(firsts: tuple[str, ...], seconds: tuple[str, ...], n: int) -> np.ndarray:
+    """``table[i, j]``: the partition of ``{firsts[i], seconds[j]}`` among ``n``."""
     partitions = [pair_partition(first, second, n) for first in firsts for second in seconds]
     return np.array(partitions, dtype=np.int32).reshape(len(firsts), len(seconds))
 
