@@ -1127,7 +1127,7 @@ def _check_keys(table: pd.DataFrame, file: str, hs_level: int, fail) -> None:
         )
     hs = table["hs"]
     text = hs.astype(str)
-    bad = hs.isna().to_numpy() | ~text.str.fullmatch(rf"[0-9]{{{hs_level}}}").to_numpy(dtype=bool)
+    bad = hs.isna().to_numpy() | ~_full_matches(text, rf"[0-9]{{{hs_level}}}")
     if bad.any():
         rows = np.flatnonzero(bad)
         raise fail(
@@ -1151,6 +1151,20 @@ def _check_keys(table: pd.DataFrame, file: str, hs_level: int, fail) -> None:
             f"{int(duplicated.sum())} key(s) appear twice (first repeat: row "
             f"{int(np.argmax(duplicated))})",
         )
+
+
+def _full_matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """Whether each text matches ``pattern`` in full: each distinct text is matched once
+    (a model's keys repeat a few thousand HS codes over millions of series).
+
+    Examples
+    --------
+    >>> _full_matches(pd.Series(["01", "1", "01"]), "[0-9]{2}").tolist()
+    [True, False, True]
+    """
+    codes, distinct = pd.factorize(text)
+    matched = pd.Series(distinct, dtype=object).str.fullmatch(pattern).to_numpy(dtype=bool)
+    return matched[codes]
 
 
 def _pooled_values(state, series, months, fail) -> None:
