@@ -16,14 +16,17 @@ file the user creates (``0o666`` less the umask), not a temporary file's ``0o600
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import queue
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -31,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from anomaly.artifacts import remove_stale_siblings, sha256_file, temporary_sibling
+from anomaly.artifacts import remove_stale_siblings, temporary_sibling
 from anomaly.errors import InputOutputError
 from anomaly.reference import GOODS_COLUMNS
 
@@ -42,6 +45,9 @@ BOUND_FILES = ("leads.csv", "scores.parquet")
 #: Files that other commands make from the outputs (``anomaly report``'s page): a new
 #: run removes them, since they would describe the previous one.
 DERIVED_FILES = ("report.html",)
+#: Rows of ``leads.csv`` are formatted in this many parts at once (Arrow's CSV writer
+#: works outside the GIL; the parts are written in order, so the file is the same).
+CSV_PARTS = 2
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +139,9 @@ class RunOutputs:
     Arrow works outside the GIL, so the two overlap). :meth:`finish` (or leaving the
     ``with`` block) waits for it, removes an earlier run's :data:`DERIVED_FILES` and
     renames the three files into place; an error anywhere removes the temporaries and
-    leaves the previous outputs (and report) as they were.
+    leaves the previous outputs (and report) as they were. ``leads.csv`` and
+    ``scores.parquet`` are hashed as they are written (``run.json`` records their
+    sha256), not read back at the end.
 
     Examples
     --------
@@ -149,6 +157,7 @@ class RunOutputs:
         self._stop = threading.Event()
         self._finished = False
         self._done: set[str] = set()
+        self._digests: dict[str, str] = {}
 
     def __enter__(self) -> RunOutputs:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -165,12 +174,14 @@ class RunOutputs:
         """Write the leads table (see :func:`write_leads_csv`); a failure of the disk
         names the output (Arrow's error does not)."""
         try:
-            write_leads_csv(leads, self._written["leads.csv"])
+            with _DigestedFile(self._written["leads.csv"]) as sink:
+                write_leads_csv(leads, sink)
         except InputOutputError:
             raise
         except OSError as error:
             target = self.out / "leads.csv"
             raise InputOutputError(str(target), error.strerror or str(error)) from error
+        self._digests["leads.csv"] = sink.hexdigest()
         self._done.add("leads.csv")
 
     def write_run(self, run: dict) -> None:
@@ -195,7 +206,7 @@ class RunOutputs:
                 unwritten = sorted({"leads.csv", "run.json"} - self._done)
                 if unwritten:
                     raise ValueError(f"{', '.join(unwritten)} not written")
-                files = {name: sha256_file(self._written[name]) for name in BOUND_FILES}
+                files = {name: self._digests[name] for name in BOUND_FILES}
                 run = self._run | {"files": files}
                 self._written["run.json"].write_text(json.dumps(run, indent=2, sort_keys=True))
             except BaseException:
@@ -228,18 +239,20 @@ class RunOutputs:
     def _write_parquet(self, path: Path) -> bool:
         """Write the chunks as they come; whether any was written."""
         writer = None
-        try:
-            while (tables := self._chunks.get()) is not None:
-                for table in tables:
-                    if self._stop.is_set():
-                        return False
-                    table = _text_as_dictionaries(table)
-                    if writer is None:
-                        writer = _parquet_writer(path, table.schema)
-                    writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
+        with _DigestedFile(path) as sink:
+            try:
+                while (tables := self._chunks.get()) is not None:
+                    for table in tables:
+                        if self._stop.is_set():
+                            return False
+                        table = _text_as_dictionaries(table)
+                        if writer is None:
+                            writer = _parquet_writer(sink, table.schema)
+                        writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+        self._digests["scores.parquet"] = sink.hexdigest()
         return writer is not None
 
     def _discard(self) -> None:
@@ -274,25 +287,102 @@ def write_outputs(
         return outputs.finish()
 
 
-def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike) -> None:
+def write_leads_csv(leads: pd.DataFrame, path: str | os.PathLike | BinaryIO) -> None:
     """Write a leads table as CSV with Arrow's writer (C++, several times pandas' speed).
 
     Text is quoted, numbers are written in their shortest exact form (``2`` for 2.0,
     ``1e-7``), booleans as ``true``/``false``, missing values as empty fields; the
-    header is quoted too. ``pandas.read_csv`` reads it back to the same values.
+    header is quoted too. ``pandas.read_csv`` reads it back to the same values. The
+    rows are formatted in :data:`CSV_PARTS` parts at once and written in order.
 
     Parameters
     ----------
     leads : pandas.DataFrame
-    path : path
-        The file to write (replaced if it exists: callers write to a temporary).
+    path : path or binary file
+        The file to write (replaced if it exists: callers write to a temporary), or
+        a file open for writing.
     """
     table = pa.Table.from_pandas(leads, preserve_index=False)
     columns = [
         column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
         for column in table.columns
     ]
-    pa_csv.write_csv(pa.table(columns, names=table.column_names), path)
+    table = pa.table(columns, names=table.column_names)
+    size = max(1, -(-table.num_rows // CSV_PARTS))
+    rest = [table.slice(start, size) for start in range(size, table.num_rows, size)]
+    with ThreadPoolExecutor(max_workers=CSV_PARTS) as pool:
+        # The parts after the first are formatted in memory while the first is written.
+        formatted = [pool.submit(_csv_text, part) for part in rest]
+        pa_csv.write_csv(table.slice(0, size), path)
+        if formatted:
+            with _appending(path) as sink:
+                for part in formatted:
+                    sink.write(part.result())
+
+
+def _csv_text(table: pa.Table) -> pa.Buffer:
+    """``table``'s rows as CSV text without the header."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue()
+
+
+@contextmanager
+def _appending(path: str | os.PathLike | BinaryIO) -> Iterator[BinaryIO]:
+    """``path`` open for appending, or the file object given (left open)."""
+    if hasattr(path, "write"):
+        yield path
+        return
+    with open(path, "ab") as handle:
+        yield handle
+
+
+class _DigestedFile:
+    """A file written from the start, hashed (sha256) as its bytes are written.
+
+    A context manager: the file is opened for writing on entering and closed on
+    leaving. Parquet's and Arrow's CSV writers only append, so the digest is that
+    of the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with _DigestedFile(Path(folder) / "empty") as sink:
+    ...         pass
+    >>> sink.hexdigest()[:16]
+    'e3b0c44298fc1c14'
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self._path = path
+        self._digest = hashlib.sha256()
+
+    def __enter__(self) -> _DigestedFile:
+        self._handle = open(self._path, "wb")  # closed on leaving
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._handle.close()
+
+    def write(self, data) -> int:
+        """Write ``data`` (bytes-like) and add it to the digest."""
+        self._digest.update(data)
+        return self._handle.write(data)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def hexdigest(self) -> str:
+        """The sha256 of the bytes written so far, in hex."""
+        return self._digest.hexdigest()
 
 
 def _text_as_dictionaries(table: pa.Table) -> pa.Table:
@@ -322,7 +412,7 @@ def is_text(kind: pa.DataType) -> bool:
     return types.is_string(kind) or types.is_large_string(kind) or types.is_string_view(kind)
 
 
-def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+def _parquet_writer(path: Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
     """Parquet with dictionary pages for text only (numbers are rarely repeated: trying
     dictionaries on them costs time for nothing), without Arrow's schema, so readers
     see text columns as plain strings. The goods columns (texts of the HS code) get no

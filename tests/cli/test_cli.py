@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
@@ -249,9 +250,14 @@ def test_a_scoring_window_inside_the_training_window_exits_3(
 def write_partially_then_fail(original):
     """A CSV writer that leaves half a file behind and then fails (disk full)."""
 
-    def writer(data, path, *args, **kwargs):
-        original(data, path, *args, **kwargs)
-        Path(path).write_bytes(Path(path).read_bytes()[:100])
+    def writer(data, sink, *args, **kwargs):
+        written = pa.BufferOutputStream()
+        original(data, written, *args, **kwargs)
+        start = written.getvalue().to_pybytes()[:100]
+        if hasattr(sink, "write"):  # a file open for writing
+            sink.write(start)
+        else:
+            Path(sink).write_bytes(start)
         raise OSError(28, "No space left on device")
 
     return writer
