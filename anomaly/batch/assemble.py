@@ -55,8 +55,7 @@ def gather_summary(work: WorkDir, partitions: Iterable[int]) -> Summary:
         trained.append(positions)
         partition.append(np.full(len(table), part, dtype=np.int64))
         row.append(np.arange(len(table), dtype=np.int64))
-    nonempty = [t for t in tables if len(t)] or tables[:1]
-    table = pd.concat(nonempty, ignore_index=True)
+    table = stacked([t for t in tables if len(t)] or tables[:1])
     order = in_memory_order(table, np.concatenate(trained))
     table = table.iloc[order]
     table.index = pd.RangeIndex(len(table))  # reset_index would copy it all once more
@@ -64,6 +63,32 @@ def gather_summary(work: WorkDir, partitions: Iterable[int]) -> Summary:
         table,
         np.concatenate(partition)[order],
         np.concatenate(row)[order],
+    )
+
+
+def stacked(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``tables`` one after the other, as ``pandas.concat`` stacks them.
+
+    Tables of the same columns and types (the partitions' summaries) are stacked
+    column by column: ``pandas.concat`` of frames would look at every value of an
+    object column whose first values are missing (a text column empty for most
+    series), one Python call per row, to choose the column's type.
+
+    Examples
+    --------
+    >>> parts = [pd.DataFrame({"a": [1], "b": [None]}), pd.DataFrame({"a": [2], "b": ["x"]})]
+    >>> stacked(parts).to_dict("list")
+    {'a': [1, 2], 'b': [None, 'x']}
+    """
+    first = tables[0]
+    alike = all(
+        table.columns.equals(first.columns) and table.dtypes.equals(first.dtypes)
+        for table in tables
+    )
+    if not alike or not first.columns.is_unique:
+        return pd.concat(tables, ignore_index=True)
+    return pd.DataFrame(
+        {name: pd.concat([table[name] for table in tables], ignore_index=True) for name in first}
     )
 
 
