@@ -151,12 +151,16 @@ def score_batch(
     >>> result.leads.head()  # doctest: +SKIP
     """
     check_currency_name(currency)
-    model, model_path = _model(model_or_path, strict)
-    first = as_month(start)
-    # The window's checks of an in-memory run (end = start stands in until the data
-    # says where an open window ends).
-    model.scoring_window(first, end if end is not None else first, None)
-    source = resolve_inputs(inputs, format)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The inputs are hashed (their identity in the work directory) while the model
+        # loads; an error of the inputs is raised after the model's, as before.
+        identified = pool.submit(_identified, inputs, format)
+        model, model_path = _model(model_or_path, strict)
+        first = as_month(start)
+        # The window's checks of an in-memory run (end = start stands in until the
+        # data says where an open window ends).
+        model.scoring_window(first, end if end is not None else first, None)
+        source, fingerprint = identified.result()
     timings: dict[str, float] = {}
     with work_directory(work_dir, "anomaly-batch-") as work:
         with engine_for(engine, jobs, scheduler) as runner:
@@ -170,7 +174,7 @@ def score_batch(
                 or work.recorded_partitions()
                 or default_partitions(n_rows, runner.workers)
             )
-            work.claim(_job(source, first, end, model, n_partitions))
+            work.claim(_job(source, fingerprint, first, end, model, n_partitions))
             ref = _model_ref(runner, model, model_path, work, strict)
 
             with _timed(timings, "scan"):
@@ -258,8 +262,22 @@ def _model_ref(
     return runner.share(ModelRef.packed(path, strict=strict))
 
 
-def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int) -> dict:
-    """What identifies a run's work: a work directory serves only runs that match."""
+def _identified(inputs: PathLike | Sequence[PathLike], format: str) -> tuple[Inputs, list[list]]:
+    """The resolved inputs and their identity (:meth:`Inputs.fingerprint`)."""
+    source = resolve_inputs(inputs, format)
+    return source, source.fingerprint()
+
+
+def _job(
+    source: Inputs,
+    fingerprint: list[list],
+    first,
+    end,
+    model: TradeAnomalyModel,
+    n_partitions: int,
+) -> dict:
+    """What identifies a run's work (``fingerprint``: the inputs'): a work directory
+    serves only runs that match."""
     identity = json.dumps(
         [
             model.data_fingerprint_,
@@ -272,7 +290,7 @@ def _job(source: Inputs, first, end, model: TradeAnomalyModel, n_partitions: int
     return {
         "anomaly": __version__,
         "layout": LAYOUT,
-        "inputs": source.fingerprint(),
+        "inputs": fingerprint,
         "format": source.format,
         "window": [str(first), None if end is None else str(as_month(end))],
         "model": hashlib.sha256(identity.encode()).hexdigest(),
