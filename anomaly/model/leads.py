@@ -22,6 +22,10 @@ from anomaly.model.explain import (
 from anomaly.reference import GOODS_COLUMNS, describe_goods
 from anomaly.schema import LEAD_COLUMNS, MIRROR_FLOW
 
+#: The explanations are written in this many parts of the rows at once, in threads
+#: beside the sorting of the table (Arrow's kernels release the GIL).
+EXPLAIN_PARTS = 2
+
 
 def build_leads(
     summary: pd.DataFrame,
@@ -47,28 +51,46 @@ def build_leads(
     leads["alert"] = (leads["score"] >= ensemble.threshold_) & leads["in_scope"]
     flags = ensemble.signal_flags(leads)
     leads["signals"] = signal_names(flags)
-    # Explained in a second thread (Arrow's kernels release the GIL) while the table is
-    # sorted here; the thread has its own copy of what it reads.
+    # Explained in other threads while the table is sorted here; they have their own
+    # copy of what they read.
     optional = [name for name in OPTIONAL_COLUMNS if name in leads]
     explained = leads[[*EXPLAINED_COLUMNS, *optional]].copy()
     if chp_version is not None:
         goods = describe_goods(leads["hs"], chp_version)
         leads[list(GOODS_COLUMNS)] = goods.to_numpy()
         explained["good"] = good_names(leads["hs"], chp_version)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        text = pool.submit(
-            explanations,
-            explained,
-            flags,
-            currency=currency,
-            window=window_label,
-            train_window=train_window_label,
-        )
+    with ThreadPoolExecutor(max_workers=EXPLAIN_PARTS) as pool:
+        texts = [
+            pool.submit(
+                explanations,
+                explained.iloc[rows],
+                {name: np.asarray(flag)[rows] for name, flag in flags.items()},
+                currency=currency,
+                window=window_label,
+                train_window=train_window_label,
+            )
+            for rows in _parts(len(explained), EXPLAIN_PARTS)
+        ]
         leads, order = _sorted(leads)
-        leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text.result()[order])
+        text = np.concatenate([part.result() for part in texts])
+        leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text[order])
     leads["same_flow_rank"] = same_flow_ranks(leads)
     leads["explanation"] = _with_same_flow(leads)
     return leads
+
+
+def _parts(n_rows: int, n_parts: int) -> list[slice]:
+    """``n_parts`` consecutive slices of ``n_rows`` rows (fewer if rows are fewer; one,
+    empty, for none).
+
+    Examples
+    --------
+    >>> _parts(5, 2), _parts(1, 2), _parts(0, 2)
+    ([slice(0, 3, None), slice(3, 5, None)], [slice(0, 1, None)], [slice(0, 0, None)])
+    """
+    size = max(1, -(-n_rows // n_parts))
+    starts = range(0, n_rows, size)
+    return [slice(start, min(start + size, n_rows)) for start in starts] or [slice(0, 0)]
 
 
 def same_flow_ranks(leads: pd.DataFrame) -> np.ndarray:
