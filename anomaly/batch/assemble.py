@@ -135,8 +135,14 @@ def window_tables(
     n_months = len(periods)
     keys = summary.table
     labels = pa.array(np.asarray(periods.astype(str), dtype=object), type=pa.string())
-    key_codes = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
-    hs_codes, distinct_hs = key_codes["hs"]
+    factorized = {c: pd.factorize(keys[c]) for c in SERIES_KEY_COLUMNS}
+    # Codes as int32 from the start (Arrow takes them as dictionary indices as they are),
+    # dictionaries made once.
+    key_codes = {
+        column: (codes.astype(np.int32), pa.array(np.asarray(distinct, dtype=object), pa.string()))
+        for column, (codes, distinct) in factorized.items()
+    }
+    hs_codes, distinct_hs = key_codes["hs"][0], factorized["hs"][1]
     goods = describe_goods(distinct_hs, chp_version)
     # Per goods column: the code of each distinct HS code's text (-1: none) and the
     # distinct texts. A dictionary must not repeat a value: Parquet would then write
@@ -154,9 +160,9 @@ def window_tables(
             here = partition == part
             for name in MONTHLY:
                 monthly[name][here] = arrays[name][row[here]]
-        columns = {"period": _coded(np.tile(np.arange(n_months), len(row)), labels)}
-        for column, (codes, distinct) in key_codes.items():
-            dictionary = pa.array(np.asarray(distinct, dtype=object), type=pa.string())
+        months = np.arange(n_months, dtype=np.int32)
+        columns = {"period": _coded(np.tile(months, len(row)), labels)}
+        for column, (codes, dictionary) in key_codes.items():
             columns[column] = _coded(np.repeat(codes[chunk], n_months), dictionary)
         columns |= {name: pa.array(values.ravel()) for name, values in monthly.items()}
         columns["in_window"] = pa.array(np.ones(len(row) * n_months, dtype=bool))
@@ -206,4 +212,6 @@ def _window_frame(keys: pd.DataFrame, periods: pd.PeriodIndex) -> pd.DataFrame:
 
 
 def _coded(indices: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(indices, type=pa.int32()), dictionary)
+    """A dictionary column of int32 ``indices`` (codes into ``dictionary`` by
+    construction: not checked again, row by row)."""
+    return pa.DictionaryArray.from_arrays(pa.array(indices), dictionary, safe=False)
