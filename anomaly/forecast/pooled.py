@@ -57,13 +57,13 @@ its expected value is small and its band comes from similar series.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from typing import Self
 
 import numpy as np
 import pandas as pd
 
+from anomaly.errors import DataError
 from anomaly.forecast.accuracy import rmsse
 from anomaly.forecast.base import UNSEEN, Forecaster
 from anomaly.forecast.distribution import (
@@ -73,6 +73,7 @@ from anomaly.forecast.distribution import (
     StratifiedErrorShape,
     pit_recalibration_table,
 )
+from anomaly.forecast.rows import MatrixRows, SeriesRows, calibration_rows
 from anomaly.panel.core import as_month
 
 logger = logging.getLogger(__name__)
@@ -164,39 +165,80 @@ class PooledForecaster(Forecaster):
         self.n_threads = n_threads
 
     def fit(self, panel, train_start=None, train_end=None):
-        keys = panel.keys
+        first = as_month(train_start) if train_start is not None else panel.periods[0]
+        last = as_month(train_end) if train_end is not None else panel.periods[-1]
+        self._groups = self._pool_groups(panel.keys)
+        self._known_from = _first_published(panel, first, last)
+        _log_late_reporters(panel.keys, self._known_from, pd.period_range(first, last, freq="M"))
+        return super().fit(panel, train_start, train_end)
+
+    def fit_rows(
+        self,
+        rows: SeriesRows,
+        keys: pd.DataFrame,
+        periods: pd.PeriodIndex,
+        known_from: np.ndarray | None = None,
+    ) -> Self:
+        """Fit on series whose rows are read by ``rows`` (partitions on disk, say).
+
+        The same fit as :meth:`fit` on a panel of ``keys`` over ``periods`` whose
+        matrix ``rows`` reads (absent months as zeros): each pass runs over
+        ``rows``' blocks and only per-series arrays and pooled tables are gathered,
+        so the matrix is never held whole. Sums over series (the months' common
+        deviations) are added block by block: their rounding, and so the fitted
+        numbers' last bits, depend on the blocks (a relative difference of about
+        1e-12 from :meth:`fit`).
+
+        Parameters
+        ----------
+        rows : SeriesRows
+            The training window's rows, one per series of ``keys``, in their order.
+        keys : pandas.DataFrame
+            The series' keys (the ``pool_by`` columns at least).
+        periods : pandas.PeriodIndex
+            The training window's months (the rows' columns).
+        known_from : numpy.ndarray, optional
+            Per series, the first month (a position in ``periods``) its reporter
+            published, for reporters that start late (:func:`first_published`);
+            None: every reporter published from the first month.
+
+        Returns
+        -------
+        self
+        """
+        if rows.n_series == 0:
+            raise DataError("no series to fit")
+        self._groups = self._pool_groups(keys)
+        self._known_from = known_from
+        _log_late_reporters(keys, known_from, periods)
+        self._fit_rows(rows, periods)
+        self.train_periods_ = periods
+        return self
+
+    def _pool_groups(self, keys: pd.DataFrame) -> np.ndarray:
+        """Each series' group of the ``pool_by`` columns (numbered in sorted order)."""
         missing = [c for c in self.pool_by if c not in keys.columns]
         if missing:
             raise ValueError(f"pool_by names columns {missing} that the panel keys lack")
-        self._groups = (
-            keys.groupby(list(self.pool_by), sort=True, observed=True).ngroup().to_numpy()
-            if self.pool_by
-            else np.zeros(len(keys), dtype=np.int64)
-        )
-        first = as_month(train_start) if train_start is not None else panel.periods[0]
-        last = as_month(train_end) if train_end is not None else panel.periods[-1]
-        self._known_from = _first_published(panel, first, last)
-        if self._known_from is not None:
-            months = pd.period_range(first, last, freq="M")[self._known_from].astype(str)
-            late = pd.Series(months, index=keys["reporter"])[self._known_from > 0]
-            logger.info(
-                "reporters first published after %s, read from then on: %s",
-                first,
-                ", ".join(f"{r} ({m})" for r, m in late.groupby(level=0).first().items()),
-            )
-        return super().fit(panel, train_start, train_end)
+        if not self.pool_by:
+            return np.zeros(len(keys), dtype=np.int64)
+        return keys.groupby(list(self.pool_by), sort=True, observed=True).ngroup().to_numpy()
 
     # -- fitting -------------------------------------------------------------------
 
     def _fit(self, values: np.ndarray, periods: pd.PeriodIndex) -> None:
+        self._fit_rows(MatrixRows(values, self.chunk_size, self.n_threads), periods)
+
+    def _fit_rows(self, source: SeriesRows, periods: pd.PeriodIndex) -> None:
         groups, known_from = self._groups, self._known_from
         holdout = _holdout_length(len(periods))
         candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
         half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
         growth = 0.0
         if self.calibrate and holdout:
-            rows = _calibration_rows(len(values))
-            train, actual = values[rows, :-holdout], values[rows, -holdout:]
+            rows = calibration_rows(source.n_series)
+            sample = source.sample
+            train, actual = sample[:, :-holdout], sample[:, -holdout:]
             train_known = None
             if known_from is not None:  # months before a reporter's first are not zeros
                 # A series whose reporter is first seen in the held-out months has no
@@ -207,13 +249,18 @@ class PooledForecaster(Forecaster):
             # A common shock in the held-out months (the 2020 lockdowns held out from a
             # 2015-2020 window) says nothing about normal errors: those months are
             # left out of the calibration, as they are of the fit.
-            shocked = _common_shocks(values, periods.month.to_numpy() - 1)[-holdout:]
+            shocked = _common_shocks(sample, periods.month.to_numpy() - 1)[-holdout:]
             actual = np.where(shocked, np.nan, actual)
             horizons = np.arange(1, holdout + 1)
             forecasts = {
                 candidate: _forecast(
                     _fit_state(
-                        self, train, periods[:-holdout], groups[rows], candidate, train_known
+                        self,
+                        MatrixRows(train, self.chunk_size, self.n_threads),
+                        periods[:-holdout],
+                        groups[rows],
+                        candidate,
+                        train_known,
                     ),
                     horizons,
                     periods[-holdout:],
@@ -229,7 +276,7 @@ class PooledForecaster(Forecaster):
             forecast = _grown(forecasts[half_life], growth, horizons)
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
-        self.state_ = _fit_state(self, values, periods, groups, half_life, known_from)
+        self.state_ = _fit_state(self, source, periods, groups, half_life, known_from)
         self.state_["half_life"] = np.array(half_life)
         self.state_["pit_tables"] = tables
         self.state_["error_shapes"] = shapes
@@ -270,12 +317,50 @@ def _first_published(panel, first: pd.Period, last: pd.Period) -> np.ndarray | N
             chunk = slice(rows, rows + _DECLARED_CHUNK)
             declared = ~np.isnan(panel.values[chunk, src_lo:src_hi])
             np.logical_or.at(by_reporter[:, src_lo - lo : src_hi - lo], reporter[chunk], declared)
+    return first_published(by_reporter, reporter)
+
+
+def first_published(declared: np.ndarray, reporter: np.ndarray) -> np.ndarray | None:
+    """Per series, the first month its reporter published, for reporters that start
+    late (see :func:`_first_published`); None when no reporter does.
+
+    Parameters
+    ----------
+    declared : numpy.ndarray of bool
+        ``(reporters, months)``: whether each reporter declared anything in each month
+        of the training window.
+    reporter : numpy.ndarray of int
+        Each series' reporter (a row of ``declared``).
+
+    Examples
+    --------
+    >>> declared = np.array([[True] * 6, [False, False, True, True, True, True]])
+    >>> first_published(declared, np.array([0, 1, 1])).tolist()
+    [0, 2, 2]
+    """
+    by_reporter = declared
+    n_months = declared.shape[1]
     started = by_reporter.any(axis=1)
     first_month = np.where(started, by_reporter.argmax(axis=1), 0)
     density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
     late = (first_month > 0) & (density >= LATE_START_DENSITY)
     known_from = np.where(late, first_month, 0)[reporter]
     return known_from if known_from.any() else None
+
+
+def _log_late_reporters(
+    keys: pd.DataFrame, known_from: np.ndarray | None, periods: pd.PeriodIndex
+) -> None:
+    """Log the reporters that start after ``periods`` starts, with their first month."""
+    if known_from is None:
+        return
+    months = periods[known_from].astype(str)
+    late = pd.Series(months, index=keys["reporter"])[known_from > 0]
+    logger.info(
+        "reporters first published after %s, read from then on: %s",
+        periods[0],
+        ", ".join(f"{r} ({m})" for r, m in late.groupby(level=0).first().items()),
+    )
 
 
 def _holdout_length(n_months: int) -> int:
@@ -287,54 +372,50 @@ def _holdout_length(n_months: int) -> int:
 
 def _fit_state(
     params: PooledForecaster,
-    values: np.ndarray,
+    rows: SeriesRows,
     periods: pd.PeriodIndex,
     groups: np.ndarray,
     half_life: float,
     known_from: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """All fitted numbers for ``values``: per-series arrays and pooled tables.
+    """All fitted numbers for the series of ``rows``: per-series arrays and pooled tables.
 
     ``known_from`` (per series, or None: all) is the first month its reporter
     published: the months before it are not known to be without trade, so the share
     of months with trade is read from that month on.
     """
-    n_series, n_months = values.shape
+    n_months = len(periods)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     months = periods.month.to_numpy() - 1
     recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / half_life)
     # Months of a common shock (a COVID-like dip) weigh nothing: every pass below reads
     # a month of zero weight as not observed.
-    shocks = _common_shocks(values, months)
+    shocks = _common_shocks(rows.sample, months)
     recency = np.where(shocks, 0.0, recency)
-    chunks = [slice(lo, lo + params.chunk_size) for lo in range(0, n_series, params.chunk_size)]
 
     # Pass 1: each series' monthly deviations from its robust level, to pool seasonality.
-    first = _map_chunks(params, lambda c: _monthly_deviations(values[c], recency, months), chunks)
-    month_sum = np.concatenate([f[0] for f in first])
-    month_count = np.concatenate([f[1] for f in first])
-    noise = np.concatenate([f[2] for f in first])
+    first = rows.map(_monthly_deviations, [], recency, months)
+    month_sum = rows.gather([f[0] for f in first])
+    month_count = rows.gather([f[1] for f in first])
+    noise = rows.gather([f[2] for f in first])
     reliability = _seasonal_reliability(
         sum(f[3] for f in first), sum(f[4] for f in first), months, recency > 0
     )
     season = _pooled_seasonality(
         month_sum, month_count, noise, groups, n_groups, params.seasonal_strength, reliability
     )
+    del month_sum, month_count, noise
 
     # Pass 2: deseasonalised level, trend and noise per series.
-    per_series = _map_chunks(
-        params,
-        lambda c: _level_trend_noise(
-            values[c],
-            recency,
-            season[c],
-            months,
-            params,
-            None if known_from is None else known_from[c],
-        ),
-        chunks,
+    per_series = rows.map(
+        _level_trend_noise,
+        [season, known_from],
+        recency,
+        months,
+        params.trend_threshold,
+        params.damping,
     )
-    state = {name: np.concatenate([part[name] for part in per_series]) for name in per_series[0]}
+    state = {name: rows.gather([part[name] for part in per_series]) for name in per_series[0]}
 
     occurrence_prior = _group_mean(state["p_raw"], groups, n_groups)
     weight = state.pop("n_weighted")
@@ -359,21 +440,7 @@ def _fit_state(
     return state
 
 
-def _map_chunks(params: PooledForecaster, work, chunks: list[slice]) -> list:
-    """``work`` on every chunk, on up to ``n_threads`` threads, results in chunk order.
-
-    numpy releases the GIL in its array loops, so threads use every core without
-    copying the matrix to other processes; each chunk is computed alone, so the
-    result does not depend on the number of threads.
-    """
-    threads = params.n_threads if params.n_threads is not None else min(4, os.cpu_count() or 1)
-    if threads <= 1 or len(chunks) <= 1:
-        return [work(chunk) for chunk in chunks]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(work, chunks))
-
-
-def _common_shocks(values: np.ndarray, months: np.ndarray, limit: int = 20_000) -> np.ndarray:
+def _common_shocks(sample: np.ndarray, months: np.ndarray) -> np.ndarray:
     """Months in which most flows moved together far from their seasonal norm.
 
     The cross-sectional median of each month's log deviation (from each series'
@@ -381,12 +448,12 @@ def _common_shocks(values: np.ndarray, months: np.ndarray, limit: int = 20_000) 
     departure is both material (over 15% in logs) and extreme among all months (robust
     z over 4) is a common shock, such as the spring-2020 lockdowns. At most a quarter
     of the months are flagged, and none without two years of history to compare with.
-    Computed on a fixed sample of series, so it costs little on large panels.
+    Computed on the fixed sample of series of :func:`calibration_rows` (``sample``:
+    their rows), so it costs little on large panels.
     """
-    n_months = values.shape[1]
+    n_months = sample.shape[1]
     if n_months < 24:
         return np.zeros(n_months, dtype=bool)
-    sample = values[_calibration_rows(len(values), limit)]
     traded = sample > 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # series or months without trade
@@ -567,14 +634,16 @@ def _centred(profile: np.ndarray) -> np.ndarray:
 
 def _level_trend_noise(
     values: np.ndarray,
-    recency: np.ndarray,
     season: np.ndarray,
+    known_from: np.ndarray | None,
+    recency: np.ndarray,
     months: np.ndarray,
-    params: PooledForecaster,
-    known_from: np.ndarray | None = None,
+    trend_threshold: float,
+    damping: float,
 ) -> dict[str, np.ndarray]:
     """Per-series level at the end of the window, damped trend and residual variance
-    (and the share of months with trade, over the months from ``known_from`` on)."""
+    (and the share of months with trade, over the months from ``known_from`` on; None:
+    all), with the forecaster's ``trend_threshold`` and ``damping``."""
     n_months = values.shape[1]
     observed = recency
     if known_from is not None:
@@ -603,8 +672,8 @@ def _level_trend_noise(
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = np.where(dof > 0, (residual**2).sum(axis=1) / dof, np.nan)
         slope_se2 = variance / (traded * offset**2).sum(axis=1)
-        keep = np.clip(1 - params.trend_threshold**2 * slope_se2 / slope**2, 0.0, 1.0)
-    if params.damping > 0:
+        keep = np.clip(1 - trend_threshold**2 * slope_se2 / slope**2, 0.0, 1.0)
+    if damping > 0:
         slope = np.where(np.isfinite(keep) & (dof > 2), slope * keep, 0.0)
     else:
         slope = np.zeros_like(slope)
@@ -776,13 +845,6 @@ def _rows(
         name: np.where(seen, values[rows], fallback) for name, (values, fallback) in columns.items()
     }
     return picked, np.where(seen[:, None], season[rows], 0.0)
-
-
-def _calibration_rows(n_series: int, limit: int = 20_000) -> np.ndarray:
-    """Series used to calibrate: all, or a fixed-seed sample of ``limit`` for big panels."""
-    if n_series <= limit:
-        return np.arange(n_series)
-    return np.sort(np.random.default_rng(0).choice(n_series, size=limit, replace=False))
 
 
 def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarray) -> float:
