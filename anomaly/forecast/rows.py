@@ -73,7 +73,7 @@ class MatrixRows:
     --------
     >>> rows = MatrixRows(np.arange(6.0).reshape(3, 2), chunk_size=2, n_threads=1)
     >>> rows.gather(rows.map(lambda block, scale: block.sum(axis=1) * scale, [], 10))
-    array([ 10.,  50.,  90.])
+    array([10., 50., 90.])
     """
 
     def __init__(self, values: np.ndarray, chunk_size: int, n_threads: int | None = None) -> None:
