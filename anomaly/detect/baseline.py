@@ -83,6 +83,63 @@ def baseline_statistic(
 
 
 @dataclass(frozen=True)
+class PlaceboDraws:
+    """The baseline statistic's placebo draws, and which way each is read, per length
+    (months after the onset; only the lengths the training window can draw).
+
+    Examples
+    --------
+    >>> one = PlaceboDraws({10: (np.array([0.5]), np.array([ROSE]))})
+    >>> PlaceboDraws.concat([one, one]).draws[10][0].tolist()
+    [0.5, 0.5]
+    """
+
+    draws: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    @classmethod
+    def concat(cls, parts: list[PlaceboDraws]) -> PlaceboDraws:
+        """The draws of several sets of series (partitions of one training panel)."""
+        lengths = parts[0].draws.keys()
+        return cls(
+            {
+                length: tuple(
+                    np.concatenate([part.draws[length][i] for part in parts]) for i in (0, 1)
+                )
+                for length in lengths
+            }
+        )
+
+
+def placebo_draws(train: Panel, onset: pd.Period) -> PlaceboDraws:
+    """The statistic drawn on the training window's last :data:`PLACEBO_YEARS` years,
+    in the calendar months of the scoring window, for every series of ``train`` that
+    traded in them (see :meth:`PlaceboTails.from_training`); each series' draws are
+    its own, so a partition of the series draws its share."""
+    months = np.asarray(train.periods.month)
+    first = ((onset.month - BASELINE_MONTHS - 1) % 12) + 1
+    starts = np.flatnonzero(months == first)[::-1]
+    draws = {}
+    for after_months in PLACEBO_AFTER_MONTHS:
+        span = BASELINE_MONTHS + after_months
+        fitting = [start for start in starts if start + span <= len(months)][:PLACEBO_YEARS]
+        statistics, kinds = [], []
+        for start in fitting:
+            # Only the draw's months are copied: training matrices can be large.
+            months_drawn = np.nan_to_num(train.values[:, start : start + span], nan=0.0)
+            before = months_drawn[:, :BASELINE_MONTHS].mean(axis=1)
+            later = months_drawn[:, BASELINE_MONTHS:]
+            after = later.mean(axis=1)
+            traded = (before > 0) | (after > 0)
+            share = (later[traded] > 0).mean(axis=1)
+            statistic, kind = baseline_statistic(before[traded], after[traded], share)
+            statistics.append(statistic)
+            kinds.append(kind)
+        if statistics:
+            draws[after_months] = (np.concatenate(statistics), np.concatenate(kinds))
+    return PlaceboDraws(draws)
+
+
+@dataclass(frozen=True)
 class PlaceboTails:
     """The statistic's placebo distributions (per window length and way of reading),
     as upper-tail probabilities: empirical, since a thin baseline gives atoms that no
@@ -111,29 +168,16 @@ class PlaceboTails:
         in the calendar months of the scoring window (January–February against the
         months from March with the default onset), for every series that traded in
         them."""
-        months = np.asarray(train.periods.month)
-        first = ((onset.month - BASELINE_MONTHS - 1) % 12) + 1
-        starts = np.flatnonzero(months == first)[::-1]
+        return cls.from_draws(placebo_draws(train, onset), min_draws)
+
+    @classmethod
+    def from_draws(cls, found: PlaceboDraws, min_draws: int) -> PlaceboTails:
+        """The distributions of placebo draws (of one training panel, or of its
+        partitions put together with :meth:`PlaceboDraws.concat`: their order does
+        not matter)."""
         levels = np.linspace(0.0, 1.0, TAIL_POINTS)
         lengths, quantiles, draws = [], [], []
-        for after_months in PLACEBO_AFTER_MONTHS:
-            span = BASELINE_MONTHS + after_months
-            fitting = [start for start in starts if start + span <= len(months)][:PLACEBO_YEARS]
-            statistics, kinds = [], []
-            for start in fitting:
-                # Only the draw's months are copied: training matrices can be large.
-                months_drawn = np.nan_to_num(train.values[:, start : start + span], nan=0.0)
-                before = months_drawn[:, :BASELINE_MONTHS].mean(axis=1)
-                later = months_drawn[:, BASELINE_MONTHS:]
-                after = later.mean(axis=1)
-                traded = (before > 0) | (after > 0)
-                share = (later[traded] > 0).mean(axis=1)
-                statistic, kind = baseline_statistic(before[traded], after[traded], share)
-                statistics.append(statistic)
-                kinds.append(kind)
-            if not statistics:
-                continue
-            statistic, kind = np.concatenate(statistics), np.concatenate(kinds)
+        for after_months, (statistic, kind) in found.draws.items():
             counts = [int((kind == way).sum()) for way in (ROSE, APPEARED)]
             if max(counts) < min_draws:
                 continue
@@ -195,7 +239,12 @@ class BaselineDetector(BaseDetector):
         """Draw the placebo distributions from the training window's own years
         (``placebo`` is not read: the placebo window's series all have a history)."""
         onset = pd.Period(self.config.sanctions_onset, freq="M")
-        self.tails_ = PlaceboTails.from_training(train, onset, self.config.min_placebo_values)
+        return self.fit_draws(placebo_draws(train, onset))
+
+    def fit_draws(self, draws: PlaceboDraws) -> Self:
+        """:meth:`fit` with the placebo draws made already (over the partitions of a
+        training panel, say)."""
+        self.tails_ = PlaceboTails.from_draws(draws, self.config.min_placebo_values)
         return self
 
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ from scipy.special import log_ndtr
 from anomaly.detect.base import Detector, PlaceboEvidence, ScoringWindow
 from anomaly.detect.config import DetectionConfig
 from anomaly.detect.scope import in_scope
+from anomaly.detect.training import TrainingStatistics, fit_detector
 from anomaly.panel import Panel
 
 logger = logging.getLogger(__name__)
@@ -146,20 +147,24 @@ class Ensemble:
         """Leads columns of the detectors' p-values, in list order."""
         return tuple(d.pvalue_column for d in self.detectors if d.pvalue_column)
 
-    def learned(self, train: Panel) -> Ensemble:
+    def learned(self, train: Panel | TrainingStatistics) -> Ensemble:
         """Unfitted copies of the detectors that learned from ``train`` only (what the
-        placebo window's evidence is summarised with)."""
+        placebo window's evidence is summarised with); ``train`` is a training panel
+        or what the detectors learn from one, gathered over its partitions."""
         return Ensemble(
-            [d.clone().fit(train, None) for d in self.detectors],
+            [fit_detector(d.clone(), train, None) for d in self.detectors],
             self.config,
             self.false_alarm_rate,
         )
 
-    def fit(self, train: Panel, placebo: PlaceboEvidence) -> Self:
-        """Fit every detector on ``train`` and ``placebo``, then set the alert threshold."""
+    def fit(self, train: Panel | TrainingStatistics, placebo: PlaceboEvidence) -> Self:
+        """Fit every detector on ``train`` (a training panel, or its statistics:
+        :meth:`learned`) and ``placebo``, then set the alert threshold."""
         table = self._with_statistics(
             placebo.table,
-            before=lambda detector, table: detector.fit(train, replace(placebo, table=table)),
+            before=lambda detector, table: fit_detector(
+                detector, train, replace(placebo, table=table)
+            ),
         )
         scores = combined_scores(self.log_pvalues(table))
         # Alerts are raised on in-scope series only, so their false-alarm rate is

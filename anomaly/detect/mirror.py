@@ -92,24 +92,68 @@ def mirror_targets(panel: Panel, publishing: set[str]) -> MirrorTargets:
     return MirrorTargets(exports, mirror)
 
 
-def mirror_values(panel: Panel, targets: MirrorTargets, published: np.ndarray) -> np.ndarray:
+def mirror_values(panel: Panel, targets: MirrorTargets, published: pd.DataFrame) -> np.ndarray:
     """Mirror declarations aligned with the declared rows; ``NaN`` where unpublished.
 
-    ``published`` is the panel's reporter-published mask; the mirror side's months
-    are those its own reporter published.
+    ``published`` says which months each reporter published (index: reporter; see
+    :meth:`Panel.reporters_published`); the mirror side's months are those its own
+    reporter published.
     """
-    partner_rows = _any_row_of_reporter(panel, panel.keys["partner"].to_numpy()[targets.declared])
-    partner_published = published[partner_rows]
+    partners = panel.keys["partner"].to_numpy()[targets.declared]
+    partner_published = published.reindex(partners, fill_value=False).to_numpy(dtype=bool)
     filed = targets.mirror >= 0
     values = np.zeros((len(targets.declared), panel.n_periods))
     values[filed] = np.nan_to_num(panel.values[targets.mirror[filed]], nan=0.0)
     return np.where(partner_published, values, np.nan)
 
 
-def _any_row_of_reporter(panel: Panel, reporters: np.ndarray) -> np.ndarray:
-    """For each reporter code, one row of the panel that it reports (its publishing row)."""
-    first = panel.keys.reset_index(names="_row").drop_duplicates("reporter").set_index("reporter")
-    return first["_row"].reindex(reporters).to_numpy(np.int64)
+@dataclass(frozen=True)
+class MirrorSums:
+    """What each declared export series' normal mirror ratio is learned from.
+
+    Each series' sums are its own, so the sums of sets of series (partitions of a
+    training panel) are put together by :meth:`concat`.
+
+    Attributes
+    ----------
+    keys : pandas.DataFrame
+        Declared export series keys (``reporter, partner, flow, hs``).
+    sent, received : numpy.ndarray
+        Declared exports and mirror imports, summed over the months both sides
+        published.
+    months : numpy.ndarray
+        Months both sides published with trade declared on either.
+    """
+
+    keys: pd.DataFrame
+    sent: np.ndarray
+    received: np.ndarray
+    months: np.ndarray
+
+    @classmethod
+    def of(cls, keys: pd.DataFrame, exports: np.ndarray, imports: np.ndarray) -> MirrorSums:
+        """The sums of aligned training matrices (``NaN``: not published)."""
+        both = np.isfinite(imports) & np.isfinite(exports)
+        return cls(
+            keys.reset_index(drop=True),
+            np.where(both, exports, 0.0).sum(axis=1),
+            np.where(both, imports, 0.0).sum(axis=1),
+            (both & ((exports > 0) | (imports > 0))).sum(axis=1),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[MirrorSums], order: np.ndarray | None = None) -> MirrorSums:
+        """The sums of several sets of series, one after the other, then (given
+        ``order``, positions into them) in that order."""
+        keys = pd.concat([part.keys for part in parts], ignore_index=True)
+        arrays = [np.concatenate([getattr(p, name) for p in parts]) for name in _SUMS]
+        if order is not None:
+            keys = keys.take(order).reset_index(drop=True)
+            arrays = [array[order] for array in arrays]
+        return cls(keys, *arrays)
+
+
+_SUMS = ("sent", "received", "months")
 
 
 @dataclass(frozen=True)
@@ -139,10 +183,13 @@ class MirrorRatios:
     @classmethod
     def learn(cls, keys: pd.DataFrame, exports: np.ndarray, imports: np.ndarray) -> MirrorRatios:
         """Learn ratios from aligned training matrices (``NaN`` imports: unpublished)."""
-        both = np.isfinite(imports) & np.isfinite(exports)
-        sent = np.where(both, exports, 0.0).sum(axis=1)
-        received = np.where(both, imports, 0.0).sum(axis=1)
-        months = (both & ((exports > 0) | (imports > 0))).sum(axis=1)
+        return cls.from_sums(MirrorSums.of(keys, exports, imports))
+
+    @classmethod
+    def from_sums(cls, sums: MirrorSums) -> MirrorRatios:
+        """Learn ratios from each pair's sums (of one training panel, or of its
+        partitions put together in its row order)."""
+        sent, received, months = sums.sent, sums.received, sums.months
         usable = (sent > 0) & (received > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             own = np.log(received / sent)
@@ -151,7 +198,14 @@ class MirrorRatios:
         log_ratio = weight * np.where(usable, own, 0.0) + (1 - weight) * pooled
         never_mirrored = (sent > 0) & (received == 0)
         log_ratio = np.where(never_mirrored, np.nan, log_ratio)
-        return cls(keys.reset_index(drop=True), log_ratio, pooled)
+        return cls(sums.keys.reset_index(drop=True), log_ratio, pooled)
+
+    def take(self, rows: np.ndarray) -> MirrorRatios:
+        """The ratios of the series at ``rows`` (the same readings for every series of
+        the country pairs they hold: a batch partition's share)."""
+        return MirrorRatios(
+            self.keys.iloc[rows].reset_index(drop=True), self.log_ratio[rows], self.pooled
+        )
 
     def lookup(self, keys: pd.DataFrame) -> np.ndarray:
         """Normal log ratio of each declared series in ``keys`` (``NaN``: no reading)."""
@@ -270,14 +324,30 @@ def mirror_statistic(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def learn_ratios(train: Panel) -> MirrorRatios:
     """Normal mirror ratios of every export series of ``train`` whose partner publishes."""
-    published = train.published_mask()
-    publishing = set(train.keys["reporter"][published.any(axis=1)])
+    return MirrorRatios.from_sums(mirror_sums(train))
+
+
+def mirror_sums(train: Panel, published: pd.DataFrame | None = None) -> MirrorSums:
+    """The sums behind the normal mirror ratios of ``train``'s export series.
+
+    Parameters
+    ----------
+    train : Panel
+        A training panel, or a partition of one by unordered country pair (an export
+        and its mirror import are in the same partition).
+    published : pandas.DataFrame, optional
+        Which months each reporter published, over the whole training panel (index:
+        reporter; :meth:`Panel.reporters_published`); default: read from ``train``.
+    """
+    if published is None:
+        published = train.reporters_published()
+    publishing = set(published.index[published.to_numpy().any(axis=1)])
     targets = mirror_targets(train, publishing)
-    exports = np.where(
-        published[targets.declared], np.nan_to_num(train.values[targets.declared]), np.nan
-    )
+    reporters = train.keys["reporter"].to_numpy()[targets.declared]
+    own = published.reindex(reporters, fill_value=False).to_numpy(dtype=bool)
+    exports = np.where(own, np.nan_to_num(train.values[targets.declared]), np.nan)
     imports = mirror_values(train, targets, published)
-    return MirrorRatios.learn(train.keys.iloc[targets.declared], exports, imports)
+    return MirrorSums.of(train.keys.iloc[targets.declared], exports, imports)
 
 
 class MirrorDetector(BaseDetector):
@@ -307,7 +377,12 @@ class MirrorDetector(BaseDetector):
 
     def fit(self, train: Panel, placebo: PlaceboEvidence | None) -> Self:
         """Learn the pairs' normal ratios on ``train``; calibrate on the placebo."""
-        self.ratios_ = learn_ratios(train)
+        return self.fit_ratios(learn_ratios(train), placebo)
+
+    def fit_ratios(self, ratios: MirrorRatios, placebo: PlaceboEvidence | None) -> Self:
+        """:meth:`fit` with the pairs' normal ratios learned already (over the
+        partitions of a training panel, say)."""
+        self.ratios_ = ratios
         if placebo is not None:
             table = placebo.table
             self.calibration_ = BinnedZCalibration.from_placebo(

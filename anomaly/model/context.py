@@ -427,8 +427,27 @@ def publication_norms(keys: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
     DEU   1.5    3.0
     FRA   1.0    5.0
     """
-    recent = values[:, -NORM_MONTHS:]
-    rows, value = _per_reporter(keys["reporter"].to_numpy(), recent)
+    return norms_from_counts(*publication_counts(keys, values))
+
+
+def publication_counts(keys: pd.DataFrame, values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What :func:`publication_norms` reads: per reporter (index) and month of the last
+    :data:`NORM_MONTHS` months of ``values``, the rows with a value and their summed
+    value. Those of disjoint sets of series add up (:func:`merge_counts`)."""
+    return _per_reporter(keys["reporter"].to_numpy(), values[:, -NORM_MONTHS:])
+
+
+def merge_counts(
+    parts: Sequence[tuple[pd.DataFrame, pd.DataFrame]],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The :func:`publication_counts` of the union of disjoint sets of series."""
+    rows = pd.concat([part[0] for part in parts]).groupby(level=0).sum()
+    value = pd.concat([part[1] for part in parts]).groupby(level=0).sum()
+    return rows, value
+
+
+def norms_from_counts(rows: pd.DataFrame, value: pd.DataFrame) -> pd.DataFrame:
+    """The reporters' usual months (:func:`publication_norms`) from their counts."""
     published = rows > 0
     return pd.DataFrame(
         {

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 #: Below this share of scored series seen in training, scoring warns.
 MIN_OVERLAP = 0.5
 #: Rows of the training matrix hashed at a time by :func:`fingerprint`.
-_FINGERPRINT_ROWS = 100_000
+FINGERPRINT_ROWS = 100_000
 #: Constructor parameters stored in an artifact (the detectors and the shared
 #: detection settings are stored by their own state).
 MODEL_PARAMS = (
@@ -181,19 +181,10 @@ class TradeAnomalyModel:
             raise DataError(f"no flows reported in the training window {start}..{end}")
         if not reported.all():
             train = train.select(reported)
-        n_months = train.n_periods
-        placebo = min(self.placebo_months, n_months // 3)
-        if placebo < 3:
-            raise DataError(
-                f"the training window {start}..{end} has {n_months} months",
-                expected="at least 9 months (to calibrate the detectors on a placebo window)",
-            )
-        base = self.forecaster if self.forecaster is not None else PooledForecaster()
-        ensemble = self._ensemble()
-        controlled = self._controlled_codes()
+        base, ensemble, controlled = self.unfitted_parts()
         config = ensemble.config
 
-        placebo_start = end - placebo + 1
+        placebo_start = self.placebo_start(start, end)
         before = train.window(start, placebo_start - 1, copy=False)
         with logged_step("training: forecaster fit before the placebo window"):
             inner = WindowScorer(
@@ -213,13 +204,77 @@ class TradeAnomalyModel:
 
         with logged_step("training: forecaster fit on the training window"):
             norms = publication_norms(train.keys, train.values)
-            self.scorer_ = WindowScorer(
+            scorer = WindowScorer(
                 base.clone().fit(train, start, end), train.keys, ensemble, controlled, config, norms
             )
-        self.currency_ = train.currency
-        self.train_window_ = (str(start), str(end))
-        self.data_fingerprint_ = fingerprint(train)
-        self.no_history_codes_ = self._no_history_codes(panel)
+        return self.set_fitted(
+            scorer,
+            currency=train.currency,
+            train_window=(start, end),
+            data_fingerprint=fingerprint(train),
+            keys=panel.keys,
+        )
+
+    def unfitted_parts(self) -> tuple[Forecaster, Ensemble, frozenset[str] | None]:
+        """What :meth:`fit` trains, unfitted: the forecaster, the detectors' ensemble
+        (with the model's shared settings) and the controlled goods' codes (None: every
+        good). A fit over partitions (:func:`anomaly.batch.fit_partitioned`) trains
+        them as :meth:`fit` does."""
+        base = self.forecaster if self.forecaster is not None else PooledForecaster()
+        return base, self._ensemble(), self._controlled_codes()
+
+    def placebo_start(self, start: pd.Period, end: pd.Period) -> pd.Period:
+        """The first month of the placebo window at the end of the training window
+        ``start..end`` (:attr:`placebo_months`, at most a third of the window).
+
+        Raises
+        ------
+        DataError
+            A window too short to calibrate on.
+        """
+        n_months = end.ordinal - start.ordinal + 1
+        placebo = min(self.placebo_months, n_months // 3)
+        if placebo < 3:
+            raise DataError(
+                f"the training window {start}..{end} has {n_months} months",
+                expected="at least 9 months (to calibrate the detectors on a placebo window)",
+            )
+        return end - placebo + 1
+
+    def set_fitted(
+        self,
+        scorer: WindowScorer,
+        *,
+        currency: str | None,
+        train_window: tuple[pd.Period, pd.Period],
+        data_fingerprint: str,
+        keys: pd.DataFrame,
+    ) -> TradeAnomalyModel:
+        """Make this model the one :meth:`fit` trains when it trains ``scorer``.
+
+        Parameters
+        ----------
+        scorer : WindowScorer
+            The fitted forecaster and ensemble, with the trained series' keys.
+        currency : str or None
+            The training data's currency.
+        train_window : tuple of pandas.Period
+            The training window's first and last months.
+        data_fingerprint : str
+            :func:`fingerprint` of the training panel.
+        keys : pandas.DataFrame
+            The keys of every series of the input (trained or not), for the codes new
+            in HS2022 without history.
+
+        Returns
+        -------
+        self
+        """
+        self.scorer_ = scorer
+        self.currency_ = currency
+        self.train_window_ = tuple(str(month) for month in train_window)
+        self.data_fingerprint_ = data_fingerprint
+        self.no_history_codes_ = self._no_history_codes(keys)
         if self.no_history_codes_:
             logger.info(
                 "%d codes new in HS2022 have no history in the training data (their HS2017 "
@@ -230,11 +285,11 @@ class TradeAnomalyModel:
             )
         return self
 
-    def _no_history_codes(self, panel: Panel) -> dict[str, list[str]]:
+    def _no_history_codes(self, keys: pd.DataFrame) -> dict[str, list[str]]:
         """Codes new in HS2022 without a trained series (their predecessors absent from
-        the input), among those the input holds or the control list names, with their
-        HS2017 predecessors."""
-        codes = set(panel.keys["hs"].astype(str).str[:6])
+        the input), among those the input's ``keys`` hold or the control list names,
+        with their HS2017 predecessors."""
+        codes = set(keys["hs"].astype(str).str[:6])
         controlled = self._controlled_codes()
         if controlled is not None:
             codes |= {code[:6] for code in controlled}
@@ -672,9 +727,10 @@ def raise_after_data(end: pd.Period, last: pd.Period) -> None:
 
 
 def training_window(
-    panel: Panel, start: str | pd.Period | None, end: str | pd.Period
+    panel: Panel | pd.PeriodIndex, start: str | pd.Period | None, end: str | pd.Period
 ) -> tuple[pd.Period, pd.Period]:
-    """The training window as months, checked against the months the data cover.
+    """The training window as months, checked against the months the data cover (those
+    of ``panel``, or the months given).
 
     Examples
     --------
@@ -684,9 +740,10 @@ def training_window(
     >>> training_window(panel, None, "2021-12")
     (Period('2020-01', 'M'), Period('2021-12', 'M'))
     """
-    if panel.n_periods == 0:
+    periods = panel.periods if isinstance(panel, Panel) else panel
+    if len(periods) == 0:
         raise DataError("the data hold no months to train on")
-    first, last = panel.periods[0], panel.periods[-1]
+    first, last = periods[0], periods[-1]
     covered = f"the data cover {first}..{last}"
     start = first if start is None else as_month(start)
     end = as_month(end)
@@ -719,13 +776,24 @@ def load_model(path: str | Path, *, strict: bool = False) -> TradeAnomalyModel:
 
 def fingerprint(panel: Panel) -> str:
     """sha256 of the training data as the model saw it (keys, months and values)."""
-    digest = hashlib.sha256()
-    digest.update(panel.keys.to_csv(index=False).encode())
-    digest.update(",".join(str(p) for p in panel.periods).encode())
     # Row blocks one after the other hash as the whole matrix's bytes, without a copy
     # of it (the panel's matrix may be a view of a larger one).
-    for lo in range(0, panel.n_series, _FINGERPRINT_ROWS):
-        block = panel.values[lo : lo + _FINGERPRINT_ROWS]
+    blocks = (
+        panel.values[lo : lo + FINGERPRINT_ROWS]
+        for lo in range(0, panel.n_series, FINGERPRINT_ROWS)
+    )
+    return fingerprint_blocks(panel.keys, panel.periods, blocks)
+
+
+def fingerprint_blocks(
+    keys: pd.DataFrame, periods: pd.PeriodIndex, blocks: Iterable[np.ndarray]
+) -> str:
+    """:func:`fingerprint` of a training panel whose matrix is given as blocks of
+    consecutive rows, in order (never held whole: partitions on disk, say)."""
+    digest = hashlib.sha256()
+    digest.update(keys.to_csv(index=False).encode())
+    digest.update(",".join(str(p) for p in periods).encode())
+    for block in blocks:
         digest.update(np.ascontiguousarray(block, dtype="<f8").data)
     return digest.hexdigest()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,18 +157,51 @@ class Panel:
         month of a series is zero trade *if* its reporter published that month; if the
         reporter published nothing at all (Russia after 2021), it is missing data.
         """
-        reporter = pd.factorize(self.keys["reporter"])[0]
-        n_reporters = int(reporter.max()) + 1 if len(reporter) else 0
+        reporter = pd.factorize(self.keys["reporter"], sort=True)[0]
+        return self.reporters_published().to_numpy()[reporter]
+
+    def reporters_published(self) -> pd.DataFrame:
+        """Whether each reporter published anything in each month: index reporter
+        (sorted), one column per month (positions).
+
+        The table of :meth:`published_mask` by reporter; of a partition of the
+        series, OR it with the other partitions' (reindexed to all reporters) for the
+        whole panel's.
+
+        Examples
+        --------
+        >>> keys = pd.DataFrame({"reporter": ["KGZ", "DEU"], "partner": ["DEU", "KGZ"],
+        ...                      "flow": ["import", "export"], "hs": ["854231"] * 2})
+        >>> p = Panel(keys, pd.period_range("2021-01", periods=2, freq="M"),
+        ...           np.array([[np.nan, 1.0], [2.0, np.nan]]))
+        >>> p.reporters_published().to_numpy().tolist()
+        [[True, False], [False, True]]
+        """
+        reporter, reporters = pd.factorize(self.keys["reporter"], sort=True)
         membership = sparse.csr_matrix(
             (np.ones(len(reporter), dtype=np.float32), (reporter, np.arange(len(reporter)))),
-            shape=(n_reporters, self.n_series),
+            shape=(len(reporters), self.n_series),
         )
         published = (membership @ (~np.isnan(self.values)).astype(np.float32)) > 0
-        return published[reporter]
+        return pd.DataFrame(published, index=pd.Index(np.asarray(reporters, dtype=object)))
 
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
         return key_index(self.keys)
+
+
+def merge_published(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """:meth:`Panel.reporters_published` of a panel, from those of disjoint sets of its
+    series (each over the same months).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame([[True, False]], index=["DEU"])
+    >>> b = pd.DataFrame([[False, True], [True, True]], index=["DEU", "KGZ"])
+    >>> merge_published([a, b]).to_numpy().tolist()
+    [[True, True], [True, True]]
+    """
+    return pd.concat(tables).groupby(level=0).any()
 
 
 def key_index(frame: pd.DataFrame) -> pd.MultiIndex:

@@ -223,7 +223,7 @@ def test_fitting_a_panel_reads_its_matrix_without_copying_or_changing_it(
     values[-1, -3:] = 5.0
     panel = Panel(pd.concat([panel.keys, late], ignore_index=True), panel.periods, values, "EUR")
     unchanged = panel.values.copy()
-    monkeypatch.setattr(trade_model, "_FINGERPRINT_ROWS", 7)  # hashed in blocks of 7 rows
+    monkeypatch.setattr(trade_model, "FINGERPRINT_ROWS", 7)  # hashed in blocks of 7 rows
 
     model = TradeAnomalyModel(n_estimators=100).fit(panel, *TRAIN)
 
