@@ -98,7 +98,8 @@ def read_panel(
     jobs: int = 1,
     scheduler: str | None = None,
     work_dir: PathLike | None = None,
-) -> Panel:
+    stacked: bool = True,
+) -> Panel | PanelParts:
     """The panel of canonical Parquet inputs at ``hs_level``, read in batches.
 
     Equals ``build_panel(read_flows(files, currency=currency), hs_level=hs_level)``
@@ -133,10 +134,14 @@ def read_panel(
         Keep each scanned unit and pivoted partition here, so that the same read,
         started again after it was killed, resumes where it stopped (a directory of
         another read is refused).
+    stacked : bool
+        Put the partitions' series in one panel; if false, leave them in ``work_dir``
+        (which must be given) and return where they are (:class:`PanelParts`), for a
+        fit over partitions (:func:`anomaly.batch.fit_partitioned`).
 
     Returns
     -------
-    Panel
+    Panel or PanelParts
 
     Raises
     ------
@@ -150,6 +155,8 @@ def read_panel(
     if not source.native:
         raise ValueError("read_panel reads canonical Parquet inputs (see native_inputs)")
     check_currency_name(currency)
+    if not stacked and work_dir is None:
+        raise ValueError("partitions are left in a work directory: give work_dir")
     with work_directory(work_dir, "anomaly-panel-") as work:
         n_partitions = (
             partitions or work.recorded_partitions() or partitions_for(source.n_rows or 0)
@@ -191,9 +198,41 @@ def read_panel(
                 pd.Period(ordinal=summary.last, freq="M"),
                 freq="M",
             )
-            return _stacked(
-                [part for part in parts if part.keys is not None], periods, table_currency
-            )
+            kept = [part for part in parts if part.keys is not None]
+            if not stacked:
+                return PanelParts(
+                    tuple(part.keys for part in kept),
+                    tuple(part.values for part in kept),
+                    periods,
+                    table_currency,
+                )
+            return _stacked(kept, periods, table_currency)
+
+
+@dataclass(frozen=True)
+class PanelParts:
+    """A panel left as its pivoted partitions in a work directory.
+
+    Attributes
+    ----------
+    keys : tuple of pandas.DataFrame
+        Each partition's series keys, in its matrix's row order.
+    values : tuple of Path
+        Each partition's matrix (``values.npy``: series × :attr:`periods`).
+    periods : pandas.PeriodIndex
+        The months of the whole input.
+    currency : str or None
+    """
+
+    keys: tuple[pd.DataFrame, ...]
+    values: tuple[Path, ...]
+    periods: pd.PeriodIndex
+    currency: str | None
+
+    def order(self) -> np.ndarray:
+        """The panel's row of each partition's series (one after the other): the
+        order of one pivot of all rows, as :func:`anomaly.build_panel` gives it."""
+        return _panel_rows(pd.concat(self.keys, ignore_index=True))
 
 
 @dataclass(frozen=True)
@@ -290,3 +329,13 @@ def _stacked(parts: list[_Part], periods: pd.PeriodIndex, currency: str | None) 
         values[position[start : start + len(matrix)]] = matrix
         start += len(matrix)
     return Panel(keys.take(order).reset_index(drop=True), periods, values, currency)
+
+
+def _panel_rows(keys: pd.DataFrame) -> np.ndarray:
+    """The row of each of ``keys`` in a panel of them all: sorted by reporter, partner,
+    flow and HS code (each as text), as :func:`_stacked` puts them."""
+    codes = [pd.factorize(keys[name], sort=True)[0] for name in SERIES_KEY_COLUMNS]
+    order = np.lexsort(codes[::-1])
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    return position

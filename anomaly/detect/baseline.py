@@ -239,12 +239,14 @@ class BaselineDetector(BaseDetector):
         """Draw the placebo distributions from the training window's own years
         (``placebo`` is not read: the placebo window's series all have a history)."""
         onset = pd.Period(self.config.sanctions_onset, freq="M")
-        return self.fit_draws(placebo_draws(train, onset))
+        return self.fit_tails(
+            PlaceboTails.from_training(train, onset, self.config.min_placebo_values)
+        )
 
-    def fit_draws(self, draws: PlaceboDraws) -> Self:
-        """:meth:`fit` with the placebo draws made already (over the partitions of a
-        training panel, say)."""
-        self.tails_ = PlaceboTails.from_draws(draws, self.config.min_placebo_values)
+    def fit_tails(self, tails: PlaceboTails) -> Self:
+        """:meth:`fit` with the placebo distributions drawn already (over the
+        partitions of a training panel, say)."""
+        self.tails_ = tails
         return self
 
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect.base import Detector, PlaceboEvidence
-from anomaly.detect.baseline import BaselineDetector, PlaceboDraws, placebo_draws
+from anomaly.detect.baseline import BaselineDetector, PlaceboDraws, PlaceboTails, placebo_draws
 from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import HubDetector
 from anomaly.detect.iforest import IsolationForestDetector
@@ -77,15 +77,15 @@ class TrainingStatistics:
     Attributes
     ----------
     ratios : MirrorRatios
-    draws : PlaceboDraws
+    tails : PlaceboTails
     """
 
     ratios: MirrorRatios
-    draws: PlaceboDraws
+    tails: PlaceboTails
 
     @classmethod
     def gather(
-        cls, shares: Sequence[TrainingShare], rows: Sequence[np.ndarray]
+        cls, shares: Sequence[TrainingShare], rows: Sequence[np.ndarray], config: DetectionConfig
     ) -> TrainingStatistics:
         """The statistics of a training panel from its partitions' shares.
 
@@ -94,12 +94,16 @@ class TrainingStatistics:
         shares : sequence of TrainingShare
         rows : sequence of numpy.ndarray
             For each share, the training panel's row of each of its partition's rows.
+        config : DetectionConfig
+            The detectors' settings.
         """
         found = np.concatenate(
             [panel_rows[share.rows] for share, panel_rows in zip(shares, rows, strict=True)]
         )
         sums = MirrorSums.concat([share.mirror for share in shares], np.argsort(found))
-        return cls(MirrorRatios.from_sums(sums), PlaceboDraws.concat([s.draws for s in shares]))
+        draws = PlaceboDraws.concat([share.draws for share in shares])
+        tails = PlaceboTails.from_draws(draws, config.min_placebo_values)
+        return cls(MirrorRatios.from_sums(sums), tails)
 
 
 def fit_detector(
@@ -118,7 +122,7 @@ def fit_detector(
     if type(detector) is MirrorDetector:
         return detector.fit_ratios(train.ratios, placebo)
     if type(detector) is BaselineDetector:
-        return detector.fit_draws(train.draws)
+        return detector.fit_tails(train.tails)
     if type(detector) in PLACEBO_ONLY:
         return detector.fit(None, placebo)  # they read no training panel
     raise ValueError(

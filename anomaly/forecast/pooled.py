@@ -86,6 +86,18 @@ _DECLARED_CHUNK = 100_000
 #: Half-lives (months) that ``half_life="auto"`` chooses from.
 HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 
+#: Fitted arrays with one row per series (the others are pooled tables and numbers).
+SERIES_STATE: tuple[str, ...] = (
+    "level",
+    "trend",
+    "variance",
+    "n_effective",
+    "n_nonzero",
+    "p_nonzero",
+    "log_smearing",
+    "season",
+)
+
 #: Bounds of the occurrence-rate strata calibrated apart: intervals of sparse and of
 #: regular flows err in opposite directions, so one factor for all would leave both off.
 OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
@@ -346,6 +358,20 @@ def first_published(declared: np.ndarray, reporter: np.ndarray) -> np.ndarray | 
     late = (first_month > 0) & (density >= LATE_START_DENSITY)
     known_from = np.where(late, first_month, 0)[reporter]
     return known_from if known_from.any() else None
+
+
+def series_state(state: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The fitted state of the series at ``rows`` (its pooled tables as they are): what
+    a forecaster restored from it (:meth:`Forecaster.restore`) predicts for its row
+    ``i`` is what the whole forecaster predicts for ``rows[i]``.
+
+    Examples
+    --------
+    >>> state = {"level": np.array([1.0, 2.0, 3.0]), "damping": np.array(0.9)}
+    >>> series_state(state, np.array([2, 0]))["level"].tolist()
+    [3.0, 1.0]
+    """
+    return {name: array[rows] if name in SERIES_STATE else array for name, array in state.items()}
 
 
 def _log_late_reporters(

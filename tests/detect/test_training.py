@@ -46,16 +46,15 @@ def test_training_statistics_gathered_over_partitions_equal_the_whole_panel_s(tr
     table = merge_published([train.select(rows).reporters_published() for rows in parts])
     assert table.equals(train.reporters_published())
     shares = [training_share(train.select(rows), table, config) for rows in parts]
-    statistics = TrainingStatistics.gather(shares, parts)
+    statistics = TrainingStatistics.gather(shares, parts, config)
     expected = learn_ratios(train)
     pd.testing.assert_frame_equal(statistics.ratios.keys, expected.keys)
     np.testing.assert_array_equal(statistics.ratios.log_ratio, expected.log_ratio)
     assert statistics.ratios.pooled == expected.pooled
     onset = pd.Period(config.sanctions_onset, freq="M")
     tails = PlaceboTails.from_training(train, onset, config.min_placebo_values)
-    gathered = PlaceboTails.from_draws(statistics.draws, config.min_placebo_values)
     for name in ("lengths", "quantiles", "draws"):
-        np.testing.assert_array_equal(getattr(gathered, name), getattr(tails, name))
+        np.testing.assert_array_equal(getattr(statistics.tails, name), getattr(tails, name))
     fitted = [fit_detector(d, statistics, None) for d in default_detectors(config)]
     assert [d.name for d in fitted] == [d.name for d in default_detectors(config)]
 
