@@ -17,7 +17,9 @@ without holding the input or the series-month detail in memory:
 Training reads canonical Parquet through the same scan: :func:`read_panel`
 (:mod:`.panel_reader`) checks and pivots it partition by partition into the panel
 ``anomaly.build_panel(anomaly.read_flows(files))`` would give, without holding the
-input table at once.
+input table at once; or leaves the partitions in the work directory, and
+:func:`fit_partitioned` (:mod:`.train`, :mod:`.train_rows`) fits the model over them
+in the same two-pass shape, without holding the training matrix.
 
 Tasks run in this process, in joblib processes or on a Dask cluster (:mod:`.engines`);
 the model reaches workers as its artifact (:mod:`.models`); every step leaves its
@@ -30,6 +32,7 @@ Examples
 ...                      jobs=2)  # doctest: +SKIP
 """
 
+import importlib
 from typing import Any
 
 from anomaly.batch.engines import ENGINES
@@ -37,15 +40,16 @@ from anomaly.batch.errors import BatchError
 from anomaly.batch.panel_reader import native_inputs, read_panel
 from anomaly.batch.partition import pair_partition, pair_partitions
 
-#: Imported when first asked for: scoring loads the model's code (scikit-learn...),
-#: which a worker of the scan or of a training read never needs (two seconds of
-#: imports in every worker process).
-_SCORING = ("BatchResult", "score_batch")
+#: Imported when first asked for: scoring and training load the model's code
+#: (scikit-learn...), which a worker of the scan or of a training read never needs
+#: (two seconds of imports in every worker process).
+_LAZY = {"BatchResult": "runner", "score_batch": "runner", "fit_partitioned": "train"}
 
 __all__ = [
     "ENGINES",
     "BatchError",
     "BatchResult",
+    "fit_partitioned",
     "native_inputs",
     "pair_partition",
     "pair_partitions",
@@ -55,8 +59,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SCORING:
-        from anomaly.batch import runner
-
-        return getattr(runner, name)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"anomaly.batch.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

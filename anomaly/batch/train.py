@@ -119,8 +119,8 @@ def fit_partitioned(
     >>> with LocalEngine(2) as runner:  # doctest: +SKIP
     ...     fit_partitioned(TradeAnomalyModel(), parts, "2015-01", "2021-12", runner)
     """
+    check_partitionable(model)
     base, ensemble, controlled = model.unfitted_parts()
-    _check_partitionable(base, ensemble)
     config = ensemble.config
     start, end = training_window(parts.periods, train_start, train_end)
     logger.info(
@@ -226,8 +226,15 @@ def fit_partitioned(
     )
 
 
-def _check_partitionable(base, ensemble: Ensemble) -> None:
-    """Refuse what is not known to be trained over partitions as in memory."""
+def check_partitionable(model: TradeAnomalyModel) -> None:
+    """Refuse a model that :func:`fit_partitioned` cannot train as :meth:`fit` does:
+    one with another forecaster than the default, or a detector written elsewhere.
+
+    Raises
+    ------
+    BatchError
+    """
+    base, ensemble, _ = model.unfitted_parts()
     in_memory = "; fit it in memory (without --jobs, --engine, --scheduler and --work-dir)"
     if type(base) is not PooledForecaster:
         raise BatchError(

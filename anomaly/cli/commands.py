@@ -22,8 +22,13 @@ BATCH_OPTIONS = ("jobs", "engine", "scheduler", "partitions", "work_dir")
 
 
 def train(args: argparse.Namespace) -> None:
-    """``anomaly train``: read, fit, save (and optionally pack)."""
-    from anomaly.artifacts import pack_artifact
+    """``anomaly train``: read, fit, save (and optionally pack).
+
+    On canonical Parquet with any batch option (``--jobs``, ``--engine``,
+    ``--scheduler``, ``--partitions``, ``--work-dir``) the fit runs over the read's
+    partitions on the engine's workers (:func:`anomaly.batch.fit_partitioned`); else
+    the panel is built in this process and fitted there.
+    """
     from anomaly.batch.panel_reader import native_inputs, partitions_for, read_panel
     from anomaly.forecast import SHORT_NAMES
     from anomaly.io import count_rows, read_flows
@@ -36,6 +41,11 @@ def train(args: argparse.Namespace) -> None:
     # how many rows they hold, and before the fit (a kernel kill after minutes says less).
     source = native_inputs(args.data, _format(args))
     batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]
+    model = TradeAnomalyModel(SHORT_NAMES[args.forecaster](), hs_level=args.hs_level, **controls)
+    if source is not None and batch:
+        _train_partitioned(args, source, model)
+        _save(args, model)
+        return
     if source is not None:
         # Canonical Parquet: read in batches, pivoted partition by partition.
         partitions = args.partitions or partitions_for(source.n_rows or 0)
@@ -74,11 +84,55 @@ def train(args: argparse.Namespace) -> None:
             del flows  # the panel holds all training needs: the table's memory goes back
     start, end = training_window(panel, args.train_start, args.train_end)
     check_training_memory(panel.n_series, end.ordinal - start.ordinal + 1, args.memory_budget)
-    forecaster = SHORT_NAMES[args.forecaster]()
     with step("training"):
-        model = TradeAnomalyModel(forecaster, hs_level=args.hs_level, **controls).fit(
-            panel, args.train_start, args.train_end
+        model.fit(panel, args.train_start, args.train_end)
+    del panel
+    _save(args, model)
+
+
+def _train_partitioned(args: argparse.Namespace, source, model) -> None:
+    """Read canonical Parquet into partitions kept in the work directory (a temporary
+    one without ``--work-dir``) and fit ``model`` over them on the engine's workers."""
+    from anomaly.batch import fit_partitioned
+    from anomaly.batch.engines import engine_for
+    from anomaly.batch.panel_reader import partitions_for, read_panel
+    from anomaly.batch.train import check_partitionable
+    from anomaly.batch.workdir import work_directory
+    from anomaly.model import check_reading_memory
+
+    check_partitionable(model)  # before the long read
+    partitions = args.partitions or partitions_for(source.n_rows or 0)
+    jobs = args.jobs or 1
+    # Workers of a scheduler's cluster are not this machine's.
+    workers = jobs if jobs > 1 and args.scheduler is None else 0
+    check_reading_memory(
+        source.n_rows or 0,
+        args.memory_budget,
+        partitions=partitions,
+        workers=workers,
+        stacked=False,
+    )
+    engine = _engine(args)
+    with work_directory(args.work_dir, "anomaly-train-") as work:
+        parts = read_panel(
+            source,
+            hs_level=args.hs_level,
+            currency=args.currency,
+            partitions=partitions,
+            engine=engine,
+            jobs=jobs,
+            scheduler=args.scheduler,
+            work_dir=work.root,
+            stacked=False,
         )
+        with step("training"), engine_for(engine, jobs, args.scheduler) as runner:
+            fit_partitioned(model, parts, args.train_start, args.train_end, runner)
+
+
+def _save(args: argparse.Namespace, model) -> None:
+    """Save the fitted model (and pack it with ``--archive``); say what was saved."""
+    from anomaly.artifacts import pack_artifact
+
     with step("saving"):
         path = model.save(args.out)
         if args.archive:

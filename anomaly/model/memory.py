@@ -211,12 +211,16 @@ def check_training_memory(
     return estimate
 
 
-def reading_memory_gib(n_rows: int, *, partitions: int | None = None, workers: int = 0) -> float:
+def reading_memory_gib(
+    n_rows: int, *, partitions: int | None = None, workers: int = 0, stacked: bool = True
+) -> float:
     """The peak of reading ``n_rows`` canonical rows and building their panel, in GiB:
     in memory (see :data:`READ_BYTES_PER_ROW`), or in ``partitions`` partitions (see
     :data:`PARTITION_BYTES_PER_ROW` and :data:`PANEL_BYTES_PER_ROW`) pivoted in this
     process or, summed over the processes, by ``workers`` worker processes (each holds
-    :data:`READ_BASE_GIB` and a partition; this process, the panel).
+    :data:`READ_BASE_GIB` and a partition; this process, the panel). With ``stacked``
+    false the partitions stay on disk for a fit over them
+    (:func:`anomaly.batch.fit_partitioned`): no panel is built.
 
     Examples
     --------
@@ -226,12 +230,15 @@ def reading_memory_gib(n_rows: int, *, partitions: int | None = None, workers: i
     2.7
     >>> round(reading_memory_gib(120_000_000, partitions=40, workers=2), 1)
     4.1
+    >>> round(reading_memory_gib(120_000_000, partitions=40, workers=2, stacked=False), 1)
+    2.3
     """
     if partitions is None:
         return READ_BASE_GIB + n_rows * READ_BYTES_PER_ROW / 2**30
     largest = PARTITION_SPREAD * n_rows / partitions
     pivoting = max(workers, 1) * largest * PARTITION_BYTES_PER_ROW
-    return (1 + workers) * READ_BASE_GIB + (pivoting + n_rows * PANEL_BYTES_PER_ROW) / 2**30
+    panel = n_rows * PANEL_BYTES_PER_ROW if stacked else 0
+    return (1 + workers) * READ_BASE_GIB + (pivoting + panel) / 2**30
 
 
 def check_reading_memory(
@@ -240,6 +247,7 @@ def check_reading_memory(
     *,
     partitions: int | None = None,
     workers: int = 0,
+    stacked: bool = True,
     option: str = "--memory-budget",
 ) -> float:
     """Refuse to read ``n_rows`` rows for in-memory training when reading them and
@@ -257,6 +265,9 @@ def check_reading_memory(
     workers : int
         Worker processes of this machine that pivot the partitions (0: this process);
         the budget is then that of all processes together.
+    stacked : bool
+        Whether the partitions are stacked into one panel (false: left on disk for a
+        fit over partitions).
     option : str
         How the user sets the budget (named in the message).
 
@@ -277,7 +288,7 @@ def check_reading_memory(
     ...
     anomaly.errors.MemoryBudgetError: reading 120,000,000 rows and building their panel ...
     """
-    peak = reading_memory_gib(n_rows, partitions=partitions, workers=workers)
+    peak = reading_memory_gib(n_rows, partitions=partitions, workers=workers, stacked=stacked)
     budget = budget_gib if budget_gib is not None else default_budget_gib()
     how = (
         "in memory"
