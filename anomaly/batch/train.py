@@ -30,8 +30,10 @@ The model equals the in-memory fit's (the same keys in the same order, the same
 detectors' training statistics to the bit) except for sums over series, added
 partition by partition rather than in one pass: the months' common deviations of the
 forecaster, the reporters' summed values and the placebo context's sums. They differ in
-the last bits, and so do the numbers that follow from them (by at most about 1e-10,
-:data:`TOLERANCE`; ``tests/batch/test_train_partitions.py``). Results do not depend on
+the last bits, and so do the numbers that follow from them: by at most 1e-10 plus 1e-12
+of the number (:data:`TOLERANCE`; ``tests/batch/test_train_partitions.py``; measured
+at 10^5 series: 1.4e-14 on the forecaster's numbers, 4e-9 on reporters' monthly values
+of 3e7). Results do not depend on
 the number of workers: partitions are always added in the same order.
 
 Only the default forecaster and detectors are trained this way: they are known to
@@ -73,9 +75,11 @@ from anomaly.progress import logged_step
 
 logger = logging.getLogger(__name__)
 
-#: Largest absolute difference between a fitted number of :func:`fit_partitioned`
-#: and of the in-memory fit (the tolerance of chunks of one matrix, too).
-TOLERANCE = 1e-10
+#: How far a fitted number of :func:`fit_partitioned` may lie from the in-memory fit's,
+#: ``|a - b| <= atol + rtol * |b|`` (keyword arguments of
+#: :func:`numpy.testing.assert_allclose`). ``atol`` is the tolerance of chunks of one
+#: matrix (``tests/forecast/test_forecast_pooled.py``); ``rtol`` covers sums of values.
+TOLERANCE = {"rtol": 1e-12, "atol": 1e-10}
 
 
 def fit_partitioned(

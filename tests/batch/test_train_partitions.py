@@ -49,12 +49,12 @@ def assert_same_artifact(actual: TradeAnomalyModel, expected: TradeAnomalyModel,
     assert got[1].keys() == want[1].keys()
     for name, array in want[1].items():
         if array.dtype.kind in "fc":
-            np.testing.assert_allclose(got[1][name], array, rtol=0, atol=TOLERANCE, err_msg=name)
+            np.testing.assert_allclose(got[1][name], array, **TOLERANCE, err_msg=name)
         else:
             np.testing.assert_array_equal(got[1][name], array, err_msg=name)
     assert got[2].keys() == want[2].keys()
     for name, table in want[2].items():
-        pd.testing.assert_frame_equal(got[2][name], table, rtol=0, atol=TOLERANCE, obj=name)
+        pd.testing.assert_frame_equal(got[2][name], table, **TOLERANCE, obj=name)
 
 
 def assert_same_leads(actual: TradeAnomalyModel, expected: TradeAnomalyModel, flows):

@@ -25,12 +25,12 @@ def assert_same_model(actual, expected) -> None:
     with np.load(actual / "arrays.npz") as got, np.load(expected / "arrays.npz") as want:
         assert sorted(got.files) == sorted(want.files)
         for name in want.files:
-            np.testing.assert_allclose(got[name], want[name], rtol=0, atol=TOLERANCE, err_msg=name)
+            np.testing.assert_allclose(got[name], want[name], **TOLERANCE, err_msg=name)
     tables = sorted(path.name for path in expected.glob("*.parquet"))
     assert sorted(path.name for path in actual.glob("*.parquet")) == tables
     for name in tables:
         pd.testing.assert_frame_equal(
-            pd.read_parquet(actual / name), pd.read_parquet(expected / name), atol=TOLERANCE
+            pd.read_parquet(actual / name), pd.read_parquet(expected / name), **TOLERANCE
         )
 
 
