@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import reduce
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -444,18 +443,17 @@ def _in_panel_order(
 
 def _blocks_in_order(slices: list[PartitionSlice], rows: list[np.ndarray]):
     """The training matrix in blocks of :data:`FINGERPRINT_ROWS` consecutive rows,
-    each gathered from the partitions' files (``NaN`` as is)."""
+    each gathered from the partitions' files (``NaN`` as is).
+
+    Each file is mapped for one block at a time: pages of a mapped file count in the
+    process's resident memory until it is unmapped.
+    """
     n_series = sum(len(at) for at in rows)
-    matrices = [np.load(Path(part.values), mmap_mode="r") for part in slices]
     for lo in range(0, n_series, FINGERPRINT_ROWS):
         hi = min(lo + FINGERPRINT_ROWS, n_series)
-        block = None
-        for part, matrix, at in zip(slices, matrices, rows, strict=True):
+        block = np.empty((hi - lo, slices[0].columns[1] - slices[0].columns[0]))
+        for part, at in zip(slices, rows, strict=True):
             inside = (at >= lo) & (at < hi)
-            if not inside.any():
-                continue
-            values = matrix[part.rows[inside], part.columns[0] : part.columns[1]]
-            if block is None:
-                block = np.empty((hi - lo, values.shape[1]), dtype=np.float64)
-            block[at[inside] - lo] = values
+            if inside.any():
+                block[at[inside] - lo] = part.read(np.flatnonzero(inside))
         yield block

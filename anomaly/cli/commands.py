@@ -98,7 +98,8 @@ def _train_partitioned(args: argparse.Namespace, source, model) -> None:
     from anomaly.batch.panel_reader import partitions_for, read_panel
     from anomaly.batch.train import check_partitionable
     from anomaly.batch.workdir import work_directory
-    from anomaly.model import check_reading_memory
+    from anomaly.model import check_reading_memory, check_training_memory
+    from anomaly.model.trade_model import training_window
 
     check_partitionable(model)  # before the long read
     partitions = args.partitions or partitions_for(source.n_rows or 0)
@@ -124,6 +125,14 @@ def _train_partitioned(args: argparse.Namespace, source, model) -> None:
             scheduler=args.scheduler,
             work_dir=work.root,
             stacked=False,
+        )
+        start, end = training_window(parts.periods, args.train_start, args.train_end)
+        check_training_memory(
+            sum(len(keys) for keys in parts.keys),
+            end.ordinal - start.ordinal + 1,
+            args.memory_budget,
+            partitions=len(parts.keys),
+            workers=workers,
         )
         with step("training"), engine_for(engine, jobs, args.scheduler) as runner:
             fit_partitioned(model, parts, args.train_start, args.train_end, runner)

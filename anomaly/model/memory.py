@@ -1,12 +1,15 @@
-"""Memory that in-memory training will need, estimated before it is spent.
+"""Memory that training will need, estimated before it is spent.
 
 Training in memory holds the whole panel and the forecaster's and detectors' working
-arrays at once. On a panel too large for the machine it would run for minutes and then
-be killed by the kernel; :func:`check_training_memory` refuses it up front instead,
-from the panel's size and what the process already holds. Before that,
-:func:`check_reading_memory` refuses an input whose reading would not fit, from the
-rows Parquet files declare: read whole (CSV and other formats), or in partitions
-(canonical Parquet, which never holds the input table at once).
+arrays at once; training over partitions (``anomaly train`` with a batch option on
+canonical Parquet, :func:`anomaly.batch.fit_partitioned`) holds per-series arrays in
+the process and one partition's matrix per worker. On data too large for the machine
+a fit would run for minutes and then be killed by the kernel;
+:func:`check_training_memory` refuses it up front instead, from the data's size and
+what the process already holds. Before that, :func:`check_reading_memory` refuses an
+input whose reading would not fit, from the rows Parquet files declare: read whole
+(CSV and other formats), or in partitions (canonical Parquet, which never holds the
+input table at once).
 
 The coefficients are measured, not derived: ``experiments/bench_train_memory.py``
 trains canonical panels of 10^5 to 10^6 series × 120 months and records each step's
@@ -53,15 +56,28 @@ FIT_BYTES_PER_CELL = 56
 #: Fixed part of what the fit adds (the isolation forest, reference tables, allocator
 #: slack).
 FIT_MARGIN_GIB = 0.8
-#: What the message proposes instead of training in memory. Canonical Parquet is read
-#: in partitions (by worker processes with --jobs), but the fit holds every series at
-#: once: the fit itself is not split.
+#: A fit over partitions holds in the ``anomaly train`` process, instead of the matrix,
+#: per-series arrays and tables: keys, the forecaster's state, the placebo window's
+#: summary (measured with 2 workers, 84 training months: the fit raised the process's
+#: peak by 0.08 GiB at 10^4 series, 0.28 at 10^5, 0.68 at 4·10^5, about 0.15 GiB +
+#: 1.4 KB per series; rounded up, with FIT_MARGIN_GIB as the fixed part) ...
+PARTITIONED_BYTES_PER_SERIES = 2048
+#: ... and each worker process one partition's working arrays: FIT_BYTES_PER_CELL per
+#: cell of the largest partition (PARTITION_SPREAD times the mean), beside
+#: READ_BASE_GIB (not measured apart: the in-memory fit's coefficient, per partition).
+#: What the message proposes instead of training in memory.
 INSTEAD = (
-    "fewer series: `anomaly train` reads canonical Parquet in partitions (--jobs only "
-    "reads them in parallel) but fits all series at once in this process (fitting in "
-    "partitions is not implemented), so train on a part of the data (some reporters or "
-    "HS chapters per model), or on coarser codes (--hs-level 4 or 2), or on a machine "
+    "fewer series at once: on canonical Parquet, `anomaly train --jobs N` (or any batch "
+    "option: --partitions, --work-dir) fits over partitions of series, holding one "
+    "partition's matrix per worker; or train on a part of the data (some reporters or "
+    "HS chapters per model), on coarser codes (--hs-level 4 or 2), or on a machine "
     "with more memory; raise {option} only if this machine has the memory to spare"
+)
+#: What the message proposes instead of training over partitions.
+INSTEAD_PARTITIONED = (
+    "smaller partitions (a higher --partitions), fewer worker processes (--jobs), a "
+    "part of the data per model, coarser codes (--hs-level 4 or 2), or a machine with "
+    "more memory; raise {option} only if this machine has the memory to spare"
 )
 
 
@@ -73,6 +89,8 @@ class MemoryEstimate:
     ----------
     n_series, n_months : int
         The panel's series and the training window's months.
+    partitions : int or None
+        The partitions the fit runs over (None: in memory).
     resident_gib : float
         What the process holds now (the panel included), GiB.
     fit_gib : float
@@ -83,6 +101,7 @@ class MemoryEstimate:
 
     n_series: int
     n_months: int
+    partitions: int | None
     resident_gib: float
     fit_gib: float
     budget_gib: float | None
@@ -98,16 +117,29 @@ class MemoryEstimate:
         return self.budget_gib is None or self.peak_gib <= self.budget_gib
 
 
-def fit_memory_gib(n_series: int, n_months: int) -> float:
-    """What fitting ``n_series`` × ``n_months`` in memory adds to the process at its
-    peak, in GiB (see :data:`FIT_BYTES_PER_CELL`).
+def fit_memory_gib(
+    n_series: int, n_months: int, *, partitions: int | None = None, workers: int = 0
+) -> float:
+    """What fitting ``n_series`` × ``n_months`` adds at its peak, in GiB: in memory, to
+    the process (see :data:`FIT_BYTES_PER_CELL`); or over ``partitions`` partitions, to
+    the process and, summed, its ``workers`` worker processes (0: the partitions are
+    worked on in the process; see :data:`PARTITIONED_BYTES_PER_SERIES`).
 
     Examples
     --------
     >>> round(fit_memory_gib(1_000_000, 84), 1)
     5.2
+    >>> round(fit_memory_gib(1_000_000, 84, partitions=40, workers=2), 1)
+    3.8
+    >>> round(fit_memory_gib(1_000_000, 84, partitions=120, workers=2), 1)
+    3.6
     """
-    return n_series * n_months * FIT_BYTES_PER_CELL / 2**30 + FIT_MARGIN_GIB
+    if partitions is None:
+        return n_series * n_months * FIT_BYTES_PER_CELL / 2**30 + FIT_MARGIN_GIB
+    held = n_series * PARTITIONED_BYTES_PER_SERIES / 2**30 + FIT_MARGIN_GIB
+    largest = PARTITION_SPREAD * n_series / partitions * n_months * FIT_BYTES_PER_CELL
+    working = largest / 2**30 + (READ_BASE_GIB if workers else 0.0)
+    return held + max(workers, 1) * working
 
 
 def default_budget_gib() -> float | None:
@@ -121,10 +153,16 @@ def default_budget_gib() -> float | None:
 
 
 def estimate_training_memory(
-    n_series: int, n_months: int, budget_gib: float | None = None
+    n_series: int,
+    n_months: int,
+    budget_gib: float | None = None,
+    *,
+    partitions: int | None = None,
+    workers: int = 0,
 ) -> MemoryEstimate:
     """Estimate the peak memory of training ``n_series`` × ``n_months`` in memory, in
-    this process, now.
+    this process, now; or over ``partitions`` partitions, in this process and its
+    ``workers`` worker processes together.
 
     Parameters
     ----------
@@ -133,6 +171,10 @@ def estimate_training_memory(
     budget_gib : float, optional
         The most the process may hold, GiB; default: what it holds plus what the system
         has available (:func:`default_budget_gib`).
+    partitions : int, optional
+        The partitions of a fit over partitions (None: in memory).
+    workers : int
+        Worker processes of this machine that fit them (0: this process).
 
     Returns
     -------
@@ -146,7 +188,8 @@ def estimate_training_memory(
     """
     resident = resident_memory_gib() or 0.0
     budget = budget_gib if budget_gib is not None else default_budget_gib()
-    return MemoryEstimate(n_series, n_months, resident, fit_memory_gib(n_series, n_months), budget)
+    fit = fit_memory_gib(n_series, n_months, partitions=partitions, workers=workers)
+    return MemoryEstimate(n_series, n_months, partitions, resident, fit, budget)
 
 
 def check_training_memory(
@@ -154,9 +197,12 @@ def check_training_memory(
     n_months: int,
     budget_gib: float | None = None,
     *,
+    partitions: int | None = None,
+    workers: int = 0,
     option: str = "--memory-budget",
 ) -> MemoryEstimate:
-    """Refuse in-memory training whose estimated peak exceeds the budget.
+    """Refuse training whose estimated peak exceeds the budget (in memory, or over
+    ``partitions`` partitions on ``workers`` worker processes).
 
     The estimate is logged at INFO level either way.
 
@@ -167,6 +213,11 @@ def check_training_memory(
     budget_gib : float, optional
         The most the process may hold, GiB (default: what it holds plus what the system
         has available).
+    partitions : int, optional
+        The partitions of a fit over partitions (None: in memory).
+    workers : int
+        Worker processes of this machine that fit them (0: this process); the budget
+        is then that of all processes together.
     option : str
         How the user sets the budget (named in the message).
 
@@ -188,25 +239,33 @@ def check_training_memory(
     ...
     anomaly.errors.MemoryBudgetError: training 1,000,000 series × 84 months in memory ...
     """
-    estimate = estimate_training_memory(n_series, n_months, budget_gib)
+    estimate = estimate_training_memory(
+        n_series, n_months, budget_gib, partitions=partitions, workers=workers
+    )
     budget = "unknown" if estimate.budget_gib is None else f"{estimate.budget_gib:.1f} GiB"
+    how = "in memory" if partitions is None else f"over {partitions} partitions"
+    if partitions is not None and workers:
+        how += f" on {workers} worker processes"
     logger.info(
-        "memory: training %d series × %d months in memory needs about %.1f GiB at its "
+        "memory: training %d series × %d months %s needs about %.1f GiB at its "
         "peak (%.1f GiB held now + %.1f GiB for the fit); budget %s",
         n_series,
         n_months,
+        how,
         estimate.peak_gib,
         estimate.resident_gib,
         estimate.fit_gib,
         budget,
     )
     if not estimate.fits:
+        instead = INSTEAD if partitions is None else INSTEAD_PARTITIONED
         raise MemoryBudgetError(
-            f"training {n_series:,} series × {n_months} months in memory would need about "
+            f"training {n_series:,} series × {n_months} months {how} would need about "
             f"{estimate.peak_gib:.1f} GiB at its peak ({estimate.resident_gib:.1f} GiB held "
             f"now + {estimate.fit_gib:.1f} GiB for the fit), more than the "
-            f"{estimate.budget_gib:.1f} GiB this process may use ({option})",
-            expected=INSTEAD.format(option=option),
+            f"{estimate.budget_gib:.1f} GiB {'this process' if partitions is None else 'they'} "
+            f"may use ({option})",
+            expected=instead.format(option=option),
         )
     return estimate
 

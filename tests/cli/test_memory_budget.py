@@ -32,7 +32,7 @@ def test_parquet_too_large_for_the_budget_is_refused_before_reading(
     assert "rows and building their panel in 1 partition would need about" in line
     assert "more than the 0.0 GiB this process may use (--memory-budget)" in line
     # The fit is not split: the message says so instead of proposing --jobs.
-    assert "fits all series at once in this process" in line
+    assert "`anomaly train --jobs N`" in line
     assert not (tmp_path / "model").exists()
 
 
@@ -52,7 +52,7 @@ def test_a_fit_beyond_the_budget_is_refused_before_fitting(
     (line,) = err.strip().splitlines()
     assert "series × 84 months in memory would need about" in line
     assert "held now" in line and "for the fit" in line
-    assert "--jobs only reads them in parallel" in line
+    assert "fits over partitions of series" in line
 
 
 def test_within_the_budget_training_logs_each_step_with_its_memory(capsys, world_dir, tmp_path):

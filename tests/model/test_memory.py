@@ -39,8 +39,25 @@ def test_a_fit_beyond_the_budget_is_refused_with_what_to_do():
     message = str(raised.value)
     assert message.startswith("training 1,000,000 series × 84 months in memory")
     assert f"more than the {budget:.1f} GiB this process may use (--memory-budget)" in message
-    assert "--jobs only reads them in parallel" in message and "--hs-level" in message
+    assert "fits over partitions of series" in message and "--hs-level" in message
     assert isinstance(raised.value, DataError)  # the command line's exit 3
+
+
+def test_a_fit_over_partitions_holds_per_series_arrays_and_a_partition_per_worker():
+    in_memory = fit_memory_gib(1_000_000, 84)
+    over = fit_memory_gib(1_000_000, 84, partitions=40, workers=2)
+    assert over < in_memory
+    # Smaller partitions: less per worker; more workers: more at once.
+    assert fit_memory_gib(1_000_000, 84, partitions=80, workers=2) < over
+    assert fit_memory_gib(1_000_000, 84, partitions=40, workers=4) > over
+    estimate = estimate_training_memory(1_000_000, 84, budget_gib=1e6, partitions=40, workers=2)
+    assert estimate.fit_gib == pytest.approx(over) and estimate.partitions == 40
+    with pytest.raises(MemoryBudgetError) as raised:
+        check_training_memory(1_000_000, 84, budget_gib=1.0, partitions=40, workers=2)
+    message = str(raised.value)
+    assert message.startswith("training 1,000,000 series × 84 months over 40 partitions on 2 ")
+    assert "more than the 1.0 GiB they may use" in message
+    assert "a higher --partitions" in message
 
 
 def test_reading_beyond_the_budget_is_refused():
