@@ -17,12 +17,15 @@ Run from the repository root::
    peak memory (the summed RSS of the process and all its descendants, Dask's nannies
    and workers included, sampled every 0.1 s), the steps' times from the log and the
    reading rate (input rows per second of reading and building the panel) are reported;
-   every run's artifact files are compared with those of the run without options
-   (their sha256 in the manifest).
+   every run's artifact is compared with that of the run without options: identical
+   files (their sha256 in the manifest), else every number within
+   ``anomaly.batch.train.TOLERANCE``.
 
-The fit always runs in the ``anomaly train`` process, on the whole panel: ``--jobs``
-and ``--engine`` parallelise the reading. Writes its section of
-``experiments/results/bench_train.md`` per size (the rest of the file is kept).
+Without options the fit runs in the ``anomaly train`` process on the whole panel; with
+``--jobs`` or ``--engine`` it runs over the partitions on the workers
+(:func:`anomaly.batch.fit_partitioned`), the process holding per-series arrays only.
+Writes its section of ``experiments/results/bench_train.md`` per size (the rest of the
+file is kept).
 """
 
 from __future__ import annotations
@@ -68,7 +71,38 @@ def run_training(path: Path, options: list[str], out: Path, log: Path) -> dict:
         if (found := re.search(rf"INFO anomaly\.progress: {name}: done in ([0-9.]+) s", text))
     }
     result["files"] = json.loads((out / "manifest.json").read_text())["files"]
+    result["out"] = str(out)
     return result
+
+
+def same_artifact(actual: dict, expected: dict) -> str:
+    """``identical`` (the same files), ``within tolerance`` (every array and table within
+    ``anomaly.batch.train.TOLERANCE``, the same manifest less its time and digests) or
+    ``**differs**``."""
+    import numpy as np
+    import pandas as pd
+
+    from anomaly.batch.train import TOLERANCE
+
+    if actual["files"] == expected["files"]:
+        return "identical"
+    paths = [Path(run["out"]) for run in (actual, expected)]
+    manifests = [json.loads((path / "manifest.json").read_text()) for path in paths]
+    for manifest in manifests:
+        del manifest["created"], manifest["files"]
+    try:
+        assert manifests[0] == manifests[1]
+        with np.load(paths[0] / "arrays.npz") as got, np.load(paths[1] / "arrays.npz") as want:
+            assert sorted(got.files) == sorted(want.files)
+            for name in want.files:
+                np.testing.assert_allclose(got[name], want[name], **TOLERANCE)
+        for table in paths[1].glob("*.parquet"):
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(paths[0] / table.name), pd.read_parquet(table), **TOLERANCE
+            )
+    except AssertionError:
+        return "**differs**"
+    return "within tolerance"
 
 
 def render(n_series: int, layouts: dict[str, dict], rows: int, command: str) -> str:
@@ -86,11 +120,11 @@ def render(n_series: int, layouts: dict[str, dict], rows: int, command: str) -> 
         "|---|---|---|---|---|---|---|---|",
     ]
     for layout, runs in layouts.items():
-        reference = runs["no options"]["files"]
+        reference = runs["no options"]
         for name, run in runs.items():
             steps = run["steps"]
             reading = sum(steps.get(name, 0) for name in STEPS[:3])
-            same = "identical" if run["files"] == reference else "**differs**"
+            same = same_artifact(run, reference)
             lines.append(
                 f"| {layout} | {name} | {run['wall_s']:.1f} | {run['peak_gib']:.2f} | "
                 f"{reading:.1f} | {rows / reading / 1e6:.2f} | "

@@ -265,11 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _batch_options(
         train.add_argument_group(
-            "reading in partitions",
+            "training in partitions",
             textwrap.fill(
-                "canonical Parquet is always read in partitions of series; these options "
-                "read them on worker processes (the same panel, so the same model) and keep "
-                "the finished ones in a work directory; the fit itself runs in this process",
+                "canonical Parquet is always read in partitions of series; any of these "
+                "options also fits the model over them, on worker processes (the same model "
+                "within 1e-10, the default forecaster and detectors only), and keeps the "
+                "finished reading in a work directory",
                 HELP_WIDTH - 2,
             ),
         )
