@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import anomaly.batch.train as train_module
 from anomaly import TradeAnomalyModel
 from anomaly.batch.engines import DaskEngine, LocalEngine
 from anomaly.batch.errors import BatchError
@@ -65,7 +66,11 @@ def assert_same_leads(actual: TradeAnomalyModel, expected: TradeAnomalyModel, fl
     pd.testing.assert_frame_equal(got[numbers], want[numbers], rtol=1e-8)
 
 
-def test_partitioned_fit_on_two_workers_equals_the_in_memory_fit(inputs, model, flows, tmp_path):
+def test_partitioned_fit_on_two_workers_equals_the_in_memory_fit(
+    inputs, model, flows, tmp_path, monkeypatch
+):
+    # The fingerprint's rows gathered from the partitions in blocks of 7.
+    monkeypatch.setattr(train_module, "FINGERPRINT_ROWS", 7)
     with LocalEngine(2) as runner:
         fitted = partitioned(inputs, tmp_path / "work", runner)
     assert_same_artifact(fitted, model, tmp_path)
