@@ -8,7 +8,8 @@ probability; the size of a month's trade is log-normal around a robust, recency-
 level; the seasonal profile, the noise level and the occurrence rate are learned from
 similar flows and each series' own estimate is shrunk towards them by how much data it
 has. The whole panel is fitted as a few passes over one matrix, in chunks of series so
-memory stays bounded; no Python code runs per series.
+memory stays bounded, or over partitions on disk (:meth:`PooledForecaster.fit_rows`,
+:mod:`anomaly.forecast.rows`); no Python code runs per series.
 
 Model for series ``i`` in month ``t`` after the training window (horizon ``h``)::
 
