@@ -187,22 +187,15 @@ def fit_partitioned(
             ensemble.false_alarm_rate,
             norms_from_counts(*merge_counts([f.before for f in found])),
         )
+        del forecaster
+    with logged_step("training: placebo window scored"):
         scorers = [
             inner.of(rows, keys, _pairs_of(learned.ratios, keys))
             for rows, keys in zip(layout.positions, layout.part_keys, strict=True)
         ]
-        del forecaster, inner
-    with logged_step("training: placebo window scored"):
-        placebo = (placebo_start, end)
         scored = list(zip(slices, layout.part_keys, scorers, strict=True))
-        contexts = map_in_order(runner, _placebo_context, scored, "placebo context", plan, *placebo)
-        context = reduce(ScoringContext.merge, contexts)
-        del contexts
-        parts_evidence = map_in_order(
-            runner, _placebo_evidence, scored, "placebo evidence", plan, *placebo, context
-        )
-        summary, z = _in_panel_order(parts_evidence, layout.positions)
-        del parts_evidence, scorers, context
+        summary, z = _placebo(runner, plan, scored, layout.positions, placebo_start, end)
+        del inner, scorers, scored
     with logged_step("training: detectors calibrated on the placebo window"):
         ensemble.fit(trained, PlaceboEvidence(summary, z))
         del summary, z
@@ -427,6 +420,25 @@ def _placebo_evidence(
     panel = Panel(keys, plan.periods, part.read())
     evidence = inner.scorer().evidence(panel, start, end, context)
     return evidence.summary, evidence.monthly["z"], positions(keys, evidence.summary)
+
+
+def _placebo(
+    runner: LocalEngine | DaskEngine,
+    plan: _Plan,
+    scored: list[tuple[PartitionSlice, pd.DataFrame, _PlaceboScorer]],
+    rows: list[np.ndarray],
+    start: pd.Period,
+    end: pd.Period,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The placebo window's summary and monthly z, in the panel's order: each
+    partition's share of the context, merged, then each partition's evidence."""
+    contexts = map_in_order(runner, _placebo_context, scored, "placebo context", plan, start, end)
+    context = reduce(ScoringContext.merge, contexts)
+    del contexts
+    found = map_in_order(
+        runner, _placebo_evidence, scored, "placebo evidence", plan, start, end, context
+    )
+    return _in_panel_order(found, rows)
 
 
 def _in_panel_order(
