@@ -64,7 +64,7 @@ def log_ratio(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> log_ratio(np.array([100.0, 100.0, 0.0]), np.array([300.0, 0.0, 0.0])).round(3)
-    array([ 1.089, -4.615,  0.   ])
+    array([ 1.079, -4.615,  0.   ])
     """
     c = PSEUDO_SHARE * np.maximum(before, after)
     with np.errstate(divide="ignore", invalid="ignore"):

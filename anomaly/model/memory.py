@@ -48,11 +48,11 @@ PARTITION_SPREAD = 1.25
 PANEL_BYTES_PER_ROW = 16
 #: Bytes the fit (placebo forecast and scoring, detector calibration, the final
 #: forecaster fit) adds at its peak to what the process held when it started, per
-#: series and month of the training window, above FIT_MARGIN_GIB (measured: 0.87-0.93
-#: GiB added for 8.4M cells, 1.76-1.89 for 33.6M, 3.60-3.96 for 84M: about 0.6 GiB +
-#: 36-43 bytes per cell on series traded every month; rounded up, with room for data
-#: that differ from the benchmark's).
-FIT_BYTES_PER_CELL = 56
+#: series and month of the training window, above FIT_MARGIN_GIB (measured since the
+#: fit reads its window as views of the panel: 0.67 GiB added for 8.4M cells, 1.13 for
+#: 33.6M, 2.72-2.95 for 84M: about 0.6 GiB + 26-28 bytes per cell on series traded
+#: every month; rounded up, with room for data that differ from the benchmark's).
+FIT_BYTES_PER_CELL = 40
 #: Fixed part of what the fit adds (the isolation forest, reference tables, allocator
 #: slack).
 FIT_MARGIN_GIB = 0.8
@@ -128,9 +128,9 @@ def fit_memory_gib(
     Examples
     --------
     >>> round(fit_memory_gib(1_000_000, 84), 1)
-    5.2
+    3.9
     >>> round(fit_memory_gib(1_000_000, 84, partitions=40, workers=2), 1)
-    3.8
+    3.7
     >>> round(fit_memory_gib(1_000_000, 84, partitions=120, workers=2), 1)
     3.6
     """
@@ -184,7 +184,7 @@ def estimate_training_memory(
     --------
     >>> estimate = estimate_training_memory(10_000, 84, budget_gib=64.0)
     >>> estimate.fits, round(estimate.fit_gib, 2)
-    (True, 0.84)
+    (True, 0.83)
     """
     resident = resident_memory_gib() or 0.0
     budget = budget_gib if budget_gib is not None else default_budget_gib()
