@@ -318,10 +318,9 @@ def _stacked(parts: list[_Part], periods: pd.PeriodIndex, currency: str | None) 
     """The partitions' series in the order of one pivot of all rows: sorted by reporter,
     partner, flow and HS code (each as text), as :func:`anomaly.build_panel` orders them."""
     keys = pd.concat([part.keys for part in parts], ignore_index=True)
-    codes = [pd.factorize(keys[name], sort=True)[0] for name in SERIES_KEY_COLUMNS]
-    order = np.lexsort(codes[::-1])
-    position = np.empty_like(order)
-    position[order] = np.arange(len(order))
+    position = _panel_rows(keys)
+    order = np.empty_like(position)
+    order[position] = np.arange(len(position))
     values = np.empty((len(keys), len(periods)), dtype=np.float64)
     start = 0
     for part in parts:
