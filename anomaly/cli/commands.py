@@ -47,23 +47,12 @@ def train(args: argparse.Namespace) -> None:
         _save(args, model)
         return
     if source is not None:
-        # Canonical Parquet: read in batches, pivoted partition by partition.
-        partitions = args.partitions or partitions_for(source.n_rows or 0)
-        jobs = args.jobs or 1
-        # Workers of a scheduler's cluster are not this machine's.
-        workers = jobs if jobs > 1 and args.scheduler is None else 0
-        check_reading_memory(
-            source.n_rows or 0, args.memory_budget, partitions=partitions, workers=workers
-        )
+        # Canonical Parquet without batch options: read in batches, pivoted partition
+        # by partition in this process, stacked into one panel.
+        partitions = partitions_for(source.n_rows or 0)
+        check_reading_memory(source.n_rows or 0, args.memory_budget, partitions=partitions)
         panel = read_panel(
-            source,
-            hs_level=args.hs_level,
-            currency=args.currency,
-            partitions=partitions,
-            engine=_engine(args),
-            jobs=jobs,
-            scheduler=args.scheduler,
-            work_dir=args.work_dir,
+            source, hs_level=args.hs_level, currency=args.currency, partitions=partitions
         )
     elif batch:
         options = ", ".join("--" + name.replace("_", "-") for name in batch)
