@@ -29,6 +29,7 @@ from scipy.special import log_ndtr
 from anomaly.detect.base import BaseDetector
 from anomaly.detect.baseline import rise_z
 from anomaly.detect.config import DetectionConfig
+from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 #: A supplier's own flow must have risen at least this much (calibrated z) to carry the
 #: hub's evidence: a supplier whose flow stayed flat is not a lead of the scheme.
@@ -85,8 +86,8 @@ def _inflows(table: pd.DataFrame, config: DetectionConfig) -> tuple[pd.DataFrame
     history left out (their expected value is a guess)."""
     transit = config.transit_set
     flow = table["flow"].to_numpy()
-    exported = np.isin(flow, ["export", "re-export"]) & table["partner"].isin(transit).to_numpy()
-    imported = np.isin(flow, ["import", "re-import"]) & table["reporter"].isin(transit).to_numpy()
+    exported = np.isin(flow, OUTWARD_FLOWS) & table["partner"].isin(transit).to_numpy()
+    imported = np.isin(flow, INWARD_FLOWS) & table["reporter"].isin(transit).to_numpy()
     hub = np.where(exported, table["partner"], np.where(imported, table["reporter"], None))
     supplier = np.where(exported, table["reporter"], table["partner"])
     sd = (table["upper"].to_numpy(np.float64) - table["lower"].to_numpy(np.float64)) / (
@@ -131,7 +132,7 @@ def hub_total_inflow(table: pd.DataFrame, config: DetectionConfig) -> np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         z = combined["excess"] / np.sqrt(combined["variance"].where(combined["variance"] > 0))
     leg = (
-        np.isin(table["flow"].to_numpy(), ["export", "re-export"])
+        np.isin(table["flow"].to_numpy(), OUTWARD_FLOWS)
         & table["reporter"].isin(config.transit_set).to_numpy()
         & table["partner"].isin(config.sanctioned).to_numpy()
     )

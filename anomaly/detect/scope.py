@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect.config import DetectionConfig
+from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 
 def in_scope(table: pd.DataFrame, config: DetectionConfig) -> np.ndarray:
@@ -28,6 +29,6 @@ def in_scope(table: pd.DataFrame, config: DetectionConfig) -> np.ndarray:
     """
     transit = config.transit_set
     destinations = transit | set(config.sanctioned)
-    exported = table["flow"].isin(["export", "re-export"]) & table["partner"].isin(destinations)
-    imported = table["flow"].isin(["import", "re-import"]) & table["reporter"].isin(transit)
+    exported = table["flow"].isin(OUTWARD_FLOWS) & table["partner"].isin(destinations)
+    imported = table["flow"].isin(INWARD_FLOWS) & table["reporter"].isin(transit)
     return (table["controlled"].astype(bool) & (exported | imported)).to_numpy()

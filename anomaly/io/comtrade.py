@@ -62,7 +62,7 @@ from anomaly.io.rawtable import RawTable
 from anomaly.io.text import text_column
 from anomaly.io.validate import NUMBER_COLUMNS, check_negative
 from anomaly.io.values import parse_numbers
-from anomaly.schema import KEY_COLUMNS
+from anomaly.schema import KEY_COLUMNS, OUTWARD_FLOWS
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,6 @@ API_FLOWS = {"X": "export", "M": "import", "RX": "re-export", "RM": "re-import"}
 API_PART_FLOWS = ("DX", "FM", "MIP", "XIP", "MOP", "XOP")
 #: Columns of the quantity unit: quantities in different units are not summed.
 _UNIT_COLUMNS = ("qtyUnitCode", "QtyUnitCode", "qty_unit_code")
-_EXPORTS = ("export", "re-export")
 _PERIOD_TEXT = "_period_text"
 _LEGACY_COLUMNS = {
     "period": "period",
@@ -313,7 +312,7 @@ def _value(
     """FOB for exports, CIF for imports, else the record's own trade value."""
     missing = pd.Series(np.nan, index=frame.index)
     fob, cif = numbers.get("value_fob", missing), numbers.get("value_cif", missing)
-    preferred = fob.where(flow.isin(_EXPORTS), cif)
+    preferred = fob.where(flow.isin(OUTWARD_FLOWS), cif)
     value = preferred.fillna(numbers["value"])
     if value.isna().any():
         raise error_at(

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect import DetectionConfig
+from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 DEMAND_KEYS = ["reporter", "partner", "flow"]
 #: A control growth needs at least this many uncontrolled series to the destination
@@ -76,8 +77,8 @@ MIN_CHAPTER_ROWS = 20
 PUBLISHED, PARTIAL, NOT_PUBLISHED = "published", "partial", "not published"
 #: Flows of each direction of trade, and the coverage label of a direction not published.
 DIRECTIONS = {
-    "imports": (("import", "re-import"), "imports not published"),
-    "exports": (("export", "re-export"), "exports not published"),
+    "imports": (INWARD_FLOWS, "imports not published"),
+    "exports": (OUTWARD_FLOWS, "exports not published"),
 }
 
 
@@ -408,7 +409,7 @@ def destination(keys: pd.DataFrame) -> np.ndarray:
     >>> destination(keys).tolist()
     ['UZB', 'UZB']
     """
-    inbound = keys["flow"].isin(["import", "re-import"]).to_numpy()
+    inbound = keys["flow"].isin(INWARD_FLOWS).to_numpy()
     return np.where(inbound, keys["reporter"].to_numpy(), keys["partner"].to_numpy())
 
 

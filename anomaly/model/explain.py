@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from anomaly.money import EXPLANATION
 from anomaly.reference import chp_list, describe_goods
+from anomaly.schema import OUTWARD_FLOWS
 
 #: Demand factors and mirror gaps smaller than this are not worth a line.
 MATERIAL_SHARE = 0.05
@@ -148,7 +149,7 @@ def explanations(
     """
     column = {name: _numbers(leads, name) for name in _NUMERIC}
     hs = _strings(leads["hs"])
-    exported = leads["flow"].isin(["export", "re-export"]).to_numpy()
+    exported = leads["flow"].isin(OUTWARD_FLOWS).to_numpy()
     compliance = _flag(flags, len(leads), "compliance_drop")
     lead = ~compliance
     actual, expected = column["actual"], column["expected"]

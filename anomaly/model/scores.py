@@ -27,7 +27,7 @@ from anomaly.model.outputs import run_record, write_outputs
 from anomaly.money import REPORT, format_money
 from anomaly.panel import Panel, positions
 from anomaly.reference import CHP_VERSIONS, GOODS_COLUMNS, chp_list, describe_goods
-from anomaly.schema import SERIES_KEY_COLUMNS
+from anomaly.schema import INWARD_FLOWS, SERIES_KEY_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -589,7 +589,7 @@ def _names(names: Sequence[str]) -> str:
 
 
 def _route(row) -> str:
-    inbound = row.flow in ("import", "re-import")
+    inbound = row.flow in INWARD_FLOWS
     return f"{row.reporter}{'←' if inbound else '→'}{row.partner}"
 
 
