@@ -394,7 +394,8 @@ def demand_growth(
     variance = spread * totals["w2"] / weight**2  # over the effective number of routes
     keep = prior_sd**2 / (prior_sd**2 + variance) if np.isfinite(prior_sd) else 1.0
     lowest = max(floor, 1.0 / bound)
-    growth = np.exp(np.clip(level * keep, np.log(lowest), np.log(bound)))
+    log_lowest = np.log(lowest) if lowest > 0 else -np.inf
+    growth = np.exp(np.clip(level * keep, log_lowest, np.log(bound)))
     return pd.Series(growth.to_numpy(), index=totals.index, name="growth")
 
 
