@@ -173,7 +173,8 @@ def main() -> None:
 
 
 def write_table(measured: dict) -> None:
-    """``bench_train_memory.md``: one row per measured size and layout."""
+    """``bench_train_memory.md``: one row per measured size and layout, then the
+    file's own sections (from its first ``## `` heading on), kept as they were."""
     from anomaly.model.memory import (
         FIT_BYTES_PER_CELL,
         FIT_MARGIN_GIB,
@@ -227,7 +228,10 @@ def write_table(measured: dict) -> None:
         *rows,
     ]
     out = RESULTS / "bench_train_memory.md"
-    out.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    if out.exists() and (notes := out.read_text().partition("\n## ")[2]):
+        text += "\n## " + notes  # the written reading of the table is kept
+    out.write_text(text)
     print(out.read_text())
 
 
