@@ -64,22 +64,26 @@ def pair_partitions(
     return _pair_table(reporters, partners, n_partitions)[reporter_codes, partner_codes]
 
 
-def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
     """Codes of the rows into their distinct countries, and those countries as text."""
     values = pd.Series(values, copy=False)
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), [str(code) for code in values.cat.categories]
+        return values.cat.codes.to_numpy(), tuple(str(code) for code in values.cat.categories)
     codes, uniques = pd.factorize(values)
-    return codes, [str(code) for code in uniques]
+    return codes, tuple(str(code) for code in uniques)
 
 
-def _pair_table(firsts: list[str], seconds: list[str], n_partitions: int) -> np.ndarray:
+@functools.lru_cache(maxsize=16)
+def _pair_table(firsts: tuple[str, ...], seconds: tuple[str, ...], n_partitions: int) -> np.ndarray:
     """``table[i, j]``: the partition of ``{firsts[i], seconds[j]}``, taken from the
-    cached table of the same countries in sorted order (batches list them alike)."""
+    cached table of the same countries in sorted order (batches list them alike, and
+    the batches of one file in the same order: the table is kept for them)."""
     sorted_firsts, first_rank = np.unique(np.array(firsts, dtype=object), return_inverse=True)
     sorted_seconds, second_rank = np.unique(np.array(seconds, dtype=object), return_inverse=True)
     table = _sorted_pair_table(tuple(sorted_firsts), tuple(sorted_seconds), n_partitions)
-    return table[np.ix_(first_rank.ravel(), second_rank.ravel())]
+    pairs = table[np.ix_(first_rank.ravel(), second_rank.ravel())]
+    pairs.flags.writeable = False  # shared by the calls that find it cached
+    return pairs
 
 
 @functools.lru_cache(maxsize=16)

@@ -6,6 +6,7 @@ a column and turns what it does not know into an error that names the values and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,11 +73,11 @@ def map_countries(
     present = [(column, scheme) for column, scheme in candidates if column in frame]
     for number, (column, scheme) in enumerate(present):
         codes, text = distinct_text(frame[column])
-        found = to_alpha3(text, scheme=scheme)
-        categories += [code for code in found.dropna().unique() if code not in categories]
-        found_index = pd.Index(categories).get_indexer(found.to_numpy(dtype=object, na_value=None))
-        is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
-        given_text = ~text.isin(_MISSING).to_numpy()
+        found, is_aggregate, given_text = _answers(tuple(text), scheme)
+        categories += [
+            code for code in pd.unique(found) if code is not None and code not in categories
+        ]
+        found_index = pd.Index(categories).get_indexer(found)
         unknown_text = given_text & (found_index < 0) & ~is_aggregate
         if number == 0 and given_text.all() and not unknown_text.any():
             # This column names every row's country (the usual case): each row only
@@ -121,6 +122,22 @@ def map_countries(
         )
     alpha3 = categorical(rows, pd.Index(categories, dtype=object))
     return pd.Series(alpha3, index=frame.index), aggregate
+
+
+@functools.lru_cache(maxsize=16)
+def _answers(texts: tuple[str, ...], scheme: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct text: its alpha-3 code (None if none), whether it names an aggregate,
+    and whether it names anything.
+
+    Kept for the next batch of a scan, whose columns hold the same distinct texts.
+    """
+    text = pd.Series(texts, dtype=object)
+    found = to_alpha3(text, scheme=scheme).to_numpy(dtype=object, na_value=None)
+    is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
+    given_text = ~text.isin(_MISSING).to_numpy()
+    for answer in (found, is_aggregate, given_text):
+        answer.flags.writeable = False
+    return found, is_aggregate, given_text
 
 
 def aggregate_drops(
