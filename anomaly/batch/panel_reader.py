@@ -45,7 +45,7 @@ from anomaly.batch.workdir import LAYOUT, publish, work_directory
 from anomaly.errors import EmptyDataError
 from anomaly.io import Source, check_flows, data_files
 from anomaly.io.read import check_currency_name, one_currency
-from anomaly.panel import Panel, build_panel, coarse_error, log_coarse
+from anomaly.panel import Panel, as_month, build_panel, coarse_error, log_coarse
 from anomaly.progress import logged_step
 from anomaly.schema import SERIES_KEY_COLUMNS
 
@@ -57,23 +57,44 @@ PathLike = str | os.PathLike
 ROWS_PER_PARTITION = 3_000_000
 #: A pivoted partition's files in its folder of the work directory.
 _VALUES, _KEYS, _FOUND = "values.npy", "keys.arrow", "found.json"
-#: Months kept in full by the scan: all of them (a training panel spans the data).
+#: Months kept in full by the scan when the inputs name none: all of them.
 _ALL_MONTHS = (int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max))
 
 
-def native_inputs(paths: PathLike | Sequence[PathLike], format: str) -> Inputs | None:
+def native_inputs(
+    paths: PathLike | Sequence[PathLike],
+    format: str,
+    months: tuple[str | pd.Period | None, str | pd.Period | None] | None = None,
+) -> Inputs | None:
     """The files :func:`anomaly.read_flows` would read, if they are canonical Parquet
     that :func:`read_panel` reads in batches; None for any other input.
 
     The files are listed as :func:`anomaly.read_flows` lists them (a directory stands for
     its data files, not its folders), so both read the same rows.
 
+    Parameters
+    ----------
+    paths : path or sequence of paths
+    format : str
+        ``"auto"`` or a reader's name, as for :func:`anomaly.read_flows`.
+    months : (first, last), optional
+        Read only the rows of months ``first..last`` (``"YYYY-MM"`` or
+        :class:`pandas.Period`; None: unbounded), as a training window needs: row
+        groups whose ``period`` statistics show other months only are not read, and
+        the other rows of those read are left out (neither checked nor pivoted). If
+        no row group may hold one of these months, every month is read.
+
     Examples
     --------
     >>> native_inputs("flows.csv", "auto") is None  # doctest: +SKIP
     True
+    >>> native_inputs("flows.parquet", "auto", (None, "2021-12")).months  # doctest: +SKIP
+    (None, 623)
     """
-    source = resolve_inputs(data_files(paths), format)
+    ordinals = None
+    if months is not None:
+        ordinals = tuple(None if month is None else as_month(month).ordinal for month in months)
+    source = resolve_inputs(data_files(paths), format, ordinals)
     return source if source.native else None
 
 
@@ -163,7 +184,9 @@ def read_panel(
         )
         if work_dir is not None:
             work.claim(_job(source, hs_level, currency, n_partitions))
-        plan = ScanPlan(source, work, n_partitions, *_ALL_MONTHS, hs_level)
+        plan = ScanPlan(
+            source, work, n_partitions, *_months_read(source), hs_level, outside_keys=False
+        )
         where = ", ".join(source.paths)
         with engine_for(engine, jobs, scheduler) as runner:
             with logged_step("reading input"):
@@ -300,6 +323,16 @@ def _read_part(folder: Path) -> _Part:
     return _Part(keys, folder / _VALUES, coarse, lengths)
 
 
+def _months_read(source: Inputs) -> tuple[int, int]:
+    """The first and last month (ordinals) whose rows the scan keeps: those of
+    :attr:`~anomaly.batch.sources.Inputs.months`, every month without them."""
+    first, last = source.months or (None, None)
+    return (
+        _ALL_MONTHS[0] if first is None else first,
+        _ALL_MONTHS[1] if last is None else last,
+    )
+
+
 def _job(source: Inputs, hs_level: int, currency: str | None, n_partitions: int) -> dict:
     """What identifies a read's work: a work directory serves only reads that match."""
     return {
@@ -308,6 +341,7 @@ def _job(source: Inputs, hs_level: int, currency: str | None, n_partitions: int)
         "job": "training panel",
         "inputs": source.fingerprint(),
         "format": source.format,
+        "months": source.months,
         "hs_level": hs_level,
         "currency": currency,
         "n_partitions": n_partitions,

@@ -69,6 +69,9 @@ class ScanPlan:
         First and last month (as ordinals) whose rows are kept in full.
     hs_level : int
         The model's HS level: rows of coarser codes do not make a month "reported".
+    outside_keys : bool
+        Keep one row per series key and HS revision of the other months (batch
+        scoring); if false, leave those rows out (a training read of its window).
     """
 
     inputs: Inputs
@@ -77,6 +80,7 @@ class ScanPlan:
     lo: int
     hi: int
     hs_level: int
+    outside_keys: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,9 @@ def _scan_batch(
     # A training scan keeps every month: the batch is then not copied.
     rows = _checked(frame if inside.all() else frame.loc[inside], sources)
     check_negative(rows, sources)
-    outside = frame.loc[~inside]
-    keys = _checked(outside.loc[_representatives(outside, ordinal[~inside])], sources)
+    kept = ~inside if plan.outside_keys else np.zeros(len(frame), dtype=bool)
+    outside = frame.loc[kept]
+    keys = _checked(outside.loc[_representatives(outside, ordinal[kept])], sources)
     files.write(rows, keys)
     first, last = _span(rows, keys, plan.hs_level)
     return UnitSummary(currency, last, len(rows), first)

@@ -10,16 +10,19 @@ which reads it into memory as one table, as the in-memory ``score`` does.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from anomaly.errors import DataError, EmptyDataError, FormatError
 from anomaly.io import DIRECTORY_SUFFIXES, FILE, LINE, Source, check_links, detect_format
@@ -37,6 +40,8 @@ CURRENCY = "currency"
 #: The columns a scan reads (those absent from the files are left out).
 SCAN_COLUMNS: tuple[str, ...] = (*CANONICAL_COLUMNS, CURRENCY)
 _TEXT_COLUMNS = ("period", "reporter", "partner", "flow", "hs", CURRENCY)
+#: Months spelled ``YYYY-MM``: their text sorts as the months do.
+_ISO_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,10 @@ class Inputs:
         number in error messages.
     units : tuple of ScanUnit
         With ``native``, the scan's units of work; empty otherwise.
+    months : tuple of (int or None, int or None), optional
+        With ``native``, the first and last month (ordinals; None: unbounded) whose rows
+        are read: row groups whose statistics show no such month are not among the
+        units, and a scan leaves the other rows of the units out. None: every month.
     """
 
     paths: tuple[str, ...]
@@ -89,6 +98,7 @@ class Inputs:
     native: bool
     files: tuple[str, ...]
     units: tuple[ScanUnit, ...] = ()
+    months: tuple[int | None, int | None] | None = None
 
     @property
     def sources(self) -> list[Source]:
@@ -146,8 +156,16 @@ def content_identity(path: str) -> list:
     return [path, after.st_size, digest]
 
 
-def resolve_inputs(inputs: str | os.PathLike | Sequence[str | os.PathLike], format: str) -> Inputs:
+def resolve_inputs(
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
+    format: str,
+    months: tuple[int | None, int | None] | None = None,
+) -> Inputs:
     """Find the files of ``inputs`` and decide how they are read.
+
+    With ``months`` (first and last month as ordinals, None: unbounded), native inputs
+    are read for those months only (:attr:`Inputs.months`); if no row group may hold
+    one, every month is read (what the months do not cover is then told by the reader).
 
     Examples
     --------
@@ -182,7 +200,7 @@ def resolve_inputs(inputs: str | os.PathLike | Sequence[str | os.PathLike], form
             if not units:
                 raise EmptyDataError("the Parquet inputs hold no rows", source=", ".join(paths))
             files = tuple(sorted({unit.path for unit in units}))
-            return Inputs(tuple(paths), format, True, files, units)
+            return _within(Inputs(tuple(paths), format, True, files, units), roots, months)
     files = tuple(sorted(path for path in paths if Path(path).is_file()))
     files += tuple(
         sorted(
@@ -258,17 +276,84 @@ def _is_canonical(names: set[str], format: str, source: str) -> bool:
         return False
 
 
-def _units(root: str, dataset: ds.Dataset) -> Iterator[ScanUnit]:
-    """Row groups of each file of ``dataset``, grouped up to :data:`ROWS_PER_UNIT` rows."""
+def _within(
+    inputs: Inputs, roots: list[ds.Dataset], months: tuple[int | None, int | None] | None
+) -> Inputs:
+    """``inputs`` read for ``months`` only, unless no row group may hold one of them."""
+    if months is None:
+        return inputs
+    units = tuple(
+        unit
+        for path, root in zip(inputs.paths, roots, strict=True)
+        for unit in _units(path, root, months)
+    )
+    if not units:
+        return inputs
+    return replace(inputs, units=units, months=months)
+
+
+def _units(
+    root: str, dataset: ds.Dataset, months: tuple[int | None, int | None] | None = None
+) -> Iterator[ScanUnit]:
+    """Row groups of each file of ``dataset`` (those that may hold ``months``, all
+    without), consecutive ones grouped up to :data:`ROWS_PER_UNIT` rows."""
     for fragment in sorted(dataset.get_fragments(), key=lambda f: f.path):
         metadata = fragment.metadata
         chosen: list[int] = []
         rows = 0
         line = 2
         for index in range(metadata.num_row_groups):
-            chosen.append(index)
-            rows += metadata.row_group(index).num_rows
+            group = metadata.row_group(index)
+            if months is None or _may_hold(group, months):
+                chosen.append(index)
+                rows += group.num_rows
+            elif not chosen:
+                line += group.num_rows  # skipped: the next unit starts after it
+                continue
+            else:
+                # A skipped row group ends the unit (its rows are consecutive lines).
+                yield ScanUnit(root, fragment.path, tuple(chosen), line, rows)
+                line += rows + group.num_rows
+                chosen, rows = [], 0
+                continue
             if rows >= ROWS_PER_UNIT or index == metadata.num_row_groups - 1:
                 yield ScanUnit(root, fragment.path, tuple(chosen), line, rows)
                 line += rows
                 chosen, rows = [], 0
+
+
+def _may_hold(group: pq.RowGroupMetaData, months: tuple[int | None, int | None]) -> bool:
+    """Whether a row group may hold rows of ``months`` (first and last month as
+    ordinals, None: unbounded), by the statistics of its ``period`` column."""
+    span = _period_span(group)
+    if span is None:
+        return True
+    first, last = months
+    return (first is None or span[1] >= first) and (last is None or span[0] <= last)
+
+
+def _period_span(group: pq.RowGroupMetaData) -> tuple[int, int] | None:
+    """The first and last month (ordinals) of a row group's ``period`` column, from
+    its statistics; None unless they are ``YYYY-MM`` text (which sorts as months do)
+    or timestamps."""
+    for index in range(group.num_columns):
+        column = group.column(index)
+        if column.path_in_schema != "period":
+            continue
+        stats = column.statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        ends = [_month_ordinal(value) for value in (stats.min, stats.max)]
+        return None if None in ends else (ends[0], ends[1])
+    return None
+
+
+def _month_ordinal(value: object) -> int | None:
+    """The month (ordinal) of a ``period`` statistic: ``YYYY-MM`` text or a timestamp."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str) and _ISO_MONTH.match(value):
+        return (int(value[:4]) - 1970) * 12 + int(value[5:]) - 1
+    if isinstance(value, datetime.datetime | datetime.date):
+        return (value.year - 1970) * 12 + value.month - 1
+    return None

@@ -39,7 +39,8 @@ def train(args: argparse.Namespace) -> None:
     controls = _controlled(args.controlled)  # a wrong list fails before a long read
     # Data too large for memory are refused before the long read, where the files say
     # how many rows they hold, and before the fit (a kernel kill after minutes says less).
-    source = native_inputs(args.data, _format(args))
+    # Only the training window's months are read: the fit uses no other.
+    source = native_inputs(args.data, _format(args), (args.train_start, args.train_end))
     batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]
     model = TradeAnomalyModel(SHORT_NAMES[args.forecaster](), hs_level=args.hs_level, **controls)
     if source is not None and batch:

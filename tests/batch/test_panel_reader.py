@@ -255,3 +255,33 @@ def test_a_file_without_a_currency_column_takes_the_declared_one(flows, tmp_path
         read_panel(native_inputs(files, "auto"), partitions=2)
     assert str(caught.value) == str(expected.value)
     assert "the currency of this file is unknown (no currency column)" in str(caught.value)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_window_reads_the_row_groups_of_its_months_only(flows, tmp_path, layout):
+    # Rows in month order: most row groups hold months before or after the window.
+    in_order = flows.sort_values("period", kind="stable").reset_index(drop=True)
+    folder = write_files(in_order, tmp_path / "flows", layout, n_files=2)
+    window = pd.period_range("2018-03", "2020-10", freq="M")
+    source = native_inputs(folder, "auto", (str(window[0]), str(window[-1])))
+    everything = native_inputs(folder, "auto")
+    assert source.months == (window[0].ordinal, window[-1].ordinal)
+    assert 0 < source.n_rows < everything.n_rows / 2
+    read = read_flows(folder)
+    expected = build_panel(read.loc[read["period"].isin(window)].reset_index(drop=True))
+    same_panel(read_panel(source, partitions=3), expected)
+    # Open ends, and a window outside the data: every month is read.
+    assert native_inputs(folder, "auto", (None, "2020-10")).n_rows < everything.n_rows
+    assert native_inputs(folder, "auto", ("2030-01", None)) == everything
+
+
+def test_a_window_names_the_lines_of_a_duplicate_after_skipped_row_groups(flows, tmp_path):
+    in_order = flows.sort_values("period", kind="stable").reset_index(drop=True)
+    row = int(np.flatnonzero(in_order["period"] == "2020-06")[0])
+    table = pd.concat([in_order, in_order.iloc[[row]]], ignore_index=True)
+    folder = write_files(table, tmp_path / "flows", "plain", n_files=1)
+    source = native_inputs(folder, "auto", ("2020-01", "2020-12"))
+    assert source.units[0].first_line > 2  # the first row groups are skipped
+    with pytest.raises(DuplicateKeyError) as caught:
+        read_panel(source, partitions=2)
+    assert f"lines {row + 2} and {len(table) + 1}" in str(caught.value)
