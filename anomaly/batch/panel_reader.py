@@ -184,8 +184,15 @@ def read_panel(
         )
         if work_dir is not None:
             work.claim(_job(source, hs_level, currency, n_partitions))
+        # Its files are read once, by the pivot: written uncompressed, for less CPU.
         plan = ScanPlan(
-            source, work, n_partitions, *_months_read(source), hs_level, outside_keys=False
+            source,
+            work,
+            n_partitions,
+            *_months_read(source),
+            hs_level,
+            outside_keys=False,
+            compression=None,
         )
         where = ", ".join(source.paths)
         with engine_for(engine, jobs, scheduler) as runner:
