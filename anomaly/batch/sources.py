@@ -349,11 +349,15 @@ def _period_span(group: pq.RowGroupMetaData) -> tuple[int, int] | None:
 
 
 def _month_ordinal(value: object) -> int | None:
-    """The month (ordinal) of a ``period`` statistic: ``YYYY-MM`` text or a timestamp."""
+    """The month (ordinal) of a ``period`` statistic: ``YYYY-MM`` text, a date or a
+    timestamp without time zone (one with a zone is stored in UTC, whose month may not
+    be the zone's); None for anything else."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str) and _ISO_MONTH.match(value):
         return (int(value[:4]) - 1970) * 12 + int(value[5:]) - 1
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return None
     if isinstance(value, datetime.datetime | datetime.date):
         return (value.year - 1970) * 12 + value.month - 1
     return None

@@ -285,3 +285,22 @@ def test_a_window_names_the_lines_of_a_duplicate_after_skipped_row_groups(flows,
     with pytest.raises(DuplicateKeyError) as caught:
         read_panel(source, partitions=2)
     assert f"lines {row + 2} and {len(table) + 1}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("statistic", "month"),
+    [
+        ("2021-12", "2021-12"),
+        (b"2022-01", "2022-01"),
+        (pd.Timestamp("2021-12-31 23:00"), "2021-12"),
+        (pd.Timestamp("2021-12-01").date(), "2021-12"),
+        # Months of other spellings, or of a time zone (stored in UTC): not trusted.
+        ("2021M12", None),
+        ("12/2021", None),
+        (pd.Timestamp("2022-01-01 02:00", tz="America/New_York"), None),
+        (623, None),
+    ],
+)
+def test_only_statistics_that_sort_as_months_skip_row_groups(statistic, month):
+    expected = None if month is None else pd.Period(month, freq="M").ordinal
+    assert sources._month_ordinal(statistic) == expected
