@@ -127,7 +127,7 @@ def fit_partitioned(
     config = ensemble.config
     start, end = training_window(parts.periods, train_start, train_end)
     logger.info(
-        "training window %s..%s (the data cover %s..%s), over %d partitions",
+        "training window %s..%s (months read: %s..%s), over %d partitions",
         start,
         end,
         parts.periods[0],

@@ -168,7 +168,7 @@ class TradeAnomalyModel:
                 panel = self._panel(flows)
         start, end = training_window(panel, train_start, train_end)
         logger.info(
-            "training window %s..%s (the data cover %s..%s)",
+            "training window %s..%s (months read: %s..%s)",
             start,
             end,
             panel.periods[0],
