@@ -58,7 +58,9 @@ def residual_summary(
     Returns
     -------
     dict of str to numpy.ndarray
-        ``z_months`` (per month, ``NaN`` where unpublished), and per series
+        ``z_months`` (per month, ``NaN`` where unpublished), ``expected_months``,
+        ``lower_months`` and ``upper_months`` (per month, scaled by ``demand_factor``,
+        published or not: the forecast's mean and band at ``coverage``), and per series
         ``n_months``, ``actual``, ``expected``, ``lower``, ``upper`` (window totals,
         band at ``coverage``), ``excess_value``, ``stouffer_z``,
         ``persistence`` (longest run of months above the band) and ``onset`` (column
@@ -81,16 +83,20 @@ def residual_summary(
     n_months = published.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         stouffer = np.nansum(z_months, axis=1) / np.sqrt(n_months)
-    mean = np.where(published, forecast.mean * factor, 0.0)
-    upper_m = forecast.interval(coverage)[1] * factor
+    mean_months = forecast.mean * factor
+    lower_months, upper_months = (bound * factor for bound in forecast.interval(coverage))
+    mean = np.where(published, mean_months, 0.0)
     total_actual = np.where(published, actual, 0.0).sum(axis=1)
     expected = mean.sum(axis=1)
     std = np.where(published, forecast.std * factor, 0.0)
     lower, upper = _total_band(mean, std, band_quantile(coverage))
-    above = published & (actual > upper_m)
+    above = published & (actual > upper_months)
     persistence, onset = _longest_run(above)
     return {
         "z_months": z_months,
+        "expected_months": mean_months,
+        "lower_months": lower_months,
+        "upper_months": upper_months,
         "n_months": n_months,
         "actual": total_actual,
         "expected": expected,

@@ -214,12 +214,11 @@ class WindowScorer:
         for name, values in self.ensemble.summarise(scoring_window).items():
             summary[name] = values
 
-        lower, upper = forecast.interval(coverage)
         monthly = {
             "actual": np.where(published, actual, np.nan),
-            "expected": forecast.mean * factor[:, None],
-            "lower": lower * factor[:, None],
-            "upper": upper * factor[:, None],
+            "expected": residual["expected_months"],
+            "lower": residual["lower_months"],
+            "upper": residual["upper_months"],
             "z": residual["z_months"],
         }
         return WindowEvidence(summary, monthly, window.periods)
