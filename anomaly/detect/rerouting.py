@@ -30,6 +30,8 @@ from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 ONWARD_WEIGHT = 0.5
 #: The other leg's z counts up to this much (so at most ONWARD_WEIGHT × ONWARD_CAP).
 ONWARD_CAP = 4.0
+#: Values below which ``numpy.sum`` adds one by one (its pairwise summation's base case).
+_SEQUENTIAL = 8
 
 
 def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
@@ -48,9 +50,7 @@ def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     transit = config.transit_set
     outward = summary["flow"].isin(OUTWARD_FLOWS)
     direct = summary[outward & summary["partner"].isin(config.sanctioned)]
-    per_good = direct.groupby(["reporter", "hs"], observed=True).agg(
-        direct_drop=("excess_value", lambda x: float(-x.sum())), direct_z=("z", "min")
-    )
+    per_good = _per_good(direct)
     to_transit = outward & summary["partner"].isin(transit)
     joined = summary[["reporter", "hs"]].join(per_good, on=["reporter", "hs"])
     joined.loc[~to_transit.to_numpy(), ["direct_drop", "direct_z"]] = np.nan
@@ -64,6 +64,54 @@ def substitution(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
         },
         index=summary.index,
     )
+
+
+def _per_good(direct: pd.DataFrame) -> pd.DataFrame:
+    """Per ``reporter, hs`` of ``direct``: ``direct_drop`` (minus the sum of
+    ``excess_value``, missing values left out, as ``pandas.Series.sum``) and
+    ``direct_z`` (the least ``z``).
+
+    Examples
+    --------
+    >>> direct = pd.DataFrame({"reporter": ["B", "A", "B"], "hs": "01",
+    ...                        "excess_value": [1.0, np.nan, 2.0], "z": [0.5, -1.0, -2.0]})
+    >>> _per_good(direct).to_dict("list")
+    {'direct_drop': [-0.0, -3.0], 'direct_z': [-1.0, -2.0]}
+    """
+    grouped = direct.groupby(["reporter", "hs"], observed=True)
+    direct_z = grouped["z"].min()
+    values = direct["excess_value"].to_numpy(np.float64)
+    total = group_sums(np.where(np.isnan(values), 0.0, values), grouped.ngroup().to_numpy())
+    return pd.DataFrame(
+        {"direct_drop": -total, "direct_z": direct_z.to_numpy()}, index=direct_z.index
+    )
+
+
+def group_sums(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The sum of each group's ``values`` in row order, rounded as ``numpy.sum`` rounds
+    it (groups ``0..n-1``, every one present).
+
+    ``numpy.sum`` adds fewer than :data:`_SEQUENTIAL` values one by one from zero (and
+    more pairwise): small groups are summed so, rank by rank across all groups at
+    once; the few larger ones by ``numpy.sum`` itself.
+
+    Examples
+    --------
+    >>> group_sums(np.array([1.0, 2.0, 3.0]), np.array([1, 0, 1])).tolist()
+    [2.0, 4.0]
+    """
+    order = np.argsort(group, kind="stable")
+    values, group = values[order], group[order]
+    starts = np.flatnonzero(np.diff(group, prepend=-1))
+    sizes = np.diff(np.append(starts, len(values)))
+    rank = np.arange(len(values)) - np.repeat(starts, sizes)
+    total = np.zeros(len(starts))
+    for position in range(min(int(sizes.max(initial=0)), _SEQUENTIAL - 1)):
+        at = rank == position
+        total[group[at]] += values[at]
+    for large in np.flatnonzero(sizes >= _SEQUENTIAL):
+        total[large] = values[starts[large] : starts[large] + sizes[large]].sum()
+    return total
 
 
 def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:

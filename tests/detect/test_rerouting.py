@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from anomaly.detect import DetectionConfig, onward_flows, substitution
+from anomaly.detect.rerouting import group_sums
 
 from .conftest import summary_table
 
@@ -163,3 +164,24 @@ def test_an_onward_leg_reads_the_hub_s_whole_inflow_of_the_good():
     ).assign(lower=lambda t: t["expected"] * 0.7, upper=lambda t: t["expected"] * 1.33)
     inflow = ReroutingDetector(TRANSIT).statistics(summary)["inflow_z"]
     assert np.isnan(inflow[:2]).all() and inflow[2] > 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_group_sums_round_as_pandas_sums_each_group(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            # Groups of 1 to ~40 values: below and beyond numpy's one-by-one summation.
+            "group": rng.integers(0, 200 if seed % 2 else 1500, n),
+            "value": rng.normal(size=n) * 10.0 ** rng.integers(-3, 12, n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.1, "value"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "value"] = rng.choice([0.0, -0.0])
+    grouped = frame.groupby("group")
+    expected = grouped["value"].agg(lambda x: float(x.sum())).to_numpy()
+    values = frame["value"].to_numpy()
+    got = group_sums(np.where(np.isnan(values), 0.0, values), grouped.ngroup().to_numpy())
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
