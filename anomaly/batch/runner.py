@@ -8,9 +8,10 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ from anomaly.model import (
 )
 from anomaly.panel import as_month
 from anomaly.progress import step
+from anomaly.schema import SERIES_KEY_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -202,21 +204,22 @@ def score_batch(
         # What follows runs here, with the workers (and a local cluster) stopped: their
         # copies of the model only take memory, and a cluster's upkeep takes CPU.
         periods = passes.periods[:-1]
-        with RunOutputs(out_dir) as outputs:
+        with RunOutputs(out_dir) as outputs, _TopHistory(passes, merged, model) as history:
             with _timed(timings, "ranking", shown=True):
                 summary = gather_summary(work, used)
                 schema = scores_schema(summary, periods)
                 # The window's series-months are written while the leads are ranked.
                 tables = window_tables(work, summary, periods, schema, model.chp_version)
                 outputs.add_scores(tables)
-                leads = model.rank_leads(summary.table, periods, currency=currency)
+                leads = model.rank_leads(
+                    summary.table, periods, currency=currency, ranked=history.start
+                )
             with _timed(timings, "writing", shown=True):
                 # leads.csv is formatted in a thread while the top leads' history is read.
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     written = pool.submit(outputs.write_leads, leads)
                     top = leads.head(HISTORY_LEADS)
-                    history = history_frame(top, passes, merged.history, model.hs_level)
-                    outputs.add_scores(history_tables(with_goods(history, top), schema))
+                    outputs.add_scores(history_tables(with_goods(history.frame(), top), schema))
                     written.result()
                 run = run_record(
                     leads,
@@ -232,6 +235,46 @@ def score_batch(
                 out = outputs.finish()
     logger.info("batch scoring: %s", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     return BatchResult(leads, run, out, timings)
+
+
+class _TopHistory:
+    """The top leads' months before the window (:func:`history_frame`), read in a
+    thread from the moment the leads are ranked, while they are explained and sorted
+    (a context manager: leaving it waits for the thread).
+
+    Parameters
+    ----------
+    passes : PassPlan
+    merged : Share
+        The whole run's context share (who published before the window).
+    model : TradeAnomalyModel
+    """
+
+    def __init__(self, passes: PassPlan, merged: Share, model: TradeAnomalyModel) -> None:
+        self._read = partial(
+            history_frame, plan=passes, published=merged.history, hs_level=model.hs_level
+        )
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._frame: Future | None = None
+
+    def __enter__(self) -> _TopHistory:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown()
+
+    def start(self, table: pd.DataFrame, order: np.ndarray) -> None:
+        """Start reading the history of the top :data:`HISTORY_LEADS` of the series of
+        ``table`` ranked in ``order`` (the ``ranked`` hook of
+        :meth:`TradeAnomalyModel.rank_leads`)."""
+        top = table.iloc[order[:HISTORY_LEADS]][list(SERIES_KEY_COLUMNS)]
+        self._frame = self._pool.submit(self._read, top)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows :func:`history_frame` gives for the top leads."""
+        if self._frame is None:
+            raise RuntimeError("the leads were not ranked")
+        return self._frame.result()
 
 
 def _model(model_or_path, strict: bool) -> tuple[TradeAnomalyModel, Path | None]:

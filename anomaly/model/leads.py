@@ -7,6 +7,7 @@ score, marks the alerts and explains each lead in a line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,13 +36,17 @@ def build_leads(
     window_label: str,
     train_window_label: str | None = None,
     chp_version: str | None = None,
+    ranked: Callable[[pd.DataFrame, np.ndarray], object] | None = None,
 ) -> pd.DataFrame:
     """The leads table: one row per series, best first, with signals and explanations.
 
     ``train_window_label`` names the training window in new flows' explanations
     ("€1.2M in 2022, none in 2020-01..2021-12"). With ``chp_version`` each lead's good
     is described (:data:`~anomaly.reference.GOODS_COLUMNS`, on that CHP list) and named
-    in its explanation (:func:`~anomaly.model.explain.good_names`).
+    in its explanation (:func:`~anomaly.model.explain.good_names`). ``ranked(table,
+    order)`` is called as soon as the series are ranked, before they are explained:
+    ``table.iloc[order]`` are the series best first (``table`` gains columns after
+    the call), so that a caller can start on the top leads.
     """
     leads = ensemble.statistics(summary)
     pvalues = ensemble.log_pvalues(leads)
@@ -49,6 +54,9 @@ def build_leads(
     for name, log_p in pvalues.items():
         leads[name] = np.exp(log_p.to_numpy())
     leads["alert"] = (leads["score"] >= ensemble.threshold_) & leads["in_scope"]
+    order = _order(leads)
+    if ranked is not None:
+        ranked(leads, order)
     flags = ensemble.signal_flags(leads)
     leads["signals"] = signal_names(flags)
     # Explained in other threads while the table is sorted here; they have their own
@@ -71,7 +79,7 @@ def build_leads(
             )
             for rows in _parts(len(explained), EXPLAIN_PARTS)
         ]
-        leads, order = _sorted(leads)
+        leads = _sorted(leads, order)
         text = np.concatenate([part.result() for part in texts])
         leads.insert(LEAD_COLUMNS.index("explanation"), "explanation", text[order])
     leads["same_flow_rank"] = same_flow_ranks(leads)
@@ -151,16 +159,20 @@ def _with_same_flow(leads: pd.DataFrame) -> pd.Series:
     return text
 
 
-def _sorted(leads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Leads best first (in scope, then score, then excess value), ranked, in the
-    table's column order (``explanation`` left out), and the order taken."""
-    order = np.lexsort(
+def _order(leads: pd.DataFrame) -> np.ndarray:
+    """Positions of the leads best first: in scope, then score, then excess value."""
+    return np.lexsort(
         (
             -leads["excess_value"].to_numpy(dtype=float),
             -leads["score"].to_numpy(dtype=float),
             ~leads["in_scope"].to_numpy(dtype=bool),
         )
     )
+
+
+def _sorted(leads: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """Leads in ``order``, ranked, in the table's column order (``explanation`` left
+    out)."""
     added = ("rank", "explanation")
     columns = [c for c in LEAD_COLUMNS if c not in added]
     columns += [c for c in leads.columns if c not in LEAD_COLUMNS]
@@ -172,7 +184,7 @@ def _sorted(leads: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     leads = leads.iloc[order, where]
     leads.index = pd.RangeIndex(len(leads))
     leads.insert(LEAD_COLUMNS.index("rank"), "rank", np.arange(1, len(leads) + 1))
-    return leads, order
+    return leads
 
 
 def signal_names(flags: dict[str, np.ndarray]) -> np.ndarray:

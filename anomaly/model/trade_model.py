@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import reduce
 from pathlib import Path
@@ -527,12 +527,19 @@ class TradeAnomalyModel:
         return Scores.from_evidence(leads, evidence, panel, currency=currency, coverage=coverage)
 
     def rank_leads(
-        self, summary: pd.DataFrame, periods: pd.PeriodIndex, *, currency: str | None = None
+        self,
+        summary: pd.DataFrame,
+        periods: pd.PeriodIndex,
+        *,
+        currency: str | None = None,
+        ranked: Callable[[pd.DataFrame, np.ndarray], object] | None = None,
     ) -> pd.DataFrame:
         """The leads table from a window's per-series summary (``WindowEvidence.summary``).
 
         What :meth:`scores_from_evidence` ranks, without the series-month detail, for
         runs that keep that detail on disk. ``currency`` defaults to the model's.
+        ``ranked(table, order)`` is called once the series are ranked, before they are
+        explained (see :func:`~anomaly.model.leads.build_leads`).
         """
         self.check_fitted()
         if summary.empty:
@@ -544,6 +551,7 @@ class TradeAnomalyModel:
             window_label=_window_label(periods[0], periods[-1]),
             train_window_label=_window_label(*(as_month(m) for m in self.train_window_)),
             chp_version=self.chp_version,
+            ranked=ranked,
         )
         if not leads["in_scope"].any():
             logger.warning(
