@@ -243,9 +243,10 @@ class IsolationForestArrays:
 
         def descend(start: int) -> None:
             values = self._leaf_value[self._leaves(samples[start : start + chunk])]
-            # Summed tree by tree, in scikit-learn's order, so rounding is identical too.
-            for tree in range(self.n_estimators):
-                path_lengths[start : start + chunk] += values[:, tree]
+            # Summed tree by tree, in scikit-learn's order, so rounding is identical too:
+            # a running sum along each row adds the trees one by one (from the first
+            # tree's value, as adding it to zero gives: path lengths are not negative).
+            path_lengths[start : start + chunk] = np.cumsum(values, axis=1)[:, -1]
 
         starts = range(0, len(samples), chunk)
         # Chunks are independent and numpy's gathers release the GIL: threads share them.
