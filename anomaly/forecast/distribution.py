@@ -153,13 +153,17 @@ class ErrorShape:
         return np.where(u < self.levels[0], low, np.where(u > self.levels[-1], high, inner))
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
-        """Distribution function, the inverse of :meth:`quantile`."""
-        inner = np.interp(x, self.table, self.levels)
-        low = self.levels[0] * np.exp(np.minimum(x - self.table[0], 0) / self._lower_decay)
-        high = 1 - (1 - self.levels[-1]) * np.exp(
-            -np.maximum(x - self.table[-1], 0) / self._upper_decay
+        """Distribution function, the inverse of :meth:`quantile` (the exponential tails
+        computed for the values in them only)."""
+        x = np.asarray(x, dtype=np.float64)
+        out = np.asarray(np.interp(x, self.table, self.levels))
+        low = x < self.table[0]
+        out[low] = self.levels[0] * np.exp((x[low] - self.table[0]) / self._lower_decay)
+        high = x > self.table[-1]
+        out[high] = 1 - (1 - self.levels[-1]) * np.exp(
+            -(x[high] - self.table[-1]) / self._upper_decay
         )
-        return np.where(x < self.table[0], low, np.where(x > self.table[-1], high, inner))
+        return out
 
     def mean_exp(self, scale: np.ndarray) -> np.ndarray:
         """``E[exp(scale · e)]`` for each scale: turns a log-space median into a mean.
@@ -474,11 +478,14 @@ class RecalibratedForecast(Forecast):
         below, at_or_below = self.base.cdf(x)
         out_below, out_at = np.empty_like(below), np.empty_like(at_or_below)
         rows = np.broadcast_to(self.strata, below.shape)
+        # Where the two are equal (x is no atom), one map serves both.
+        apart = ~(below == at_or_below)
         for k, table in enumerate(self.tables):
             mask = rows == k
-            out_below[mask] = np.interp(below[mask], table, PIT_LEVELS)
             out_at[mask] = np.interp(at_or_below[mask], table, PIT_LEVELS)
-        return out_below, out_at
+            mask &= apart
+            out_below[mask] = np.interp(below[mask], table, PIT_LEVELS)
+        return np.where(apart, out_below, out_at), out_at
 
 
 #: Levels at which PIT recalibration maps are tabulated (both ends included).
