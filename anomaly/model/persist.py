@@ -929,7 +929,7 @@ class TradeAnomalySchema:
         if "publication_norms" in tables:
             norms = tables["publication_norms"]
             file = "publication_norms.parquet"
-            _check_codes(norms["reporter"], file, "reporter", fail)
+            _check_codes(*_text_codes(norms["reporter"]), file, "reporter", fail)
             if norms["reporter"].duplicated().any():
                 raise fail(file, "column 'reporter'", "names a reporter twice")
             for column in ("rows", "value"):
@@ -1096,11 +1096,13 @@ def _check_sorted(values: np.ndarray, file: str, field: str, fail, axis: int = -
         raise fail(file, field, "is not in ascending order")
 
 
-def _check_codes(column: pd.Series, file: str, name: str, fail) -> None:
-    if column.isna().any():
-        raise fail(file, f"column {name!r}", f"has {int(column.isna().sum())} missing value(s)")
-    codes = pd.unique(column.astype(str))
-    bad = [code for code in codes if _country(code)]
+def _check_codes(codes: np.ndarray, texts: np.ndarray, file: str, name: str, fail) -> None:
+    """Country codes (a key column as :func:`_text_codes` gives it): none missing, all
+    known."""
+    missing = codes < 0
+    if missing.any():
+        raise fail(file, f"column {name!r}", f"has {int(missing.sum())} missing value(s)")
+    bad = [code for code in texts if _country(code)]
     if bad:
         raise fail(
             file,
@@ -1110,40 +1112,65 @@ def _check_codes(column: pd.Series, file: str, name: str, fail) -> None:
         )
 
 
+def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code among the column's distinct values as text (``str``), -1 where
+    missing, and those texts in order of appearance: a key column's checks run on its
+    few distinct values, not its millions of rows.
+
+    Examples
+    --------
+    >>> codes, texts = _text_codes(pd.Series(["b", None, 1, "1", "b"], dtype=object))
+    >>> codes.tolist(), texts.tolist()
+    ([0, -1, 1, 1, 0], ['b', '1'])
+    """
+    codes, distinct = pd.factorize(column)
+    as_text, texts = pd.factorize(np.array([str(value) for value in distinct], dtype=object))
+    # Code -1 (missing) picks the -1 appended last.
+    return np.append(as_text, -1)[codes], np.asarray(texts, dtype=object)
+
+
 def _check_keys(table: pd.DataFrame, file: str, hs_level: int, fail) -> None:
     """Series keys: known country codes, known flows, HS codes of ``hs_level`` ASCII
     digits, no self-trade, no key twice."""
+    coded = {name: _text_codes(table[name]) for name in SERIES_KEY_COLUMNS}
     for column in ("reporter", "partner"):
-        _check_codes(table[column], file, column, fail)
-    flows = table["flow"]
-    unknown = (
-        sorted(set(flows.astype(str)) - set(FLOWS)) if not flows.isna().any() else ["<missing>"]
-    )
+        _check_codes(*coded[column], file, column, fail)
+    flows, flow_texts = coded["flow"]
+    unknown = sorted(set(flow_texts) - set(FLOWS)) if (flows >= 0).all() else ["<missing>"]
     if unknown:
         raise fail(
             file,
             "column 'flow'",
             f"holds {describe_items(map(repr, unknown))}, expected one of {', '.join(FLOWS)}",
         )
-    hs = table["hs"]
-    text = hs.astype(str)
-    bad = hs.isna().to_numpy() | ~_full_matches(text, rf"[0-9]{{{hs_level}}}")
+    hs, hs_texts = coded["hs"]
+    matched = _full_matches(pd.Series(hs_texts, dtype=object), rf"[0-9]{{{hs_level}}}")
+    bad = (hs < 0) | ~matched[np.maximum(hs, 0)]
     if bad.any():
         rows = np.flatnonzero(bad)
+        text = table["hs"].astype(str)
         raise fail(
             file,
             "column 'hs'",
             f"{len(rows)} value(s) are not {hs_level} ASCII digits (config.model.hs_level): "
             f"{describe_items(repr(text.iloc[r]) for r in rows[:5])}",
         )
-    same = (table["reporter"].astype(str) == table["partner"].astype(str)).to_numpy()
+    (reporter, reporters), (partner, partners) = coded["reporter"], coded["partner"]
+    same = pd.Index(reporters).get_indexer(partners)[partner] == reporter
     if same.any():
         raise fail(
             file,
             "columns 'reporter', 'partner'",
             f"{int(same.sum())} row(s) trade with themselves (first: row {int(np.argmax(same))})",
         )
-    duplicated = table[list(SERIES_KEY_COLUMNS)].astype(str).duplicated().to_numpy()
+    # One integer per key: checked codes are few (known countries and flows, HS codes
+    # of hs_level digits), so their product stays far below 2**63.
+    key = np.zeros(len(table), dtype=np.int64)
+    for name in SERIES_KEY_COLUMNS:
+        codes, texts = coded[name]
+        key = key * len(texts) + codes
+    duplicated = np.ones(len(key), dtype=bool)
+    duplicated[np.unique(key, return_index=True)[1]] = False
     if duplicated.any():
         raise fail(
             file,
