@@ -254,7 +254,9 @@ class ScoringContext:
             table = table.mask(missing & (table.to_numpy() == PUBLISHED), DIRECTIONS[direction][1])
         long = table.rename_axis(index="reporter", columns="period").stack()
         long = long[long != PUBLISHED].rename("status").reset_index()
-        long = pd.concat([long, self._chapter_coverage()], ignore_index=True)
+        chapters = self._chapter_coverage()
+        if len(chapters):  # an empty frame would decide no dtype (pandas deprecates it)
+            long = pd.concat([long, chapters], ignore_index=True) if len(long) else chapters
         return long.sort_values(["reporter", "period", "status"], ignore_index=True)
 
     def _chapter_coverage(self) -> pd.DataFrame:

@@ -273,7 +273,8 @@ def good_names(hs: pd.Series, chp_version: str) -> np.ndarray:
     """
     at, distinct = pd.factorize(hs.astype(str))
     goods = describe_goods(distinct, chp_version)
-    labels = pd.Series(distinct).str[:6].map(chp_list(chp_version).set_index("hs6")["label"])
+    listed = chp_list(chp_version)
+    labels = pd.Series(distinct).str[:6].map(dict(zip(listed["hs6"], listed["label"], strict=True)))
     names = [
         f"CHP tier {tier}: {label}" if isinstance(label, str) else _clipped(words)
         for tier, label, words in zip(goods["chp_tier"], labels, goods["description"], strict=True)

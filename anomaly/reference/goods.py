@@ -45,7 +45,8 @@ def describe_goods(codes: Any, chp_version: str = "2024-02") -> pd.DataFrame:
     """
     text = pd.Series(np.asarray(codes, dtype=object)).astype(str)
     positions, distinct = pd.factorize(text)
-    tiers = chp_list(chp_version).set_index("hs6")["tier"]
+    listed = chp_list(chp_version)
+    tiers = dict(zip(listed["hs6"], listed["tier"], strict=True))
     found = {
         "description": hs_description(distinct).to_numpy(dtype=object),
         "chp_tier": pd.Series(distinct).str[:6].map(tiers).to_numpy(dtype=object),
