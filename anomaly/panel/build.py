@@ -15,6 +15,7 @@ import pandas as pd
 
 from anomaly.errors import DataError, PeriodError
 from anomaly.io.keys import factorize_sorted
+from anomaly.io.text import lookup
 from anomaly.panel.core import Panel, as_month
 from anomaly.schema import OPTIONAL_VALUE_COLUMNS, SERIES_KEY_COLUMNS, VALUE_COLUMN
 
@@ -120,28 +121,18 @@ def build_panel(
     column = ordinals - first
     kept = ~coarse & (column >= 0) & (column < n_months)
 
-    combined = np.zeros(len(flows), dtype=np.int64)
-    for codes, names in zip(key_codes, key_names, strict=True):
-        combined *= max(len(names), 1)
-        combined += np.maximum(codes, 0) if codes.min(initial=0) < 0 else codes
-    series_id, series_of = factorize_sorted(combined[kept])
-    cell = series_id * n_months + column[kept]
+    combined = _combined(key_codes, key_names)
+    everything = bool(kept.all())  # kept as a whole, the rows are not copied
+    series_id, series_of = factorize_sorted(combined if everything else combined[kept])
+    cell = series_id * n_months
+    cell += column if everything else column[kept]
     n_cells = len(series_of) * n_months
-
-    # A row published exactly at the level shadows its more detailed children.
-    exact_kept = exact[kept]
-    cell_has_exact = np.bincount(cell, weights=exact_kept.astype(np.float64), minlength=n_cells) > 0
-    used = exact_kept | ~cell_has_exact[cell]
-    if (~used).any():
-        logger.info(
-            "used rows published at the %d-digit level instead of %d more detailed rows",
-            hs_level,
-            int((~used).sum()),
-        )
+    used = _used(exact if everything else exact[kept], cell, n_cells, hs_level)
 
     matrices = {}
     for name in [VALUE_COLUMN] + [c for c in OPTIONAL_VALUE_COLUMNS if c in flows.columns]:
-        matrices[name] = _summed(flows[name].to_numpy(np.float64)[kept], cell, used, n_cells, dtype)
+        values = flows[name].to_numpy(np.float64)
+        matrices[name] = _summed(values if everything else values[kept], cell, used, n_cells, dtype)
         matrices[name] = matrices[name].reshape(len(series_of), n_months)
     keys = _decode_keys(series_of, key_names)
     periods = pd.period_range(
@@ -199,9 +190,7 @@ def _hs_codes(
     """
     published, names = _factorized(hs, sort=False)
     names = pd.Index(names).astype(str)
-    years = 1970 + ordinals // 12
-    revision = hs_revision(years).astype(np.int64)
-    pair = published.astype(np.int64) * 3 + revision
+    pair = published.astype(np.int64) * 3 + _revisions(ordinals)
     if len(pair) and pair.min() >= 0:
         # Pairs are small integers: numbered by counting, not by hashing every row.
         present = np.bincount(pair, minlength=3 * len(names)) > 0
@@ -223,9 +212,19 @@ def _hs_codes(
     return (
         level_codes[pair_of_row],
         np.asarray(level_names, dtype=object),
-        exact_pair[pair_of_row],
-        coarse_pair[pair_of_row],
+        lookup(exact_pair, pair_of_row),
+        lookup(coarse_pair, pair_of_row),
     )
+
+
+def _revisions(ordinals: np.ndarray) -> np.ndarray:
+    """:func:`hs_revision` of each month's year (``ordinals``: monthly), as int64:
+    worked out once per month of their range, then looked up per row."""
+    if not len(ordinals):
+        return np.zeros(0, dtype=np.int64)
+    first = int(ordinals.min())
+    months = np.arange(first, int(ordinals.max()) + 1)
+    return hs_revision(1970 + months // 12).astype(np.int64)[ordinals - first]
 
 
 def _factorized(values: pd.Series, *, sort: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -260,16 +259,45 @@ def _harmonized(published: pd.Series, periods: pd.Series) -> pd.Series:
     return family.where(family.notna(), hs)
 
 
+def _combined(codes: list[np.ndarray], names: list[np.ndarray]) -> np.ndarray:
+    """One int64 per row: the mixed radix number of its key codes (radix: the number
+    of names of each column; a missing code, -1, counted as 0)."""
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    for column, labels in zip(codes, names, strict=True):
+        combined *= max(len(labels), 1)
+        combined += np.maximum(column, 0) if column.min(initial=0) < 0 else column
+    return combined
+
+
+def _used(exact: np.ndarray, cell: np.ndarray, n_cells: int, hs_level: int) -> np.ndarray | None:
+    """The rows a panel sums: a row published exactly at ``hs_level`` shadows its more
+    detailed children in its cell (logged). None: all of them (all are exact)."""
+    if exact.all():
+        return None
+    cell_has_exact = np.bincount(cell, weights=exact.astype(np.float64), minlength=n_cells) > 0
+    used = exact | ~cell_has_exact[cell]
+    if (~used).any():
+        logger.info(
+            "used rows published at the %d-digit level instead of %d more detailed rows",
+            hs_level,
+            int((~used).sum()),
+        )
+    return used
+
+
 def _summed(
-    values: np.ndarray, cell: np.ndarray, used: np.ndarray, n_cells: int, dtype
+    values: np.ndarray, cell: np.ndarray, used: np.ndarray | None, n_cells: int, dtype
 ) -> np.ndarray:
-    """Sum of the used rows' values per cell; ``NaN`` where no row reported one."""
-    reported = used & ~np.isnan(values)
+    """Sum of the used rows' values per cell (``used`` None: all rows); ``NaN`` where
+    no row reported one."""
+    reported = ~np.isnan(values)
+    if used is not None:
+        reported &= used
     if not reported.all():
         cell, values = cell[reported], values[reported]
     totals = np.bincount(cell, weights=values, minlength=n_cells)
-    counts = np.bincount(cell, minlength=n_cells)
-    return np.where(counts > 0, totals, np.nan).astype(dtype)
+    totals[np.bincount(cell, minlength=n_cells) == 0] = np.nan
+    return totals.astype(dtype, copy=False)
 
 
 def _decode_keys(series: np.ndarray, names: list[np.ndarray]) -> pd.DataFrame:
