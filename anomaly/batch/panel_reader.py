@@ -43,11 +43,13 @@ from anomaly.batch.scan import (
 from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.workdir import LAYOUT, publish, work_directory
 from anomaly.errors import EmptyDataError
-from anomaly.io import Source, check_flows, data_files
+from anomaly.io import Source, data_files
+from anomaly.io.keys import combine_codes, duplicate_error, key_order, radix, sorted_factorize
 from anomaly.io.read import check_currency_name, one_currency
+from anomaly.io.text import categorical, lookup
 from anomaly.panel import Panel, as_month, build_panel, coarse_error, log_coarse
 from anomaly.progress import logged_step
-from anomaly.schema import SERIES_KEY_COLUMNS
+from anomaly.schema import KEY_COLUMNS, SERIES_KEY_COLUMNS, VALUE_COLUMN
 
 PathLike = str | os.PathLike
 #: Input rows per partition. Checking and pivoting a partition holds about 130 bytes per
@@ -289,17 +291,13 @@ def _pivot(plan: ScanPlan, first: int | None, last: int | None, partition: int, 
     table = read_scanned(plan.work.rows_files(partition), ROW_SCHEMA)
     found = {"coarse_rows": 0, "lengths": []}
     if table.num_rows:
-        sources = [Source(name) for name in plan.inputs.files]
         # The scan checked every row by itself (values, keys); here it is checked with
         # the others (duplicates across files), as read_flows checks them. Only the rows
         # a panel at this level keeps are pivoted.
-        frame = scanned_frame(table)
-        del table  # the frame holds what is checked; Arrow's copy goes back before the sort
-        pa.default_memory_pool().release_unused()
-        rows, _ = check_flows(frame, sources, categorical=True, rows_checked=True)
-        del frame
+        rows = _checked_rows(table, [Source(name) for name in plan.inputs.files])
+        del table
         code_lengths = rows["hs"].cat.categories.str.len().to_numpy()
-        fine = code_lengths[rows["hs"].cat.codes.to_numpy()] >= plan.hs_level
+        fine = lookup(code_lengths >= plan.hs_level, rows["hs"].cat.codes.to_numpy())
         found = {"coarse_rows": int((~fine).sum()), "lengths": sorted(set(code_lengths.tolist()))}
         if first is not None and fine.any():
             panel = build_panel(
@@ -318,6 +316,38 @@ def _pivot(plan: ScanPlan, first: int | None, last: int | None, partition: int, 
             ):
                 out.write_table(keys)
     (to / _FOUND).write_text(json.dumps(found))
+
+
+def _checked_rows(table: pa.Table, sources: Sequence[Source]) -> pd.DataFrame:
+    """A partition's rows checked together and sorted by key: the table
+    ``check_flows(scanned_frame(table), sources, rows_checked=True)`` gives.
+
+    Worked on the table's dictionary codes: no frame of the rows is built (nor the HS
+    overlaps recorded, which a panel does not keep) unless a key is repeated; then
+    the error names its rows, as :func:`anomaly.io.check_flows` does. The rows share
+    their numbers with ``table`` when they are in key order already.
+    """
+    ordinals = table["period"].to_numpy().astype(np.int64)
+    codes = {"period": ordinals - ordinals.min()}
+    categories = {}
+    for name in SERIES_KEY_COLUMNS:
+        column = table[name].chunk(0)
+        text = categorical(column.indices.to_numpy(), pd.Index(column.dictionary.to_numpy(False)))
+        codes[name], categories[name] = sorted_factorize(pd.Series(text, copy=False))
+    key = combine_codes(list(codes.values()))
+    dims = radix(list(codes.values()))
+    order, duplicated = key_order(key, codes["period"], dims and math.prod(dims[1:]))
+    if duplicated is not None:
+        raise duplicate_error(scanned_frame(table), key, duplicated, sources, KEY_COLUMNS)
+    values = table[VALUE_COLUMN].to_numpy()
+    if order is not None:
+        ordinals, values = ordinals[order], values[order]
+        codes = {name: codes[name][order] for name in SERIES_KEY_COLUMNS}
+    columns = {"period": pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype("M"))}
+    for name in SERIES_KEY_COLUMNS:
+        columns[name] = categorical(codes[name], categories[name].astype(str))
+    columns[VALUE_COLUMN] = values
+    return pd.DataFrame(columns, copy=False)
 
 
 def _read_part(folder: Path) -> _Part:
