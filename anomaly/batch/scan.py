@@ -331,8 +331,9 @@ def scanned_frame(table: pa.Table) -> pd.DataFrame:
 
 
 def scanned_batches(path: Path) -> Iterator[pa.RecordBatch]:
-    """The record batches of one split file (each with dictionaries of its own)."""
-    with pa.OSFile(str(path)) as source:
+    """The record batches of one split file (each with dictionaries of its own), read
+    from a memory map: those of an uncompressed file are not copied."""
+    with pa.memory_map(str(path)) as source:
         yield from pa.ipc.open_stream(source)
 
 

@@ -301,11 +301,13 @@ def _summed(
 
 
 def _decode_keys(series: np.ndarray, names: list[np.ndarray]) -> pd.DataFrame:
-    """The key columns of combined integer series codes (mixed-radix decoding)."""
+    """The key columns of combined integer series codes (mixed-radix decoding), as text:
+    each name is made text once, then taken per series."""
     columns = {}
     remaining = series
     for column, labels in zip(reversed(SERIES_KEY_COLUMNS), reversed(names), strict=True):
         radix = max(len(labels), 1)
-        columns[column] = labels[remaining % radix]
+        text = np.asarray(np.asarray(labels).astype(str), dtype=object)
+        columns[column] = text[remaining % radix]
         remaining = remaining // radix
-    return pd.DataFrame({c: columns[c].astype(str) for c in SERIES_KEY_COLUMNS})
+    return pd.DataFrame({c: columns[c] for c in SERIES_KEY_COLUMNS})
