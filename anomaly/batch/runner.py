@@ -27,7 +27,7 @@ from anomaly.batch.scan import ScanPlan, UnitSummary, scan_table, scan_unit
 from anomaly.batch.sources import Inputs, resolve_inputs
 from anomaly.batch.store import Share
 from anomaly.batch.tasks import PassPlan, partition_evidence, partition_share
-from anomaly.batch.workdir import LAYOUT, WorkDir, work_directory
+from anomaly.batch.workdir import LAYOUT, WorkDir, discarding, work_directory
 from anomaly.errors import DataError
 from anomaly.io import read_flows
 from anomaly.io.read import check_currency_name, declared_currency, one_currency
@@ -204,7 +204,12 @@ def score_batch(
         # What follows runs here, with the workers (and a local cluster) stopped: their
         # copies of the model only take memory, and a cluster's upkeep takes CPU.
         periods = passes.periods[:-1]
-        with RunOutputs(out_dir) as outputs, _TopHistory(passes, merged, model) as history:
+        with (
+            discarding(work) as discard,
+            RunOutputs(out_dir) as outputs,
+            _TopHistory(passes, merged, model) as history,
+        ):
+            discard(work.path / "panels")  # pass 2 read them last
             with _timed(timings, "ranking", shown=True):
                 summary = gather_summary(work, used)
                 schema = scores_schema(summary, periods)
@@ -220,6 +225,7 @@ def score_batch(
                     written = pool.submit(outputs.write_leads, leads)
                     top = leads.head(HISTORY_LEADS)
                     outputs.add_scores(history_tables(with_goods(history.frame(), top), schema))
+                    discard(work.path / "scan")  # the top leads' history read it last
                     written.result()
                 run = run_record(
                     leads,

@@ -31,6 +31,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ class WorkDir:
     """
 
     root: str
+    #: A temporary directory, removed when the run ends (not one the user named, which
+    #: is kept for a rerun to resume from).
+    temporary: bool = False
 
     @property
     def path(self) -> Path:
@@ -205,6 +209,26 @@ def work_directory(path: str | os.PathLike | None, prefix: str) -> Iterator[Work
         return
     folder = tempfile.mkdtemp(prefix=prefix)
     try:
-        yield WorkDir(folder)
+        yield WorkDir(folder, temporary=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def discarding(work: WorkDir) -> Iterator[Callable[[Path], None]]:
+    """``discard(path)``: remove a part of a temporary work directory that the run will
+    not read again, in a background thread while the run goes on (removing gigabytes
+    takes seconds). A directory the user named is left whole: a rerun resumes from it.
+
+    Leaving the block waits for the removals.
+
+    Examples
+    --------
+    >>> with discarding(WorkDir("/tmp/work")) as discard:  # not temporary: kept
+    ...     discard(Path("/tmp/work/panels"))
+    """
+    if not work.temporary:
+        yield lambda path: None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discard") as pool:
+        yield lambda path: pool.submit(shutil.rmtree, path, ignore_errors=True) and None

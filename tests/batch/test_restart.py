@@ -9,6 +9,7 @@ import os
 import pytest
 
 from anomaly.batch import BatchError, scan, score_batch, sources, tasks
+from anomaly.batch.workdir import WorkDir, discarding
 from anomaly.errors import DataError, FormatError
 
 from .conftest import SCORE, same_outputs
@@ -82,6 +83,9 @@ def test_crash_in_pass_one_then_resume(model, world_dir, reference, tmp_path, mo
 def test_a_finished_run_reruns_from_its_results(model, world_dir, reference, tmp_path, monkeypatch):
     work = tmp_path / "work"
     run(model, world_dir, tmp_path / "first", work)
+    # A named work directory keeps every step's results (a temporary one drops them as
+    # soon as the run has read them: see test_discarding_...).
+    assert all(any((work / step).iterdir()) for step in ("scan", "panels", "evidence"))
     scored = counting(monkeypatch, tasks, "save_evidence")
     # Without a partition count, the work directory's own is used.
     result = run(model, world_dir, tmp_path / "second", work, partitions=None)
@@ -213,3 +217,13 @@ def test_a_broken_link_among_the_inputs_is_reported(tmp_path):
     (folder / "part-1.parquet").symlink_to(tmp_path / "gone.parquet")
     with pytest.raises(FormatError, match=r"gone\.parquet, which does not exist"):
         sources.resolve_inputs(folder, "auto")
+
+
+@pytest.mark.parametrize("temporary", [True, False])
+def test_discarding_removes_only_from_a_temporary_work_directory(tmp_path, temporary):
+    work = WorkDir(str(tmp_path), temporary=temporary)
+    (tmp_path / "panels" / "part-00000").mkdir(parents=True)
+    (tmp_path / "panels" / "part-00000" / "values.npy").write_bytes(b"0" * 1000)
+    with discarding(work) as discard:
+        discard(tmp_path / "panels")
+    assert (tmp_path / "panels").exists() is not temporary
