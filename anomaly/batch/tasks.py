@@ -144,10 +144,11 @@ def _build(
         blank = pd.DataFrame({name: pd.Series(dtype=object) for name in SERIES_KEY_COLUMNS})
         panel = Panel(blank, periods, np.empty((0, len(periods))))
     else:
-        # Over the data's whole range, as in memory: a panel keeps only the series of
-        # the months it spans, and the keys-only rows lie outside the window.
-        panel = build_panel(flows, hs_level=fitted.hs_level)
-        panel = panel.window(periods[0], periods[-1])
+        # Every series, as the panel of the data's whole range (in memory) has them:
+        # the keys-only rows lie outside the window.
+        panel = build_panel(
+            flows, hs_level=fitted.hs_level, start=periods[0], end=periods[-1], all_series=True
+        )
     n_data = panel.n_series
     panel = fitted.with_trained_series(panel, keys=trained)
     appended = trained.index.to_numpy()[positions(trained, panel.keys.iloc[n_data:])]

@@ -49,6 +49,7 @@ def build_panel(
     start: str | pd.Period | None = None,
     end: str | pd.Period | None = None,
     dtype: type[np.floating] = np.float64,
+    all_series: bool = False,
 ) -> Panel:
     """Pivot a canonical flows table into a dense monthly panel at one HS level.
 
@@ -71,7 +72,11 @@ def build_panel(
         Map HS2012/HS2017 codes to HS2022 before aggregating (``hs_level`` <= 6 only:
         the concordance is of 6-digit codes).
     start, end : str or pandas.Period, optional
-        First and last month of the panel; default the data's range.
+        First and last month of the panel; default the data's range. Rows of other
+        months are left out.
+    all_series : bool
+        Keep the series whose rows all lie outside ``start..end`` too (with no values):
+        the panel of the whole data cut to these months, without pivoting the others.
     dtype : numpy float type
         Storage type of the matrices; ``numpy.float32`` halves memory.
 
@@ -123,7 +128,13 @@ def build_panel(
 
     combined = _combined(key_codes, key_names)
     everything = bool(kept.all())  # kept as a whole, the rows are not copied
-    series_id, series_of = factorize_sorted(combined if everything else combined[kept])
+    if all_series and not everything:
+        # Series of every usable row; cells of the rows inside the months only.
+        numbered = ~coarse
+        series_id, series_of = factorize_sorted(combined[numbered])
+        series_id = series_id[kept[numbered]]
+    else:
+        series_id, series_of = factorize_sorted(combined if everything else combined[kept])
     cell = series_id * n_months
     cell += column if everything else column[kept]
     n_cells = len(series_of) * n_months

@@ -138,6 +138,27 @@ def test_start_and_end_pad_with_nan_and_cut_later_months(flows):
     np.testing.assert_array_equal(panel.values, [[np.nan, np.nan, 1.0, np.nan, 3.0]])
 
 
+def test_all_series_keeps_series_outside_the_months_as_the_whole_panel_cut_would(flows):
+    table = flows(
+        [
+            ("2017-05", "DEU", "ARM", "export", "851762", 9.0),  # HS2017, before the months
+            ("2021-01", "DEU", "KGZ", "export", "854231", 1.0),
+            ("2021-03", "DEU", "KGZ", "export", "85423190", 3.0),
+            ("2021-03", "DEU", "KGZ", "export", "854231", 4.0),  # shadows its CN8 child
+            ("2021-06", "FRA", "KGZ", "export", "854231", 6.0),  # after the months
+            ("2021-02", "DEU", "KGZ", "export", "85", 5.0),  # coarse: left out
+        ]
+    )
+    whole = build_panel(table).window("2021-01", "2021-04")
+    cut = build_panel(table, start="2021-01", end="2021-04", all_series=True)
+    pd.testing.assert_frame_equal(cut.keys, whole.keys)
+    assert cut.periods.equals(whole.periods)
+    np.testing.assert_array_equal(cut.values, whole.values)
+    assert len(cut.keys) == 3
+    # Without it, only the series with rows in the months are kept.
+    assert len(build_panel(table, start="2021-01", end="2021-04").keys) == 1
+
+
 @pytest.mark.parametrize("freq", ["Y", "Q", "D"])
 def test_non_monthly_periods_are_refused_with_period_error(flows, freq):
     table = flows([("2021-01", "DEU", "KGZ", "export", "854231", 1.0)])
