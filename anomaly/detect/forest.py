@@ -32,12 +32,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.ensemble import IsolationForest
 
 from anomaly.errors import ArtifactIntegrityError, NotFittedError
+
+if TYPE_CHECKING:  # scoring needs no scikit-learn (it costs every process 0.9 s to import)
+    from sklearn.ensemble import IsolationForest
 
 __all__ = ["ISOLATION_FOREST_ARRAYS", "IsolationForestArrays", "export_isolation_forest"]
 
@@ -81,6 +84,7 @@ def export_isolation_forest(model: IsolationForest) -> dict[str, np.ndarray]:
 
     Examples
     --------
+    >>> from sklearn.ensemble import IsolationForest
     >>> rng = np.random.default_rng(0)
     >>> forest = IsolationForest(n_estimators=5, random_state=0).fit(rng.normal(size=(50, 2)))
     >>> arrays = export_isolation_forest(forest)
@@ -151,6 +155,7 @@ class IsolationForestArrays:
 
     Examples
     --------
+    >>> from sklearn.ensemble import IsolationForest
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 3))
     >>> forest = IsolationForest(n_estimators=10, random_state=0).fit(X)
@@ -264,6 +269,7 @@ class IsolationForestArrays:
 
         Examples
         --------
+        >>> from sklearn.ensemble import IsolationForest
         >>> rng = np.random.default_rng(1)
         >>> forest = IsolationForest(n_estimators=5, contamination=0.1, random_state=0)
         >>> X = rng.normal(size=(60, 2))

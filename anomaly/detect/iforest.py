@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import IsolationForest
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence
 from anomaly.detect.calibration import empirical_upper_p
@@ -131,6 +130,9 @@ class IsolationForestDetector(BaseDetector):
 
     def fit_features(self, X: np.ndarray) -> Self:
         """Grow the forest on a feature matrix (rows = flows in normal times)."""
+        # Imported here: scoring replays the stored trees without scikit-learn.
+        from sklearn.ensemble import IsolationForest
+
         X = np.asarray(X, dtype=np.float64)
         forest = IsolationForest(
             n_estimators=self.n_estimators,
