@@ -51,7 +51,12 @@ def describe_goods(codes: Any, chp_version: str = "2024-02") -> pd.DataFrame:
         "description": hs_description(distinct).to_numpy(dtype=object),
         "chp_tier": pd.Series(distinct).str[:6].map(tiers).to_numpy(dtype=object),
     }
-    # Missing as None (an empty cell in leads.csv), whichever NaN pandas gives.
+    # Missing as None (an empty cell in leads.csv), whichever NaN pandas gives; object
+    # columns, or pandas 3 would store the texts as strings and the None as NaN again.
     return pd.DataFrame(
-        {name: np.where(pd.isna(values), None, values)[positions] for name, values in found.items()}
+        {
+            name: np.where(pd.isna(values), None, values)[positions]
+            for name, values in found.items()
+        },
+        dtype=object,
     )
