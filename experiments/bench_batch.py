@@ -331,7 +331,7 @@ def render(n_series: int, info: dict, training: dict, results: dict, args) -> st
     worst = max(r["peak_gib"] for r in results.values() if r["steps"])
     lines += [
         "",
-        f"Targets: end to end under 120 s — best {best:.0f} s; under 8 GiB — worst batch run "
+        f"Targets: end to end under 120 s — best {best:.1f} s; under 8 GiB — worst batch run "
         f"{worst:.1f} GiB; Dask within 1.3× of local at 2 workers — {dask / local:.2f}×.",
         "",
     ]
