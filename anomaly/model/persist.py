@@ -48,6 +48,7 @@ from anomaly.errors import ArtifactError, ArtifactSchemaError, describe_items, s
 from anomaly.forecast import FORECASTERS, Forecaster
 from anomaly.forecast.distribution import PIT_LEVELS
 from anomaly.forecast.pooled import OCCURRENCE_STRATA
+from anomaly.io import combine_codes
 from anomaly.reference import CHP_VERSIONS, CONTROL_SETS
 from anomaly.reference.controls import HS_PREFIX
 from anomaly.schema import CURRENCIES, FLOWS, SERIES_KEY_COLUMNS
@@ -1163,14 +1164,9 @@ def _check_keys(table: pd.DataFrame, file: str, hs_level: int, fail) -> None:
             "columns 'reporter', 'partner'",
             f"{int(same.sum())} row(s) trade with themselves (first: row {int(np.argmax(same))})",
         )
-    # One integer per key: checked codes are few (known countries and flows, HS codes
-    # of hs_level digits), so their product stays far below 2**63.
-    key = np.zeros(len(table), dtype=np.int64)
-    for name in SERIES_KEY_COLUMNS:
-        codes, texts = coded[name]
-        key = key * len(texts) + codes
-    duplicated = np.ones(len(key), dtype=bool)
-    duplicated[np.unique(key, return_index=True)[1]] = False
+    # One integer per key (none is missing by now), repeats found by hashing it.
+    key = combine_codes([coded[name][0] for name in SERIES_KEY_COLUMNS])
+    duplicated = pd.Series(key, copy=False).duplicated().to_numpy()
     if duplicated.any():
         raise fail(
             file,
