@@ -231,4 +231,8 @@ def discarding(work: WorkDir) -> Iterator[Callable[[Path], None]]:
         yield lambda path: None
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discard") as pool:
-        yield lambda path: pool.submit(shutil.rmtree, path, ignore_errors=True) and None
+
+        def discard(path: Path) -> None:
+            pool.submit(shutil.rmtree, path, ignore_errors=True)
+
+        yield discard
