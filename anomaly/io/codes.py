@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 
 from anomaly.errors import FormatError, UnknownCodeError, describe_items
 from anomaly.io.origin import Source, error_at
-from anomaly.io.text import as_categorical, distinct_text, lookup
+from anomaly.io.text import as_categorical, distinct_text, lookup, remembered_by_text
 
 #: The ``hs`` code of a total over all products (Comext ``TOTAL``, Comtrade ``TOTAL``).
 #: HS has no chapter 00, so the code cannot be confused with a product, and it keeps
@@ -129,7 +128,7 @@ def hs_codes(
     return as_categorical(codes, pd.Series(hs, dtype=object), frame.index)
 
 
-@functools.lru_cache(maxsize=8)
+@remembered_by_text
 def _hs_spellings(texts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Each distinct text as an HS code (totals as :data:`TOTAL_HS`), and whether it is
     one; kept for the next batch of a scan, which names the same codes."""

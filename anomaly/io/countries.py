@@ -6,7 +6,6 @@ a column and turns what it does not know into an error that names the values and
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,7 +14,7 @@ import pandas as pd
 from anomaly.errors import UnknownCodeError, describe_items
 from anomaly.io.origin import Source, error_at
 from anomaly.io.parsed import Dropped
-from anomaly.io.text import categorical, code_dtype, distinct_text, lookup
+from anomaly.io.text import categorical, code_dtype, distinct_text, lookup, remembered_by_text
 from anomaly.reference import is_aggregate_partner, to_alpha3
 
 _MISSING = ("", "NA", "N/A")
@@ -124,7 +123,7 @@ def map_countries(
     return pd.Series(alpha3, index=frame.index), aggregate
 
 
-@functools.lru_cache(maxsize=16)
+@remembered_by_text
 def _answers(texts: tuple[str, ...], scheme: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per distinct text: its alpha-3 code (None if none), whether it names an aggregate,
     and whether it names anything.
@@ -135,8 +134,6 @@ def _answers(texts: tuple[str, ...], scheme: str) -> tuple[np.ndarray, np.ndarra
     found = to_alpha3(text, scheme=scheme).to_numpy(dtype=object, na_value=None)
     is_aggregate = is_aggregate_partner(text, scheme=scheme).to_numpy(dtype=bool)
     given_text = ~text.isin(_MISSING).to_numpy()
-    for answer in (found, is_aggregate, given_text):
-        answer.flags.writeable = False
     return found, is_aggregate, given_text
 
 

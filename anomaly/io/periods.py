@@ -16,15 +16,15 @@ Parsing works on the distinct values, so a million rows cost a few dozen parses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from anomaly.errors import PeriodError, describe_items
 from anomaly.io.origin import Source, error_at
-from anomaly.io.text import lookup
+from anomaly.io.text import lookup, remembered_by_text
 
 MONTHLY = "M"
 ANNUAL = "Y"
@@ -44,6 +44,8 @@ _MONTHS = (
 )
 _ANNUAL_CODE = 52
 _YEARS = (1900, 2100)
+#: ``YYYY-MM`` with a year of :data:`_YEARS` and a month 01-12, read without pandas.
+_ISO_MONTH = re.compile(r"(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])")
 _PATTERNS = {
     # name: (regex, frequency of a match)
     "year": r"^(?P<year>\d{4})$",
@@ -96,23 +98,29 @@ def _parse_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarr
     else:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     spellings = tuple(np.asarray(uniques, dtype=object).astype(str))
-    # Remembered when few (a file's periods); a garbage column's are parsed, not kept.
-    parse = _parse_spellings if len(spellings) <= _REMEMBERED else _parse_spellings.__wrapped__
-    ordinals, freqs = parse(spellings)
+    ordinals, freqs = _parse_spellings(spellings)
     return codes, ordinals, freqs
 
 
-#: Distinct spellings of a column up to which their parse is remembered.
-_REMEMBERED = 1000
-
-
-@lru_cache(maxsize=64)
+@remembered_by_text
 def _parse_spellings(spellings: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Ordinals and frequencies of distinct spellings (remembered: the batches of one
-    file mostly hold the same few periods, and parsing them is pandas string work)."""
-    ordinals, freqs = _parse_unique(pd.Series(spellings, dtype=object).str.strip())
-    ordinals.flags.writeable = False
-    freqs.flags.writeable = False
+    file mostly hold the same few periods, and parsing them is pandas string work).
+
+    ``YYYY-MM``, the canonical spelling, is read without pandas: a file sorted by
+    month brings new months in every batch, and each parse by patterns costs
+    milliseconds however few spellings it is given.
+    """
+    iso = [_ISO_MONTH.fullmatch(spelling) for spelling in spellings]
+    ordinals = np.array(
+        [-1 if m is None else (int(m[1]) - 1970) * 12 + int(m[2]) - 1 for m in iso],
+        dtype=np.int64,
+    )
+    freqs = np.full(len(spellings), MONTHLY, dtype="<U1")
+    other = np.array([m is None for m in iso], dtype=bool)
+    if other.any():
+        text = pd.Series(spellings, dtype=object)[other].str.strip()
+        ordinals[other], freqs[other] = _parse_unique(text)
     return ordinals, freqs
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -88,14 +90,85 @@ def distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if pd.api.types.infer_dtype(distinct, skipna=False) == "string":
         # Kept for the next batch of a scan, whose columns hold the same distinct texts
         # (texts only: as keys of a cache, 1, 1.0 and True are one value).
-        return codes, pd.Series(_stripped(tuple(distinct)), dtype=object, copy=True)
+        (stripped,) = _stripped(tuple(distinct))
+        return codes, pd.Series(stripped, dtype=object, copy=True)
     return codes, pd.Series(distinct, dtype=object).astype(str).str.strip()
 
 
-@functools.lru_cache(maxsize=16)
-def _stripped(texts: tuple[str, ...]) -> np.ndarray:
+#: Distinct texts whose answers a function of :func:`remembered_by_text` keeps.
+REMEMBERED_TEXTS = 100_000
+
+_Answers = TypeVar("_Answers", bound=tuple)
+
+
+def remembered_by_text(
+    compute: Callable[..., _Answers],
+) -> Callable[..., _Answers]:
+    """Remember the answers of ``compute(texts, *args)`` text by text.
+
+    ``compute`` takes a tuple of distinct texts (and hashable arguments) and returns a
+    tuple of arrays, each with one answer per text. A scan asks it about the distinct
+    values of every batch. A dictionary-encoded Parquet column gives every batch the
+    same values: the last calls' answers are returned whole. Plain text gives each batch
+    values of its own, mostly seen before: only the texts never seen are computed.
+    Answers are read-only (they are shared). Once :data:`REMEMBERED_TEXTS` texts are
+    kept for some arguments, or given at once (a column of free text), new texts are
+    computed, not kept.
+
+    Examples
+    --------
+    >>> @remembered_by_text
+    ... def lengths(texts):
+    ...     print("computing", texts)
+    ...     return (np.array([len(text) for text in texts]),)
+    >>> lengths(("a", "bb"))[0].tolist()
+    computing ('a', 'bb')
+    [1, 2]
+    >>> lengths(("ccc", "a"))[0].tolist()
+    computing ('ccc',)
+    [3, 1]
+    """
+    known: dict[tuple, dict[str, tuple]] = {}
+    dtypes: dict[tuple, list[np.dtype]] = {}
+
+    @functools.wraps(compute)
+    def answers(texts: tuple[str, ...], *args: Hashable) -> _Answers:
+        if not texts or len(texts) > REMEMBERED_TEXTS:
+            return _read_only(compute(texts, *args))
+        return remembered(texts, *args)
+
+    @functools.lru_cache(maxsize=16)
+    def remembered(texts: tuple[str, ...], *args: Hashable) -> _Answers:
+        seen = known.setdefault(args, {})
+        new = tuple(text for text in dict.fromkeys(texts) if text not in seen)
+        if len(seen) + len(new) > REMEMBERED_TEXTS:
+            return _read_only(compute(texts, *args))
+        if new:
+            fresh = compute(new, *args)
+            dtypes.setdefault(args, [answer.dtype for answer in fresh])
+            seen.update(zip(new, zip(*fresh, strict=True), strict=True))
+        rows = [seen[text] for text in texts]
+        return _read_only(
+            tuple(
+                # Text answers take the width they need, not the first call's.
+                np.array([row[i] for row in rows], dtype=None if dtype.kind == "U" else dtype)
+                for i, dtype in enumerate(dtypes[args])
+            )
+        )
+
+    return answers
+
+
+def _read_only(answers: _Answers) -> _Answers:
+    for answer in answers:
+        answer.flags.writeable = False
+    return answers
+
+
+@remembered_by_text
+def _stripped(texts: tuple[str, ...]) -> tuple[np.ndarray]:
     """Each text stripped of surrounding white space."""
-    return pd.Series(texts, dtype=object).str.strip().to_numpy(dtype=object)
+    return (pd.Series(texts, dtype=object).str.strip().to_numpy(dtype=object),)
 
 
 def text_column(values: pd.Series) -> pd.Series:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anomaly.io.periods import parse_periods
+from anomaly.io.periods import _parse_unique, parse_periods
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,15 @@ def test_many_rows_few_spellings():
     months = pd.PeriodIndex.from_ordinals(ordinals[:3], freq="M").strftime("%Y-%m").tolist()
     assert months == ["2021-03", "2021-04", "2021-05"]
     assert (freqs == "M").all()
+
+
+def test_canonical_months_read_without_patterns_agree_with_the_patterns():
+    # YYYY-MM is read by a shortcut; every spelling near it must read as the patterns
+    # read it, whether it takes the shortcut or not.
+    spellings = ["1899-12", "1900-01", "2023-01", "2023-12", "2100-12", "2101-01", "2023-00"]
+    spellings += ["2023-13", "2023-1", " 2023-01", "2023-01 ", "2023-01-01", "٢٠٢٣-٠١"]
+    ordinals, freqs = parse_periods(pd.Series(spellings))
+    expected_ordinals, expected_freqs = _parse_unique(pd.Series(spellings).str.strip())
+    assert ordinals.tolist() == expected_ordinals.tolist()
+    assert freqs.tolist() == expected_freqs.tolist()
+    assert freqs.tolist().count("M") >= 8
