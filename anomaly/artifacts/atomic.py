@@ -27,17 +27,24 @@ from pathlib import Path
 
 from anomaly.errors import InputOutputError
 
-__all__ = ["remove_stale_siblings", "replace_directory", "replace_file", "temporary_sibling"]
+__all__ = [
+    "HOST",
+    "abandoned",
+    "remove_stale_siblings",
+    "replace_directory",
+    "replace_file",
+    "temporary_sibling",
+]
 
-#: This machine, as sibling names record it (letters and digits only).
-_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
+#: This machine, as the names of temporary files record it (letters and digits only).
+HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
 _SIBLING = re.compile(
     r"\.(?P<name>.+)\.(?:tmp|old)-(?P<host>[A-Za-z0-9]+)-(?P<pid>[0-9]+)-[0-9a-f]{12}"
 )
 
 
 def _sibling(path: Path, tag: str) -> Path:
-    return path.parent / f".{path.name}.{tag}-{_HOST}-{os.getpid()}-{secrets.token_hex(6)}"
+    return path.parent / f".{path.name}.{tag}-{HOST}-{os.getpid()}-{secrets.token_hex(6)}"
 
 
 def temporary_sibling(path: str | os.PathLike) -> Path:
@@ -50,6 +57,19 @@ def temporary_sibling(path: str | os.PathLike) -> Path:
     True
     """
     return _sibling(Path(path), "tmp")
+
+
+def abandoned(host: str, pid: int) -> bool:
+    """Whether a temporary file named with ``host`` and ``pid`` was left by a process
+    of this machine that is gone (a live process's, or another machine's on a shared
+    file system, is not: it may still be written).
+
+    Examples
+    --------
+    >>> abandoned(HOST, os.getpid()), abandoned("elsewhere", 999999999)
+    (False, False)
+    """
+    return host == HOST and not _alive(pid)
 
 
 def _alive(pid: int) -> bool:
@@ -79,7 +99,7 @@ def remove_stale_siblings(path: str | os.PathLike) -> list[Path]:
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     Path(tmp, f".model.tmp-{_HOST}-999999999-0123456789ab").mkdir()
+    ...     Path(tmp, f".model.tmp-{HOST}-999999999-0123456789ab").mkdir()
     ...     [p.name[:10] for p in remove_stale_siblings(Path(tmp) / "model")]
     ['.model.tmp']
     """
@@ -91,9 +111,9 @@ def remove_stale_siblings(path: str | os.PathLike) -> list[Path]:
         return removed
     for entry in entries:
         match = _SIBLING.fullmatch(entry.name)
-        if not match or match["name"] != path.name or match["host"] != _HOST:
+        if not match or match["name"] != path.name:
             continue
-        if _alive(int(match["pid"])):
+        if not abandoned(match["host"], int(match["pid"])):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -25,8 +25,11 @@ after an input's bytes changed — is refused rather than mixed with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -37,7 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anomaly.artifacts import replace_file
+from anomaly.artifacts.atomic import HOST, abandoned
 from anomaly.batch.errors import BatchError
+
+logger = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
 #: Suffix of the scan's split files: Arrow IPC streams (LZ4), written and read at memory speed.
@@ -203,15 +209,66 @@ def publish(folder: Path, build: Callable[[Path], None]) -> None:
 @contextmanager
 def work_directory(path: str | os.PathLike | None, prefix: str) -> Iterator[WorkDir]:
     """The work directory at ``path``, kept; or, without one, a temporary directory
-    (named ``prefix...``) removed afterwards, whatever happens."""
+    removed afterwards, whatever happens.
+
+    A temporary directory is named ``<prefix><host>-<pid>-<random>`` in ``TMPDIR``.
+    A killed process cannot remove its own (a training read leaves gigabytes), so the
+    temporary directories of processes of this machine that are gone are removed
+    first (:func:`remove_abandoned`).
+    """
     if path is not None:
         yield WorkDir(str(Path(path).resolve()))
         return
-    folder = tempfile.mkdtemp(prefix=prefix)
+    remove_abandoned(Path(tempfile.gettempdir()))
+    folder = tempfile.mkdtemp(prefix=f"{prefix}{HOST}-{os.getpid()}-")
     try:
         yield WorkDir(folder, temporary=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: A temporary work directory (:func:`work_directory`): ``anomaly-<job>-<host>-<pid>-...``.
+_TEMPORARY = re.compile(r"anomaly-[a-z]+-(?P<host>[A-Za-z0-9]+)-(?P<pid>[0-9]+)-[A-Za-z0-9_]+")
+
+
+def remove_abandoned(folder: Path) -> list[Path]:
+    """Delete the temporary work directories in ``folder`` that processes of this
+    machine left when they were killed (those of live processes, or of other machines
+    sharing ``folder``, are kept); each is logged with its size.
+
+    Returns
+    -------
+    list of Path
+        What was deleted.
+    """
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if not match or not abandoned(match["host"], int(match["pid"])):
+            continue
+        if not entry.is_dir() or entry.is_symlink():
+            continue
+        size = _size(entry)
+        shutil.rmtree(entry, ignore_errors=True)
+        if entry.exists():  # another user's: not ours to remove
+            continue
+        logger.warning("removed %s (%.1f GiB), left by a run that was killed", entry, size / 2**30)
+        removed.append(entry)
+    return removed
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (those that cannot be read not counted)."""
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
 
 
 @contextmanager

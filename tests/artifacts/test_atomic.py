@@ -70,11 +70,11 @@ def _dead_pid() -> int:
 
 def test_siblings_a_dead_process_left_are_removed_by_the_next_write(tmp_path):
     target = tmp_path / "model"
-    dead = tmp_path / f".model.tmp-{atomic._HOST}-{_dead_pid()}-0123456789ab"
-    retired = tmp_path / f".model.old-{atomic._HOST}-{_dead_pid()}-ba9876543210"
-    live = tmp_path / f".model.tmp-{atomic._HOST}-{os.getpid()}-aaaaaaaaaaaa"
+    dead = tmp_path / f".model.tmp-{atomic.HOST}-{_dead_pid()}-0123456789ab"
+    retired = tmp_path / f".model.old-{atomic.HOST}-{_dead_pid()}-ba9876543210"
+    live = tmp_path / f".model.tmp-{atomic.HOST}-{os.getpid()}-aaaaaaaaaaaa"
     elsewhere = tmp_path / f".model.tmp-otherhost-{_dead_pid()}-bbbbbbbbbbbb"
-    other_name = tmp_path / f".notes.tmp-{atomic._HOST}-{_dead_pid()}-cccccccccccc"
+    other_name = tmp_path / f".notes.tmp-{atomic.HOST}-{_dead_pid()}-cccccccccccc"
     for folder in (dead, retired, live, elsewhere, other_name):
         folder.mkdir()
         (folder / "half.npz").write_bytes(b"PK")
@@ -84,7 +84,7 @@ def test_siblings_a_dead_process_left_are_removed_by_the_next_write(tmp_path):
 
 
 def test_a_file_sibling_left_by_a_dead_process_is_removed(tmp_path):
-    stale = tmp_path / f".job.json.tmp-{atomic._HOST}-{_dead_pid()}-0123456789ab"
+    stale = tmp_path / f".job.json.tmp-{atomic.HOST}-{_dead_pid()}-0123456789ab"
     stale.write_text("{")
     replace_file(tmp_path / "job.json", lambda p: p.write_text("{}"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job.json"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 
 import pytest
 
+from anomaly.artifacts.atomic import HOST
 from anomaly.batch import BatchError, scan, score_batch, sources, tasks
-from anomaly.batch.workdir import WorkDir, discarding
+from anomaly.batch.workdir import WorkDir, discarding, work_directory
 from anomaly.errors import DataError, FormatError
 
 from .conftest import SCORE, same_outputs
@@ -227,3 +229,39 @@ def test_discarding_removes_only_from_a_temporary_work_directory(tmp_path, tempo
     with discarding(work) as discard:
         discard(tmp_path / "panels")
     assert (tmp_path / "panels").exists() is not temporary
+
+
+def _dead_pid() -> int:
+    """A process id that no running process has."""
+    pid = 4_000_000
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except OSError:
+            pass
+        pid += 1
+
+
+def test_a_killed_runs_temporary_work_directory_is_removed_by_the_next_run(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    killed = tmp_path / f"anomaly-train-{HOST}-{_dead_pid()}-abc123"
+    (killed / "scan" / "unit-00000").mkdir(parents=True)
+    (killed / "scan" / "unit-00000" / "rows-00000.arrows").write_bytes(b"0" * 1000)
+    kept = [
+        tmp_path / f"anomaly-batch-{HOST}-{os.getpid()}-live01",  # a run still going
+        tmp_path / f"anomaly-batch-otherhost-{_dead_pid()}-away01",  # another machine's
+        tmp_path / f"notanomaly-{HOST}-{_dead_pid()}-other1",  # not ours
+    ]
+    for folder in kept:
+        folder.mkdir()
+    with work_directory(None, "anomaly-panel-") as work:
+        assert work.temporary and work.path.parent == tmp_path
+        assert work.path.name.startswith(f"anomaly-panel-{HOST}-{os.getpid()}-")
+        assert not killed.exists() and all(folder.exists() for folder in kept)
+    assert not work.path.exists()
+    assert "left by a run that was killed" in caplog.text and killed.name in caplog.text
