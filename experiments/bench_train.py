@@ -9,7 +9,9 @@ Run from the repository root::
 1. **Data** (cached in ``experiments/.data/``, git-ignored): the canonical Parquet panel
    of ``experiments/bench_read.py`` (200 real countries, 5,000 HS6 codes, every month
    of 2015-01..2024-12), one file per layout: key columns dictionary-encoded (as
-   pandas writes categoricals) or plain strings (``bench_train_memory.data_file``).
+   pandas writes categoricals) or plain strings (``bench_train_memory.data_file``);
+   on request (``--layouts small-groups``), plain strings in row groups of 122,880
+   rows, as DuckDB writes them (pyarrow and pandas write 2**20).
 2. **Runs**, each a fresh ``anomaly --log-level info train --train-start 2015-01
    --train-end 2021-12`` process: without options (the partitions read one after the
    other in the process), ``--jobs 2`` (two joblib worker processes read them) and
@@ -42,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 from bench_batch import machine, measured, update_section  # noqa: E402
-from bench_train_memory import LAYOUTS, TRAIN, data_file  # noqa: E402
+from bench_train_memory import LAYOUTS, SMALL_GROUPS, TRAIN, data_file  # noqa: E402
 
 DATA = ROOT / "experiments" / ".data"
 RESULTS = ROOT / "experiments" / "results" / "bench_train.md"
@@ -150,7 +152,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^4 and 10^5 series")
     parser.add_argument("--sizes", type=int, nargs="+", help="numbers of series")
-    parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
+    parser.add_argument(
+        "--layouts", nargs="+", choices=(*LAYOUTS, SMALL_GROUPS), default=list(LAYOUTS)
+    )
     args = parser.parse_args()
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     command = "python experiments/bench_train.py" + (" --quick" if args.quick else "")

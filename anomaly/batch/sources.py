@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -34,9 +35,10 @@ ROWS_PER_UNIT = 4_000_000
 #: Files hashed at once for a run's identity (:meth:`Inputs.fingerprint`).
 HASH_THREADS = 4
 #: Rows per batch read from Parquet: large enough that per-batch work is amortised, and
-#: the row group pyarrow and pandas write (2**20 rows). A batch never spans row groups:
-#: a size just under theirs would read each as a batch and a sliver, paying the
-#: per-batch work twice (a sixth of the scan's CPU with 10^6-row batches).
+#: the row group pyarrow and pandas write (2**20 rows). Pyarrow's batches never span
+#: row groups: a size just under theirs would read each as a batch and a sliver,
+#: paying the per-batch work twice (a sixth of the scan's CPU with 10^6-row batches);
+#: smaller groups are joined (:func:`_joined`).
 BATCH_ROWS = 1 << 20
 #: Optional canonical column read besides :data:`~anomaly.schema.CANONICAL_COLUMNS`.
 CURRENCY = "currency"
@@ -226,14 +228,38 @@ def read_unit(inputs: Inputs, unit: ScanUnit) -> Iterator[pd.DataFrame]:
     present = [c for c in SCAN_COLUMNS if c in dataset.schema.names]
     file_number = inputs.files.index(unit.path)
     line = unit.first_line
-    for batch in fragment.subset(row_group_ids=list(unit.row_groups)).to_batches(
+    batches = fragment.subset(row_group_ids=list(unit.row_groups)).to_batches(
         schema=dataset.schema, columns=present, batch_size=BATCH_ROWS
-    ):
+    )
+    for batch in _joined(batches, BATCH_ROWS):
         frame = batch.to_pandas()
         frame[FILE] = np.int32(file_number)
         frame[LINE] = np.arange(line, line + len(frame), dtype=np.int64)
         line += len(frame)
         yield frame
+
+
+def _joined(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Consecutive batches joined into tables of at least ``rows`` rows (the last may
+    be smaller): a batch never spans row groups, and files of small row groups (DuckDB
+    writes 122,880 rows, Spark files of a few MB) would pay the per-batch work for
+    every group."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield _table(pending)
+            pending, count = [], 0
+    if pending:
+        yield _table(pending)
+
+
+def _table(batches: list[pa.RecordBatch]) -> pa.Table:
+    table = pa.Table.from_batches(batches)
+    # One chunk and one dictionary per column, as a single batch has.
+    return table if len(batches) == 1 else table.unify_dictionaries().combine_chunks()
 
 
 def _parquet_files(path: str) -> bool:

@@ -304,3 +304,19 @@ def test_a_window_names_the_lines_of_a_duplicate_after_skipped_row_groups(flows,
 def test_only_statistics_that_sort_as_months_skip_row_groups(statistic, month):
     expected = None if month is None else pd.Period(month, freq="M").ordinal
     assert sources._month_ordinal(statistic) == expected
+
+
+def test_small_batches_are_joined_with_one_dictionary_per_column():
+    # Plain text read as dictionaries gives each row group a dictionary of its own.
+    groups = [
+        pa.record_batch({"hs": pa.array(codes).dictionary_encode(), "value": [1.0] * len(codes)})
+        for codes in (["854231", "848220"], ["848220"], ["901310", "854231", "854231"], ["x"])
+    ]
+    tables = list(sources._joined(iter(groups), 3))
+    assert [table.num_rows for table in tables] == [3, 3, 1]
+    for table in tables:
+        assert all(column.num_chunks == 1 for column in table.columns)
+    joined = pa.concat_tables(tables).to_pandas()
+    assert joined["hs"].astype(str).tolist() == [
+        "854231", "848220", "848220", "901310", "854231", "854231", "x"
+    ]  # fmt: skip
