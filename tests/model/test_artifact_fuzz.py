@@ -768,10 +768,10 @@ def table_columns(draw):
         if kind == "hs_int" or (kind == "n_nonzero_float" and "n_nonzero" not in frame):
             frame["hs"] = frame["hs"].astype(np.int64)
         elif kind == "drop":
-            frame.drop(columns=[frame.columns[len(name) % len(frame.columns)]], inplace=True)
+            f.tables[table] = frame.drop(columns=[frame.columns[len(name) % len(frame.columns)]])
         elif kind == "rename":
             column = frame.columns[len(name) % len(frame.columns)]
-            frame.rename(columns={column: column + "_" + name}, inplace=True)
+            f.tables[table] = frame.rename(columns={column: column + "_" + name})
         elif kind == "add":
             frame["zz_" + name] = 1
         elif kind == "n_nonzero_float":
