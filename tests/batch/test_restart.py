@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -232,16 +234,10 @@ def test_discarding_removes_only_from_a_temporary_work_directory(tmp_path, tempo
 
 
 def _dead_pid() -> int:
-    """A process id that no running process has."""
-    pid = 4_000_000
-    while True:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except OSError:
-            pass
-        pid += 1
+    """The id of a child process that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
 
 
 def test_a_killed_runs_temporary_work_directory_is_removed_by_the_next_run(
