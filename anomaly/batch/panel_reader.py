@@ -209,8 +209,10 @@ def read_panel(
                 found = [replace(s, currency=table_currency) for s in found]
                 summary = combined_summary(found, source.sources)
             if summary.rows == 0:
+                # What was left out and why, as read_flows says it (summed over files).
+                reasons = "; ".join(f"{n} rows: {why}" for why, n in summary.dropped.items())
                 raise EmptyDataError(
-                    "no trade rows are left after leaving out rows of aggregate partners",
+                    f"no trade rows are left after leaving out {reasons or 'aggregate partners'}",
                     source=where,
                     expected="rows of country-to-country flows",
                 )

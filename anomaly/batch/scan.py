@@ -22,8 +22,9 @@ a row in ``TMPDIR``, for a fifth less CPU.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,12 +104,17 @@ class UnitSummary:
     first : int or None
         The earliest month (ordinal) of its rows at the model's HS level or finer (None
         in the summary of a work directory written before it was recorded).
+    dropped : dict of str to int
+        Of the rows it would keep in full, how many were left out on purpose, per
+        reason (aggregate partners such as World), as :func:`anomaly.read_flows`
+        records them.
     """
 
     currency: str | None
     last: int | None
     rows: int
     first: int | None = None
+    dropped: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path) -> UnitSummary:
@@ -166,24 +172,34 @@ def _scan_batch(
     ordinal = frame["period"].array.asi8
     inside = (ordinal >= plan.lo) & (ordinal <= plan.hi)
     # A training scan keeps every month: the batch is then not copied.
-    rows = _checked(frame if inside.all() else frame.loc[inside], sources)
+    rows, dropped = _checked(frame if inside.all() else frame.loc[inside], sources)
     check_negative(rows, sources)
     kept = ~inside if plan.outside_keys else np.zeros(len(frame), dtype=bool)
     outside = frame.loc[kept]
-    keys = _checked(outside.loc[_representatives(outside, ordinal[kept])], sources)
+    keys, _ = _checked(outside.loc[_representatives(outside, ordinal[kept])], sources)
     files.write(rows, keys)
     first, last = _span(rows, keys, plan.hs_level)
-    return UnitSummary(currency, last, len(rows), first)
+    return UnitSummary(currency, last, len(rows), first, dropped)
 
 
-def _checked(frame: pd.DataFrame, sources: list[Source]) -> pd.DataFrame:
-    """Canonical, checked columns of raw rows (aggregate countries left out), with origin."""
-    typed, _ = canonical_columns(frame, sources)
+def _checked(frame: pd.DataFrame, sources: list[Source]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Canonical, checked columns of raw rows (aggregate countries left out), with
+    origin; and how many rows were left out, per reason."""
+    typed, dropped = canonical_columns(frame, sources)
     origin = frame[FILE].to_numpy()
     # Rows are only ever left out (aggregate countries): when none was, they are in order.
     kept = len(typed) == len(frame)
     typed[FILE] = origin if kept else origin[frame.index.get_indexer(typed.index)]
-    return typed
+    return typed, _added({item.reason: item.rows} for item in dropped)
+
+
+def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Rows per reason, summed over ``counts``."""
+    total: dict[str, int] = {}
+    for count in counts:
+        for reason, rows in count.items():
+            total[reason] = total.get(reason, 0) + rows
+    return total
 
 
 def _check_monthly(periods: pd.Series, sources: list[Source]) -> pd.Series:
@@ -257,6 +273,7 @@ def combined_summary(found: list[UnitSummary], sources: list[Source]) -> UnitSum
         max(lasts) if lasts else None,
         sum(s.rows for s in found),
         min(firsts) if firsts else None,
+        _added(s.dropped for s in found),
     )
 
 

@@ -20,7 +20,7 @@ import anomaly.batch.sources as sources
 from anomaly import build_panel, read_flows
 from anomaly.batch.errors import BatchError
 from anomaly.batch.panel_reader import native_inputs, read_panel
-from anomaly.errors import CurrencyError, DataError, DuplicateKeyError
+from anomaly.errors import CurrencyError, DataError, DuplicateKeyError, EmptyDataError
 from anomaly.simulate import simulate_world
 
 KEYS = ["period", "reporter", "partner", "flow", "hs"]
@@ -140,6 +140,21 @@ def test_rows_of_aggregate_partners_are_left_out_as_read_flows_leaves_them(flows
     named = r"flows-0.parquet line 47 and \S*late.parquet line 2"
     with pytest.raises(DuplicateKeyError, match=named):
         read_panel(native_inputs(folder, "auto"), partitions=3)
+
+
+def test_an_input_of_aggregate_partners_only_is_refused_naming_what_was_left_out(flows, tmp_path):
+    world = flows.iloc[:60].copy()
+    world.loc[world.index[:45], "partner"] = "WLD"
+    world.loc[world.index[45:], "reporter"] = "WLD"
+    folder = write_files(world, tmp_path / "f", "plain", 2)
+    # read_flows names the rows left out, file by file; the partitioned read sums them
+    # over the files, per reason.
+    with pytest.raises(EmptyDataError, match="no trade rows are left after leaving out"):
+        read_flows(folder)
+    with pytest.raises(EmptyDataError, match="no trade rows are left after leaving out") as found:
+        read_panel(native_inputs(folder, "auto"), partitions=3)
+    assert "45 rows: partner is not a country ('WLD')" in str(found.value)
+    assert "15 rows: reporter is not a country ('WLD')" in str(found.value)
 
 
 def test_temporary_files_are_removed_after_success_and_failure(flows, tmp_path, monkeypatch):
