@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,16 +191,10 @@ def _checked(frame: pd.DataFrame, sources: list[Source]) -> tuple[pd.DataFrame, 
     # Rows are only ever left out (aggregate countries): when none was, they are in order.
     kept = len(typed) == len(frame)
     typed[FILE] = origin if kept else origin[frame.index.get_indexer(typed.index)]
-    return typed, _added({item.reason: item.rows} for item in dropped)
-
-
-def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
-    """Rows per reason, summed over ``counts``."""
-    total: dict[str, int] = {}
-    for count in counts:
-        for reason, rows in count.items():
-            total[reason] = total.get(reason, 0) + rows
-    return total
+    per_reason: Counter[str] = Counter()
+    for item in dropped:
+        per_reason[item.reason] += item.rows
+    return typed, dict(per_reason)
 
 
 def _check_monthly(periods: pd.Series, sources: list[Source]) -> pd.Series:
@@ -273,7 +268,7 @@ def combined_summary(found: list[UnitSummary], sources: list[Source]) -> UnitSum
         max(lasts) if lasts else None,
         sum(s.rows for s in found),
         min(firsts) if firsts else None,
-        _added(s.dropped for s in found),
+        dict(sum((Counter(s.dropped) for s in found), Counter())),
     )
 
 
