@@ -84,6 +84,14 @@ logger = logging.getLogger(__name__)
 LATE_START_DENSITY = 0.9
 #: Rows of the panel read at a time by :func:`_first_published`.
 _DECLARED_CHUNK = 100_000
+#: A flow born inside the training window (see :func:`occurrence_start`): its first
+#: month of trade comes at least ``BIRTH_GAP`` months after the first month its
+#: reporter published, at least ``BIRTH_SPAN`` months before the window ends, and it
+#: traded in at least ``BIRTH_SHARE`` of the months from then on. Chosen on the
+#: development part of ``experiments/backtest_forecast.py`` (issue 15).
+BIRTH_GAP = 3
+BIRTH_SPAN = 5
+BIRTH_SHARE = 0.85
 #: Half-lives (months) that ``half_life="auto"`` chooses from.
 HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
 
@@ -669,15 +677,19 @@ def _level_trend_noise(
     damping: float,
 ) -> dict[str, np.ndarray]:
     """Per-series level at the end of the window, damped trend and residual variance
-    (and the share of months with trade, over the months from ``known_from`` on; None:
-    all), with the forecaster's ``trend_threshold`` and ``damping``."""
+    (and the share of months with trade, over the months from its
+    :func:`occurrence_start` on), with the forecaster's ``trend_threshold`` and
+    ``damping``; ``known_from``: per series, its reporter's first month (None: the
+    window's first)."""
     n_months = values.shape[1]
+    positive = values > 0
+    start = occurrence_start(positive, known_from)
     observed = recency
-    if known_from is not None:
-        observed = recency * (np.arange(n_months)[None, :] >= known_from[:, None])
+    if start.any():
+        observed = recency * (np.arange(n_months)[None, :] >= start[:, None])
         # No weighted month known (only shock months since): read every month, as before.
         observed = np.where(observed.sum(axis=1, keepdims=True) > 0, observed, recency)
-    traded = (values > 0) & (observed > 0)
+    traded = positive & (observed > 0)
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
     level = _weighted_mean(logs, base)
@@ -722,6 +734,52 @@ def _level_trend_noise(
             observed.sum(axis=-1) ** 2 / (observed**2).sum(axis=-1), len(values)
         ).copy(),
     }
+
+
+def occurrence_start(traded: np.ndarray, known_from: np.ndarray | None) -> np.ndarray:
+    """Per series, the first month of the window its share of months with trade is
+    read from.
+
+    That is its reporter's first published month (``known_from``; None: the window's
+    first), unless the flow was born inside the window: it first traded at least
+    :data:`BIRTH_GAP` months after that month and at least :data:`BIRTH_SPAN` months
+    before the window ends, and traded in at least :data:`BIRTH_SHARE` of the months
+    from its first on. Such a flow's empty months before it began are not the empty
+    months of a sparse flow: counting them would forecast a flow that now trades
+    every month as one that trades in a few, and its months of trade would fall above
+    the band.
+
+    Parameters
+    ----------
+    traded : numpy.ndarray of bool
+        ``(n_series, n_months)``: whether each series traded in each month.
+    known_from : numpy.ndarray of int, optional
+        Per series, the first month its reporter published.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        A position in the window per series.
+
+    Examples
+    --------
+    >>> traded = np.array([[0, 0, 0, 0, 1, 1, 1, 1, 1, 1],    # born in month 4
+    ...                    [0, 0, 0, 0, 1, 0, 0, 1, 0, 0],    # sparse
+    ...                    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], bool)
+    >>> occurrence_start(traded, None).tolist()
+    [4, 0, 0]
+    """
+    n_series, n_months = traded.shape
+    reporter_start = np.zeros(n_series, np.int64) if known_from is None else known_from
+    ever = traded.any(axis=1)
+    first = np.where(ever, traded.argmax(axis=1), 0)
+    span = n_months - first
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = traded.sum(axis=1) / span
+    born = (
+        ever & (first - reporter_start >= BIRTH_GAP) & (span >= BIRTH_SPAN) & (share >= BIRTH_SHARE)
+    )
+    return np.where(born, first, reporter_start).astype(np.int64)
 
 
 def _beta_prior_strength(rates: np.ndarray, n: np.ndarray) -> float:

@@ -311,6 +311,42 @@ def test_a_flow_that_appears_after_years_without_trade_is_surprising(simulated, 
     assert (z > 2).all()
 
 
+def born_world(simulated, replace_values):
+    """Regular flows; the first 100 begin only 12 months before the training ends."""
+    sim = simulated(300, seed=23)
+    values = sim.panel.values.copy()
+    birth = sim.panel.month_index(TRAIN_END) - 11
+    values[:100, :birth] = np.nan
+    return sim, replace_values(sim.panel, values)
+
+
+def test_a_flow_born_in_the_window_is_expected_to_trade_as_it_has_since(simulated, replace_values):
+    sim, panel = born_world(simulated, replace_values)
+    # Every month weighs alike, so that recency weighting cannot hide the rule.
+    forecast = PooledForecaster(half_life=np.inf).fit(panel, None, TRAIN_END).predict(*TEST)
+    # Its years before it began are not the empty months of a sparse flow: its mean
+    # and its band are those of a flow that trades every month.
+    assert np.median(forecast.mean[:100] / sim.true_mean[:100, -12:]) > 0.85
+    lower, upper = forecast.interval(0.9)
+    actual = held_out(sim)[:100]
+    assert ((actual >= lower[:100]) & (actual <= upper[:100])).mean() > 0.85
+
+
+def test_occurrence_is_read_from_the_birth_of_a_steady_flow_only():
+    traded = np.zeros((6, 24), bool)
+    traded[0, 12:] = True  # born in month 12, trades every month since
+    traded[1, 12:] = [True, False] * 6  # begins in month 12 but trades in half the months
+    traded[2, 21:] = True  # begins too near the end of the window to tell
+    traded[3, 1:] = True  # begins in the window's second month: an early gap, not a birth
+    traded[4, 14:] = True  # born after its reporter's first month (10)
+    traded[5, 12:] = True  # reporter first published in month 12: nothing before is known
+    known_from = np.array([0, 0, 0, 0, 10, 12])
+    np.testing.assert_array_equal(pooled.occurrence_start(traded, None), [12, 0, 0, 0, 14, 12])
+    np.testing.assert_array_equal(
+        pooled.occurrence_start(traded, known_from), [12, 0, 0, 0, 14, 12]
+    )
+
+
 def test_predicting_a_subset_of_rows_equals_those_rows_of_the_full_forecast(simulated):
     sim = simulated(100, seed=16)
     model = fitted(sim)
