@@ -184,6 +184,7 @@ class Window:
     bounds: np.ndarray | None = None  # pooled intervals at COVERAGE_GRID, (n, h, 2, levels)
     widened: np.ndarray | None = None  # empirical intervals at WIDEN_GRID, (n, h, 2, factors)
     label: str = ""
+    rows: np.ndarray | None = None  # the scored series' rows in the source's panel
 
 
 def buckets(train: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +214,7 @@ def run_window(
     size, intermittency = buckets(train, edges)
     rng = np.random.default_rng([seed, pd.Period(origin, freq="M").ordinal])
     sample = np.sort(rng.choice(len(keep), size=min(max_series, len(keep)), replace=False))
-    window = Window(train, actual, size, intermittency, sample)
+    window = Window(train, actual, size, intermittency, sample, rows=keep)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
