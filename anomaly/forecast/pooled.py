@@ -684,12 +684,10 @@ def _level_trend_noise(
     n_months = values.shape[1]
     positive = values > 0
     start = occurrence_start(positive, known_from)
-    observed = recency
-    if start.any():
-        observed = recency * (np.arange(n_months)[None, :] >= start[:, None])
-        # No weighted month known (only shock months since): read every month, as before.
-        observed = np.where(observed.sum(axis=1, keepdims=True) > 0, observed, recency)
-    traded = positive & (observed > 0)
+    # The months a series' occurrence is read over weigh ``recency`` from its start on:
+    # their sums come from suffix sums (a series trades in none of the months before).
+    weight, weight_squares = _weights_from(recency, start)
+    traded = positive & (recency > 0)
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
     level = _weighted_mean(logs, base)
@@ -729,11 +727,23 @@ def _level_trend_noise(
         "raw_variance": variance,
         "n_effective": np.nan_to_num(n_effective, nan=0.0),
         "n_nonzero": n_nonzero,
-        "p_raw": base.sum(axis=1) / observed.sum(axis=-1),
-        "n_weighted": np.broadcast_to(
-            observed.sum(axis=-1) ** 2 / (observed**2).sum(axis=-1), len(values)
-        ).copy(),
+        "p_raw": base.sum(axis=1) / weight,
+        "n_weighted": weight**2 / weight_squares,
     }
+
+
+def _weights_from(recency: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per series, the sums of ``recency`` and of its squares over the months from
+    ``start`` on; every month's where none of those weighs anything (only months of a
+    common shock since)."""
+    tail = np.cumsum(recency[::-1])[::-1]
+    tail_squares = np.cumsum((recency**2)[::-1])[::-1]
+    whole, whole_squares = recency.sum(), (recency**2).sum()
+    known = (start > 0) & (tail[start] > 0)
+    return (
+        np.where(known, tail[start], whole),
+        np.where(known, tail_squares[start], whole_squares),
+    )
 
 
 def occurrence_start(traded: np.ndarray, known_from: np.ndarray | None) -> np.ndarray:
