@@ -784,8 +784,7 @@ def occurrence_start(traded: np.ndarray, known_from: np.ndarray | None) -> np.nd
     ever = traded.any(axis=1)
     first = np.where(ever, traded.argmax(axis=1), 0)
     span = n_months - first
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = traded.sum(axis=1) / span
+    share = traded.sum(axis=1) / span
     born = (
         ever & (first - reporter_start >= BIRTH_GAP) & (span >= BIRTH_SPAN) & (share >= BIRTH_SHARE)
     )
