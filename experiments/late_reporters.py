@@ -58,7 +58,7 @@ def measure(flows: pd.DataFrame, labels: pd.DataFrame, late: list[str]) -> dict:
 
 def as_zeros():
     """The old reading: no reporter starts late (months before the first are zeros)."""
-    return mock.patch("anomaly.forecast.pooled._first_published", lambda train: None)
+    return mock.patch("anomaly.forecast.pooled._first_published", lambda *_: None)
 
 
 def main() -> None:
