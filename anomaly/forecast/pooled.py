@@ -682,12 +682,12 @@ def _level_trend_noise(
     ``damping``; ``known_from``: per series, its reporter's first month (None: the
     window's first)."""
     n_months = values.shape[1]
-    positive = values > 0
-    start = occurrence_start(positive, known_from)
+    traded = values > 0
+    start = occurrence_start(traded, known_from)
     # The months a series' occurrence is read over weigh ``recency`` from its start on:
     # their sums come from suffix sums (a series trades in none of the months before).
     weight, weight_squares = _weights_from(recency, start)
-    traded = positive & (recency > 0)
+    traded &= recency > 0
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
     level = _weighted_mean(logs, base)
