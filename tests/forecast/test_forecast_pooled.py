@@ -338,12 +338,12 @@ def test_occurrence_is_read_from_the_birth_of_a_steady_flow_only():
     traded[1, 12:] = [True, False] * 6  # begins in month 12 but trades in half the months
     traded[2, 21:] = True  # begins too near the end of the window to tell
     traded[3, 1:] = True  # begins in the window's second month: an early gap, not a birth
-    traded[4, 14:] = True  # born after its reporter's first month (10)
+    traded[4, 11:] = True  # a birth, unless its reporter first published in month 10
     traded[5, 12:] = True  # reporter first published in month 12: nothing before is known
     known_from = np.array([0, 0, 0, 0, 10, 12])
-    np.testing.assert_array_equal(pooled.occurrence_start(traded, None), [12, 0, 0, 0, 14, 12])
+    np.testing.assert_array_equal(pooled.occurrence_start(traded, None), [12, 0, 0, 0, 11, 12])
     np.testing.assert_array_equal(
-        pooled.occurrence_start(traded, known_from), [12, 0, 0, 0, 14, 12]
+        pooled.occurrence_start(traded, known_from), [12, 0, 0, 0, 10, 12]
     )
 
 
