@@ -39,7 +39,7 @@ from backtest_forecast import (
     RESULTS,
     SPLITS,
     Window,
-    bucket_ids,
+    coverage_by_bucket,
     run_window,
     source_panel,
 )
@@ -72,41 +72,34 @@ def default_bounds(window: Window) -> np.ndarray:
     return window.bounds[..., columns]
 
 
+def median_winkler(windows: list[Window], models: list[dict]) -> float:
+    """Median scaled Winkler score of ``models``' intervals (one per window) over the
+    sampled series of every window."""
+    scores = [
+        scaled_winkler(
+            w.actual[w.sample], m["lower"][w.sample], m["upper"][w.sample], w.train[w.sample], ALPHA
+        )
+        for w, m in zip(windows, models, strict=True)
+    ]
+    return float(np.nanmedian(np.concatenate(scores)))
+
+
 def frontier(windows: list[Window], bounds: list[np.ndarray]) -> pd.DataFrame:
     """Per nominal coverage: coverage (all series), lowest judged bucket, Winkler ratio."""
-    autoets = np.concatenate(
-        [
-            scaled_winkler(
-                w.actual[w.sample],
-                w.models["AutoETS"]["lower"][w.sample],
-                w.models["AutoETS"]["upper"][w.sample],
-                w.train[w.sample],
-                ALPHA,
-            )
-            for w in windows
-        ]
-    )
-    reference = float(np.nanmedian(autoets))
+    reference = median_winkler(windows, [w.models["AutoETS"] for w in windows])
     rows = []
     for k, nominal in enumerate(NOMINAL):
-        inside, scores, buckets = [], [], {}
-        for w, b in zip(windows, bounds, strict=True):
-            lower, upper = b[..., 0, k], b[..., 1, k]
-            hit = (lower <= w.actual) & (w.actual <= upper)
-            inside.append(hit.ravel())
-            ids = bucket_ids(w)
-            for bucket in np.unique(ids):
-                buckets.setdefault(int(bucket), []).append(hit[ids == bucket])
-            s = w.sample
-            scores.append(scaled_winkler(w.actual[s], lower[s], upper[s], w.train[s], ALPHA))
-        judged = [np.concatenate(v) for v in buckets.values()]
-        judged = [v.mean() for v in judged if v.size >= JUDGED_BUCKET]
+        per_window = [{"lower": b[..., 0, k], "upper": b[..., 1, k]} for b in bounds]
+        coverage = coverage_by_bucket(windows, per_window)
+        judged = coverage.loc[coverage["observations"] >= JUDGED_BUCKET, "coverage"]
         rows.append(
             {
                 "nominal": nominal,
-                "coverage": float(np.concatenate(inside).mean()),
-                "lowest bucket": min(judged) if judged else np.nan,
-                "Winkler ÷ AutoETS": float(np.nanmedian(np.concatenate(scores))) / reference,
+                "coverage": float(
+                    np.average(coverage["coverage"], weights=coverage["observations"])
+                ),
+                "lowest bucket": float(judged.min()) if len(judged) else np.nan,
+                "Winkler ÷ AutoETS": median_winkler(windows, per_window) / reference,
             }
         )
     return pd.DataFrame(rows)
