@@ -729,8 +729,17 @@ def metrics_by_bucket(windows: list[Window], models: dict[str, list[dict]]) -> p
 # -- main ------------------------------------------------------------------------------
 
 
-def backtest(name: str, spec: dict, part: str, max_series: int, seed: int) -> list[Window]:
-    panel, rows = source_panel(name, spec, part)
+def backtest(
+    name: str,
+    spec: dict,
+    part: str,
+    max_series: int,
+    seed: int,
+    source: tuple[Panel, np.ndarray] | None = None,
+) -> list[Window]:
+    """Every rolling window of ``part`` (``source``: its panel and rows, if already
+    read by :func:`source_panel`)."""
+    panel, rows = source if source is not None else source_panel(name, spec, part)
     windows = []
     for origin in spec["origins"]:
         started = time.perf_counter()

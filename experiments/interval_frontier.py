@@ -39,8 +39,8 @@ from backtest_forecast import (
     RESULTS,
     SPLITS,
     Window,
+    backtest,
     coverage_by_bucket,
-    run_window,
     source_panel,
 )
 from markdown_table import markdown
@@ -119,21 +119,13 @@ def main() -> None:
     for name, spec in splits["sources"].items():
         for part in ("development", "held_out"):
             panel, rows = source_panel(name, spec, part)
-            windows, by_model = [], {"default": [], "uncalibrated": []}
-            for origin in spec["origins"]:
-                window = run_window(
-                    panel,
-                    rows,
-                    spec["train_start"],
-                    origin,
-                    spec["horizon"],
-                    sample["max_series"],
-                    sample["seed"],
-                )
-                windows.append(window)
-                by_model["default"].append(default_bounds(window))
-                by_model["uncalibrated"].append(uncalibrated_bounds(panel, spec, origin, window))
-                print(f"{name} {part} {origin}", flush=True)
+            windows = backtest(
+                name, spec, part, sample["max_series"], sample["seed"], source=(panel, rows)
+            )
+            by_model = {
+                "default": [default_bounds(w) for w in windows],
+                "uncalibrated": [uncalibrated_bounds(panel, spec, w.label, w) for w in windows],
+            }
             for model, bounds in by_model.items():
                 table = frontier(windows, bounds)
                 top = best(table)
