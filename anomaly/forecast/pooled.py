@@ -25,7 +25,8 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
 - ``level_i``: recency-weighted mean of the deseasonalised log values (half-life chosen
   on held-out months), with Huber weights so a one-off contract does not drag it;
   months of a **common shock** (most flows moving together far from their seasonal
-  norm, like the spring-2020 lockdowns) are detected and left out of the whole fit.
+  norm for a few months, like the spring-2020 lockdowns) are detected and left out of
+  the whole fit.
 - ``trend_i``: weighted least-squares slope, shrunk to zero unless clearly estimated
   (|t| above ``trend_threshold``) and damped by ``φ = damping`` per month, so pre-war
   growth cannot explode over a two-year horizon.
@@ -107,6 +108,10 @@ SERIES_STATE: tuple[str, ...] = (
     "season",
 )
 
+#: A common shock is transient: a run of flagged months longer than this, or one the
+#: window ends in, is a change of level that the fit must follow (see
+#: :func:`_common_shocks`).
+MAX_SHOCK_MONTHS = 6
 #: Bounds of the occurrence-rate strata calibrated apart: intervals of sparse and of
 #: regular flows err in opposite directions, so one factor for all would leave both off.
 OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
@@ -481,8 +486,11 @@ def _common_shocks(sample: np.ndarray, months: np.ndarray) -> np.ndarray:
     The cross-sectional median of each month's log deviation (from each series'
     median) is compared with the same calendar month in other years; a month whose
     departure is both material (over 15% in logs) and extreme among all months (robust
-    z over 4) is a common shock, such as the spring-2020 lockdowns. At most a quarter
-    of the months are flagged, and none without two years of history to compare with.
+    z over 4) is a common shock, such as the spring-2020 lockdowns. A shock is
+    transient: a run of such months longer than :data:`MAX_SHOCK_MONTHS`, or one that
+    lasts to the window's end, is a change of level (all flows moved and stayed), which
+    the fit must follow, not leave out. At most a quarter of the months are flagged,
+    and none without two years of history to compare with.
     Computed on the fixed sample of series of :func:`calibration_rows` (``sample``:
     their rows), so it costs little on large panels.
     """
@@ -501,7 +509,24 @@ def _common_shocks(sample: np.ndarray, months: np.ndarray) -> np.ndarray:
     extreme = (np.abs(departure) > 0.15) & (np.abs(departure) / spread > 4)
     if extreme.sum() > n_months // 4:
         return np.zeros(n_months, dtype=bool)
-    return extreme
+    return _transient(extreme)
+
+
+def _transient(flagged: np.ndarray) -> np.ndarray:
+    """``flagged`` without its runs that last over :data:`MAX_SHOCK_MONTHS` months or
+    to the last month.
+
+    Examples
+    --------
+    >>> _transient(np.array([0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1], dtype=bool)).astype(int)
+    array([0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, flagged.astype(np.int8), 0]))
+    kept = flagged.copy()
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        if stop - start > MAX_SHOCK_MONTHS or stop == len(flagged):
+            kept[start:stop] = False
+    return kept
 
 
 def _monthly_deviations(
@@ -1020,8 +1045,10 @@ def _recalibration_tables(forecast: HurdleLogForecast, actual: np.ndarray) -> np
     below, at_or_below = forecast.cdf(actual)
     draw = np.random.default_rng(0).random(actual.shape)
     pit = below + draw * (at_or_below - below)
-    if np.subtract(*np.nanquantile(pit, [0.75, 0.25])) < 0.05:
-        return np.empty((0, 0))  # degenerate held-out months (e.g. constant): no map
+    # No held-out month to read (every reporter first published after them), or only
+    # degenerate ones (e.g. constant): no map.
+    if not np.isfinite(pit).any() or np.subtract(*np.nanquantile(pit, [0.75, 0.25])) < 0.05:
+        return np.empty((0, 0))
     strata = np.broadcast_to(_strata(forecast.p_nonzero), pit.shape)
     pooled = pit_recalibration_table(pit)
     tables = []

@@ -157,6 +157,33 @@ def test_covid_like_dip_is_not_learned_as_seasonality(simulated, replace_values)
     assert np.all(np.abs(dip_months / other_months.mean() - 1) < 0.05), by_month
 
 
+def test_a_level_change_of_every_flow_is_followed_not_left_out_as_a_shock(
+    simulated, replace_values
+):
+    # Every flow rises ×e over the last 14 training months and stays there: not a shock
+    # to leave out of the fit (the fit used to drop such months as a shock, and failed
+    # when they filled the held-out months its calibration reads).
+    sim = simulated(300, seed=21)
+    values = sim.panel.values.copy()
+    values[:, sim.panel.month_index("2020-11") :] *= np.e
+    model = PooledForecaster().fit(replace_values(sim.panel, values), None, TRAIN_END)
+    assert not model.state_["shock_months"].any()
+    ratio = model.predict(*TEST).mean / (np.e * sim.true_mean[:, -12:])
+    assert 0.8 < np.median(ratio) < 1.3
+
+
+def test_without_a_readable_held_out_month_the_intervals_stay_uncalibrated(
+    simulated, replace_values
+):
+    sim = simulated(100, seed=24)
+    values = sim.panel.values.copy()
+    values[:, : sim.panel.month_index("2021-09")] = np.nan  # every reporter starts late
+    model = PooledForecaster().fit(replace_values(sim.panel, values), None, TRAIN_END)
+    assert model.state_["pit_tables"].size == 0
+    lower, upper = model.predict(*TEST).interval(0.9)
+    assert np.isfinite(lower).all() and (lower <= upper).all()
+
+
 def common_time_effects(simulated, replace_values, n_months, season, sd, seed):
     """A panel whose months all move by a common random time effect of ``sd`` in logs.
 
