@@ -93,8 +93,13 @@ _DECLARED_CHUNK = 100_000
 BIRTH_GAP = 3
 BIRTH_SPAN = 5
 BIRTH_SHARE = 0.85
-#: Half-lives (months) that ``half_life="auto"`` chooses from.
+#: Half-lives (months) that ``half_life="auto"`` chooses from, shortest first.
 HALF_LIVES: tuple[float, ...] = (6.0, 12.0, 24.0, np.inf)
+#: ``half_life="auto"`` takes the longest half-life whose held-out loss is within this
+#: share of the lowest: smaller differences are noise that flips with a month more or
+#: less of data (issue 15: 6 of 10 development windows preferred 24 months to ``inf``
+#: by 0.06-0.33%, and ``inf`` forecast as well or better on their own test months).
+HALF_LIFE_MARGIN = 0.01
 
 #: Fitted arrays with one row per series (the others are pooled tables and numbers).
 SERIES_STATE: tuple[str, ...] = (
@@ -126,8 +131,9 @@ class PooledForecaster(Forecaster):
     ----------
     half_life : float or "auto"
         Months after which a training month's weight halves (recency weighting);
-        ``"auto"`` picks from :data:`HALF_LIVES` the one with the best point forecasts
-        on the held-out end of the training window (``inf``: all months weigh alike).
+        ``"auto"`` picks from :data:`HALF_LIVES` by the point forecasts on the held-out
+        end of the training window: the longest whose loss is within
+        :data:`HALF_LIFE_MARGIN` of the best (``inf``: all months weigh alike).
     damping : float
         Per-month damping ``φ`` of the trend, in [0, 1); 0 disables the trend.
     trend_threshold : float
@@ -295,9 +301,7 @@ class PooledForecaster(Forecaster):
                 for candidate in candidates
             }
             losses = np.array([_point_loss(forecasts[c], actual, train) for c in candidates])
-            # No usable loss (e.g. every series constant): no recency weighting.
-            best = int(np.nanargmin(losses)) if np.isfinite(losses).any() else -1
-            half_life = candidates[best]
+            half_life = _longest_within(candidates, losses, HALF_LIFE_MARGIN)
             growth = _horizon_growth(forecasts[half_life], actual)
             forecast = _grown(forecasts[half_life], growth, horizons)
             shapes = _error_shapes(forecast, actual)
@@ -964,6 +968,24 @@ def _rows(
         name: np.where(seen, values[rows], fallback) for name, (values, fallback) in columns.items()
     }
     return picked, np.where(seen[:, None], season[rows], 0.0)
+
+
+def _longest_within(candidates: tuple[float, ...], losses: np.ndarray, margin: float) -> float:
+    """The longest of ``candidates`` (sorted, shortest first) whose loss is within
+    ``margin`` (a share) of the lowest; the longest of all where no loss is usable (e.g.
+    every series constant).
+
+    Examples
+    --------
+    >>> _longest_within((6.0, 24.0, np.inf), np.array([0.700, 0.704, 0.720]), 0.01)
+    24.0
+    >>> _longest_within((6.0, 24.0, np.inf), np.array([np.nan, np.nan, np.nan]), 0.01)
+    inf
+    """
+    if not np.isfinite(losses).any():
+        return candidates[-1]
+    near = np.flatnonzero(losses <= np.nanmin(losses) * (1.0 + margin))
+    return candidates[int(near[-1])]
 
 
 def _point_loss(forecast: HurdleLogForecast, actual: np.ndarray, train: np.ndarray) -> float:

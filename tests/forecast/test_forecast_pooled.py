@@ -184,6 +184,13 @@ def test_without_a_readable_held_out_month_the_intervals_stay_uncalibrated(
     assert np.isfinite(lower).all() and (lower <= upper).all()
 
 
+def test_auto_half_life_weighs_recent_months_more_only_when_that_is_clearly_better():
+    candidates = (6.0, 24.0, np.inf)
+    assert pooled._longest_within(candidates, np.array([0.700, 0.702, 0.705]), 0.01) == np.inf
+    assert pooled._longest_within(candidates, np.array([0.700, 0.705, 0.750]), 0.01) == 24.0
+    assert pooled._longest_within(candidates, np.array([0.700, 0.750, 0.800]), 0.01) == 6.0
+
+
 def common_time_effects(simulated, replace_values, n_months, season, sd, seed):
     """A panel whose months all move by a common random time effect of ``sd`` in logs.
 
