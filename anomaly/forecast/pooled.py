@@ -113,9 +113,9 @@ SERIES_STATE: tuple[str, ...] = (
     "season",
 )
 
-#: A common shock is transient: a run of flagged months longer than this, or one the
-#: window ends in, is a change of level that the fit must follow (see
-#: :func:`_common_shocks`).
+#: A common shock is transient: a run of commonly departing months longer than this,
+#: or one the flows did not come back from within as many months, is a change of level
+#: that the fit must follow (see :func:`_transient`).
 MAX_SHOCK_MONTHS = 6
 #: Bounds of the occurrence-rate strata calibrated apart: intervals of sparse and of
 #: regular flows err in opposite directions, so one factor for all would leave both off.
@@ -267,6 +267,9 @@ class PooledForecaster(Forecaster):
         candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
         half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
         growth = 0.0
+        # Found once on the whole window: the calibration's fit on its first months
+        # leaves out the same months as the final fit.
+        shocks = _common_shocks(source.sample, periods.month.to_numpy() - 1)
         if self.calibrate and holdout:
             rows = calibration_rows(source.n_series)
             sample = source.sample
@@ -281,8 +284,7 @@ class PooledForecaster(Forecaster):
             # A common shock in the held-out months (the 2020 lockdowns held out from a
             # 2015-2020 window) says nothing about normal errors: those months are
             # left out of the calibration, as they are of the fit.
-            shocked = _common_shocks(sample, periods.month.to_numpy() - 1)[-holdout:]
-            actual = np.where(shocked, np.nan, actual)
+            actual = np.where(shocks[-holdout:], np.nan, actual)
             horizons = np.arange(1, holdout + 1)
             forecasts = {
                 candidate: _forecast(
@@ -293,6 +295,7 @@ class PooledForecaster(Forecaster):
                         groups[rows],
                         candidate,
                         train_known,
+                        shocks[:-holdout],
                     ),
                     horizons,
                     periods[-holdout:],
@@ -306,7 +309,7 @@ class PooledForecaster(Forecaster):
             forecast = _grown(forecasts[half_life], growth, horizons)
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
-        self.state_ = _fit_state(self, source, periods, groups, half_life, known_from)
+        self.state_ = _fit_state(self, source, periods, groups, half_life, known_from, shocks)
         self.state_["half_life"] = np.array(half_life)
         self.state_["pit_tables"] = tables
         self.state_["error_shapes"] = shapes
@@ -421,12 +424,15 @@ def _fit_state(
     groups: np.ndarray,
     half_life: float,
     known_from: np.ndarray | None = None,
+    shocks: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """All fitted numbers for the series of ``rows``: per-series arrays and pooled tables.
 
     ``known_from`` (per series, or None: all) is the first month its reporter
     published: the months before it are not known to be without trade, so the share
-    of months with trade is read from that month on.
+    of months with trade is read from that month on. ``shocks`` (per month, or None:
+    found by :func:`_common_shocks` in ``rows``' sample) marks the months of a common
+    shock, left out of the fit.
     """
     n_months = len(periods)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
@@ -434,7 +440,8 @@ def _fit_state(
     recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / half_life)
     # Months of a common shock (a COVID-like dip) weigh nothing: every pass below reads
     # a month of zero weight as not observed.
-    shocks = _common_shocks(rows.sample, months)
+    if shocks is None:
+        shocks = _common_shocks(rows.sample, months)
     recency = np.where(shocks, 0.0, recency)
 
     # Pass 1: each series' monthly deviations from its robust level, to pool seasonality.
@@ -490,11 +497,10 @@ def _common_shocks(sample: np.ndarray, months: np.ndarray) -> np.ndarray:
     The cross-sectional median of each month's log deviation (from each series'
     median) is compared with the same calendar month in other years; a month whose
     departure is both material (over 15% in logs) and extreme among all months (robust
-    z over 4) is a common shock, such as the spring-2020 lockdowns. A shock is
-    transient: a run of such months longer than :data:`MAX_SHOCK_MONTHS`, or one that
-    lasts to the window's end, is a change of level (all flows moved and stayed), which
-    the fit must follow, not leave out. At most a quarter of the months are flagged,
-    and none without two years of history to compare with.
+    z over 4) is a common shock, such as the spring-2020 lockdowns, if the flows came
+    back from it (:func:`_transient`): a move that lasts is a change of level, which the
+    fit must follow, not leave out. At most a quarter of the months are flagged, and
+    none without two years of history to compare with.
     Computed on the fixed sample of series of :func:`calibration_rows` (``sample``:
     their rows), so it costs little on large panels.
     """
@@ -513,22 +519,34 @@ def _common_shocks(sample: np.ndarray, months: np.ndarray) -> np.ndarray:
     extreme = (np.abs(departure) > 0.15) & (np.abs(departure) / spread > 4)
     if extreme.sum() > n_months // 4:
         return np.zeros(n_months, dtype=bool)
-    return _transient(extreme)
+    return _transient(extreme, departure)
 
 
-def _transient(flagged: np.ndarray) -> np.ndarray:
-    """``flagged`` without its runs that last over :data:`MAX_SHOCK_MONTHS` months or
-    to the last month.
+def _transient(flagged: np.ndarray, departure: np.ndarray) -> np.ndarray:
+    """The runs of ``flagged`` months that were transient shocks.
+
+    A run is kept when it lasts at most :data:`MAX_SHOCK_MONTHS` months and the flows
+    came back from it: over the (up to as many) months after it, their common
+    ``departure`` on the run's side is under half the run's. A move that lasts, even
+    where some of its months fall short of the flagging thresholds, or one the window
+    ends in before any month can show whether it lasts, is a change of level.
 
     Examples
     --------
-    >>> _transient(np.array([0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1], dtype=bool)).astype(int)
-    array([0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    A dip the flows came back from, then a rise that stayed (its fourth month
+    unflagged):
+
+    >>> departure = np.array([0, -.8, -.7, 0, 0, .5, .5, .5, .3, .5, .5, .5, .5, .5])
+    >>> _transient(np.abs(departure) > 0.4, departure).astype(int)
+    array([0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     """
     edges = np.flatnonzero(np.diff(np.r_[0, flagged.astype(np.int8), 0]))
     kept = flagged.copy()
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        if stop - start > MAX_SHOCK_MONTHS or stop == len(flagged):
+        run = departure[start:stop]
+        after = np.sign(np.median(run)) * departure[stop : stop + MAX_SHOCK_MONTHS]
+        came_back = after.size > 0 and np.median(after) < 0.5 * np.median(np.abs(run))
+        if stop - start > MAX_SHOCK_MONTHS or not came_back:
             kept[start:stop] = False
     return kept
 
