@@ -17,7 +17,8 @@ from the world's seed and forecasts with them:
   probability ``1 - p``, else lognormal ``(mu_t, sd^2)``; its mean is the expected
   value;
 - **oracle (parameters + state)**: the same given the noise at the origin
-  (``n_{T+h} | n_T ~ N(phi^h n_T, sd^2 (1 - phi^2h))``): the best forecast there is;
+  (``n_{T+h} | n_T ~ N(phi^h n_T, sd^2 (1 - phi^2h))``): its mean is the best point
+  forecast there is (in expected squared error);
 - the oracle with one part of its knowledge taken away (no season, no growth beyond
   the training window's mean, the month's probability of trade read from the training
   share): which knowledge the gap between the oracle and the pre-war mean is made of.
@@ -27,9 +28,15 @@ pooled model (``anomaly (raw)``), the pre-war mean, AutoETS and seasonal naive. 
 exporters' own declarations are scored: importers' mirror declarations carry the
 mirror's own noise, and series split by the HS revision or cut by a reporter's stop
 are not the drawn path; the script checks that every scored series is reproduced
-exactly (their number is given per part). The oracle's intervals are traced over the
-nominal coverages of ``experiments/interval_frontier.py``; the best with coverage
-≥ 88% is read on the part it is reported on.
+exactly, and that the rebuilt ``exp(mu_t + n_t)`` is what they declared (their number
+is given per part).
+
+Intervals: the oracle's central intervals (its true quantiles at the same nominal
+coverage for every series), traced over the nominal coverages of
+``experiments/interval_frontier.py``; the best with coverage ≥ 88% is read on the part
+it is reported on. This bounds what calibrated central intervals can score, not every
+interval: the median over series of per-series scores is not a proper score, so
+intervals set otherwise per series are not ruled out.
 
 Nothing is tuned here: the oracle is a bound, not a model. It reads private parts of
 :mod:`anomaly.simulate` and fails loudly if they no longer rebuild the panel.
@@ -155,6 +162,11 @@ def simulator_truth(n_series: int, seed: int, values: np.ndarray, before: int) -
     drawn = np.nan_to_num(exports[declared, :before])
     # Declared values are whole euros, at least one.
     same = np.isclose(np.nan_to_num(values[at, :before]), drawn, rtol=1e-6, atol=1.0).all(axis=1)
+    # The rebuilt mu and noise (a copy of baseline_paths' arithmetic) give those values.
+    traded = ~np.isnan(exports[declared, :before]) & same[:, None]
+    path = np.maximum(np.round(np.exp(mu[declared, :before] + noise[declared, :before])), 1.0)
+    if not np.allclose(path[traded], drawn[traded], rtol=1e-3, atol=1.0):
+        raise RuntimeError("the rebuilt paths differ from simulate_panel's: update this script")
 
     def to_rows(array: np.ndarray) -> np.ndarray:
         out = np.full((len(values), *array.shape[1:]), np.nan)
@@ -270,16 +282,17 @@ def frontier(interval: dict) -> pd.DataFrame:
 
 def reading(lowest: float) -> str:
     """One sentence on the Winkler target from the oracle's lowest ratio."""
-    if lowest > TARGET_RATIO:
-        return (
-            f"**Reading.** The true predictive distribution's intervals come no lower than "
-            f"{lowest:.3f} × AutoETS's Winkler score at coverage ≥ {FLOOR} on either part: "
-            f"on this source no calibrated interval reaches the target of {TARGET_RATIO}.\n"
-        )
+    verdict = (
+        f"above the target of {TARGET_RATIO}: calibrated central intervals do not reach it "
+        "on this source (the median over series is not a proper score, so intervals set "
+        "otherwise per series are not ruled out)"
+        if lowest > TARGET_RATIO
+        else f"within the target of {TARGET_RATIO}"
+    )
     return (
-        f"**Reading.** The true predictive distribution reaches {lowest:.3f} × AutoETS's "
-        f"Winkler score at coverage ≥ {FLOOR}: the target of {TARGET_RATIO} is within reach "
-        "of a forecaster that knew the parameters.\n"
+        "**Reading.** The central intervals of the true predictive distribution, at any "
+        f"one nominal coverage, score no lower than {lowest:.3f} × AutoETS's median "
+        f"scaled Winkler score with coverage ≥ {FLOOR} on either part: {verdict}.\n"
     )
 
 
