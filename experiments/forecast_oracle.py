@@ -281,18 +281,19 @@ def frontier(interval: dict) -> pd.DataFrame:
 
 
 def reading(lowest: float) -> str:
-    """One sentence on the Winkler target from the oracle's lowest ratio."""
+    """The reading of the Winkler target from the oracle's lowest ratio."""
     verdict = (
-        f"above the target of {TARGET_RATIO}: calibrated central intervals do not reach it "
-        "on this source (the median over series is not a proper score, so intervals set "
-        "otherwise per series are not ruled out)"
+        "Calibrated central intervals do not reach the target on this source (the median "
+        "over series is not a proper score, so intervals set otherwise per series are not "
+        "ruled out)."
         if lowest > TARGET_RATIO
-        else f"within the target of {TARGET_RATIO}"
+        else "That is within the target."
     )
     return (
         "**Reading.** The central intervals of the true predictive distribution, at any "
         f"one nominal coverage, score no lower than {lowest:.3f} × AutoETS's median "
-        f"scaled Winkler score with coverage ≥ {FLOOR} on either part: {verdict}.\n"
+        f"scaled Winkler score with coverage ≥ {FLOOR} on either part (target: "
+        f"{TARGET_RATIO}). {verdict}\n"
     )
 
 
