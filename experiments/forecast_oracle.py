@@ -60,11 +60,8 @@ from anomaly.forecast.accuracy import rmsse, scaled_winkler
 from anomaly.simulate import panel as simulated
 from anomaly.simulate import paths
 from anomaly.simulate.config import SimulationConfig
-from anomaly.simulate.keys import catalogue_for, draw_keys
-from anomaly.simulate.revision import split_revision
 from anomaly.simulate.streams import stream
 from anomaly.simulate.timeline import Timeline
-from anomaly.simulate.war import stop_reporting
 
 #: Issue 15's point target: median RMSSE this far below the best baseline's.
 RMSSE_TARGET = 0.97
@@ -88,46 +85,18 @@ class Truth:
 
 def simulator_truth(n_series: int, seed: int, values: np.ndarray, before: int) -> Truth:
     """Rebuild ``simulate_panel(n_series, seed=seed, schemes=False, decoys=False)``'s
-    parameters, following its steps, and map them to its rows.
+    parameters with its own steps, and map them to its rows.
 
     A row counts as reproduced when it is an exporter's declaration whose first
     ``before`` months equal the rebuilt path.
     """
     config, timeline = SimulationConfig(), Timeline.between("2015-01", "2024-12")
-    catalogue = catalogue_for(n_series, config.chp_share)
-    keys = draw_keys(
-        n_series,
-        catalogue,
-        chp_share=config.chp_share,
-        mirror_coverage=config.mirror_coverage,
-        rng=stream(seed, "keys"),
-    )
-    rng = stream(seed, "parameters")
-    effects = paths.LevelEffects.draw(len(catalogue), rng)
-    params = paths.draw_parameters(keys, catalogue, effects, timeline, config, rng)
-    plan = simulated._plan(keys, params, catalogue, timeline, config, seed, False)
-    created = simulated._tail(plan.keys, len(keys))
-    extra = paths.draw_parameters(
-        created, catalogue, effects, timeline, config, stream(seed, "plan")
-    )
-    keys = plan.keys
-    params = params.concat(
-        paths.established(extra, timeline, simulated._CREATED_LEVEL10, config.intermittency_shift)
-    )
+    world = simulated._draw(n_series, seed, timeline, config, schemes=False, decoys=False)
+    keys, params = world.keys, world.params
     exports, mirror_rows, mirror = simulated._declarations(
-        keys, params, catalogue, timeline, config, seed, []
+        keys, params, world.catalogue, timeline, config, seed, []
     )
-    hs = catalogue.codes[keys.hs]
-    blocks = [
-        simulated._Block(keys.exporter, keys.importer, 0, hs, exports.copy()),
-        simulated._Block(
-            keys.importer[mirror_rows], keys.exporter[mirror_rows], 1, hs[mirror_rows], mirror
-        ),
-    ]
-    for block in list(blocks):
-        stop_reporting(block.values, block.reporter, timeline)
-        old = split_revision(block.values, block.reporter, block.partner, block.hs, timeline)
-        blocks.append(simulated._Block(old.reporter, old.partner, block.flow, old.hs, old.values))
+    blocks = simulated._blocks(world, timeline, config, seed, exports.copy(), mirror_rows, mirror)
     _, rebuilt, positions = simulated._assemble(blocks)
     if rebuilt.shape != values.shape or not np.array_equal(rebuilt, values, equal_nan=True):
         raise RuntimeError("the rebuilt world differs from simulate_panel's: update this script")

@@ -190,8 +190,46 @@ def simulate_panel(
         raise ValueError(f"n_series must be a positive integer, got {n_series!r}")
     seed, n_series = int(seed), int(n_series)
     timeline = Timeline.between(start, end)
-    catalogue = catalogue_for(n_series, config.chp_share)
+    world = _draw(n_series, seed, timeline, config, schemes=schemes, decoys=decoys)
+    keys, plantings = world.keys, world.plantings
+    exports, mirror_rows, mirror = _declarations(
+        keys, world.params, world.catalogue, timeline, config, seed, plantings
+    )
+    blocks = _blocks(world, timeline, config, seed, exports, mirror_rows, mirror)
+    first = late_start_column(config, timeline)
+    if first > 0:
+        blocks = [dataclasses.replace(b, values=b.values[:, first:]) for b in blocks]
+    table, values, positions = _assemble(blocks)
 
+    mirror_position = np.full(len(keys), -1, dtype=np.int64)
+    mirror_position[mirror_rows] = positions[1]
+    labels = _labels([p for _, p in plantings], table, positions[0], mirror_position)
+    coverage = coverage_of(config, seed, timeline)
+    return SimulatedPanel(table, timeline.periods[first:], values, labels, config, coverage)
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """The series of a world and their parameters, before any value is drawn."""
+
+    keys: SeriesKeys
+    params: SeriesParameters
+    catalogue: HsCatalogue
+    plantings: list[tuple[int, Planting]]
+
+
+def _draw(
+    n_series: int,
+    seed: int,
+    timeline: Timeline,
+    config: SimulationConfig,
+    *,
+    schemes: bool,
+    decoys: bool,
+) -> _Drawn:
+    """The keys and parameters of :func:`simulate_panel`'s series, with the series the
+    plan creates and the plantings switched on."""
+    catalogue = catalogue_for(n_series, config.chp_share)
     keys = draw_keys(
         n_series,
         catalogue,
@@ -214,11 +252,23 @@ def simulate_panel(
         plantings = [
             (i, p) for i, p in enumerate(plan.plantings) if (schemes if p.evasion else decoys)
         ]
+    return _Drawn(keys, params, catalogue, plantings)
 
-    exports, mirror_rows, mirror = _declarations(
-        keys, params, catalogue, timeline, config, seed, plantings
-    )
-    hs = catalogue.codes[keys.hs]
+
+def _blocks(
+    world: _Drawn,
+    timeline: Timeline,
+    config: SimulationConfig,
+    seed: int,
+    exports: np.ndarray,
+    mirror_rows: np.ndarray,
+    mirror: np.ndarray,
+) -> list[_Block]:
+    """The declarations as the files hold them: reporters' stops, the HS revision's
+    split and the publication lags applied (in place) to the exporters' and the
+    mirror declarations, each kind its own block."""
+    keys = world.keys
+    hs = world.catalogue.codes[keys.hs]
     blocks = [
         _Block(keys.exporter, keys.importer, 0, hs, exports),
         _Block(keys.importer[mirror_rows], keys.exporter[mirror_rows], 1, hs[mirror_rows], mirror),
@@ -241,16 +291,7 @@ def simulate_panel(
             blocks.append(_Block(old.reporter, old.partner, block.flow, old.hs, old.values))
     for block in blocks:
         lag_rows(block.values, block.reporter, lagged)
-    first = late_start_column(config, timeline)
-    if first > 0:
-        blocks = [dataclasses.replace(b, values=b.values[:, first:]) for b in blocks]
-    table, values, positions = _assemble(blocks)
-
-    mirror_position = np.full(len(keys), -1, dtype=np.int64)
-    mirror_position[mirror_rows] = positions[1]
-    labels = _labels([p for _, p in plantings], table, positions[0], mirror_position)
-    coverage = coverage_of(config, seed, timeline)
-    return SimulatedPanel(table, timeline.periods[first:], values, labels, config, coverage)
+    return blocks
 
 
 def _declarations(
