@@ -423,16 +423,15 @@ def _fit_state(
     periods: pd.PeriodIndex,
     groups: np.ndarray,
     half_life: float,
-    known_from: np.ndarray | None = None,
-    shocks: np.ndarray | None = None,
+    known_from: np.ndarray | None,
+    shocks: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """All fitted numbers for the series of ``rows``: per-series arrays and pooled tables.
 
     ``known_from`` (per series, or None: all) is the first month its reporter
     published: the months before it are not known to be without trade, so the share
-    of months with trade is read from that month on. ``shocks`` (per month, or None:
-    found by :func:`_common_shocks` in ``rows``' sample) marks the months of a common
-    shock, left out of the fit.
+    of months with trade is read from that month on. ``shocks`` (per month, from
+    :func:`_common_shocks`) marks the months of a common shock, left out of the fit.
     """
     n_months = len(periods)
     n_groups = int(groups.max()) + 1 if len(groups) else 0
@@ -440,8 +439,6 @@ def _fit_state(
     recency = 0.5 ** ((n_months - 1 - np.arange(n_months)) / half_life)
     # Months of a common shock (a COVID-like dip) weigh nothing: every pass below reads
     # a month of zero weight as not observed.
-    if shocks is None:
-        shocks = _common_shocks(rows.sample, months)
     recency = np.where(shocks, 0.0, recency)
 
     # Pass 1: each series' monthly deviations from its robust level, to pool seasonality.
