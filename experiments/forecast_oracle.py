@@ -103,19 +103,10 @@ def simulator_truth(n_series: int, seed: int, values: np.ndarray, before: int) -
 
     n, n_months = len(params), len(timeline)
     mu, noise, season = (np.empty((n, n_months)) for _ in range(3))
-    years = ((timeline.ordinals - paths._REFERENCE_MONTH) / 12.0).astype(np.float32)
-    seasons = paths._SEASONS[:, timeline.month_of_year]
     for block, start in enumerate(range(0, n, paths.BLOCK_ROWS)):
         rows = slice(start, min(start + paths.BLOCK_ROWS, n))
         p = {name: value[rows, None] for name, value in vars(params).items()}
-        season[rows] = p["amplitude"] * seasons[p["season"][:, 0]]
-        mu[rows] = (
-            np.float32(np.log(10.0)) * p["level10"]
-            + p["growth"] * years
-            + season[rows]
-            + p["covid"] * timeline.covid()
-            + np.where(timeline.ordinals >= p["shift_at"], p["shift"], np.float32(0.0))
-        )
+        mu[rows], season[rows] = paths._log_mean(p, timeline)
         noise[rows] = paths._ar1_noise(
             stream(seed, "paths", block),
             p["persistence"][:, 0],
@@ -131,7 +122,7 @@ def simulator_truth(n_series: int, seed: int, values: np.ndarray, before: int) -
     drawn = np.nan_to_num(exports[declared, :before])
     # Declared values are whole euros, at least one.
     same = np.isclose(np.nan_to_num(values[at, :before]), drawn, rtol=1e-6, atol=1.0).all(axis=1)
-    # The rebuilt mu and noise (a copy of baseline_paths' arithmetic) give those values.
+    # The rebuilt mu (baseline_paths' _log_mean) and noise give those values.
     traded = ~np.isnan(exports[declared, :before]) & same[:, None]
     path = np.maximum(np.round(np.exp(mu[declared, :before] + noise[declared, :before])), 1.0)
     if not np.allclose(path[traded], drawn[traded], rtol=1e-3, atol=1.0):
@@ -152,7 +143,7 @@ def simulator_truth(n_series: int, seed: int, values: np.ndarray, before: int) -
         presence=to_rows(params.presence[:, None] * alive),
         persistence=to_rows(params.persistence.astype(float)),
         sd=to_rows(params.noise_sd.astype(float)),
-        years=years.astype(float),
+        years=paths._years_since_reference(timeline).astype(float),
         reproduced=reproduced,
     )
 

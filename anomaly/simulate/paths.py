@@ -295,20 +295,11 @@ def baseline_paths(
     level = np.empty((n, n_months), dtype=np.float32)
     present = np.empty((n, n_months), dtype=bool)
     ordinals = timeline.ordinals
-    years = ((ordinals - _REFERENCE_MONTH) / 12.0).astype(np.float32)
-    seasons = _SEASONS[:, timeline.month_of_year]
-    covid = timeline.covid()
     for block, start in enumerate(range(0, n, BLOCK_ROWS)):
         rows = slice(start, min(start + BLOCK_ROWS, n))
         rng = stream(seed, "paths", block)
         p = {name: value[rows, None] for name, value in vars(params).items()}
-        log_value = (
-            np.float32(np.log(10.0)) * p["level10"]
-            + p["growth"] * years
-            + p["amplitude"] * seasons[p["season"][:, 0]]
-            + p["covid"] * covid
-            + np.where(ordinals >= p["shift_at"], p["shift"], np.float32(0.0))
-        )
+        log_value, _ = _log_mean(p, timeline)
         log_value += _ar1_noise(
             rng, p["persistence"][:, 0], p["noise_sd"][:, 0], n_months, noise_df
         )
@@ -319,6 +310,29 @@ def baseline_paths(
             & (ordinals < p["death"])
         )
     return level, present
+
+
+def _years_since_reference(timeline: Timeline) -> np.ndarray:
+    """Each month's time in years from the reference month of the growth term."""
+    return ((timeline.ordinals - _REFERENCE_MONTH) / 12.0).astype(np.float32)
+
+
+def _log_mean(p: dict[str, np.ndarray], timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+    """The log value of a block of series before noise, and its seasonal term.
+
+    ``p`` holds the :class:`SeriesParameters` of the block as columns (``name: (rows,
+    1)``); both results are ``(rows, months)`` float32.
+    """
+    ordinals = timeline.ordinals
+    season = p["amplitude"] * _SEASONS[:, timeline.month_of_year][p["season"][:, 0]]
+    log_value = (
+        np.float32(np.log(10.0)) * p["level10"]
+        + p["growth"] * _years_since_reference(timeline)
+        + season
+        + p["covid"] * timeline.covid()
+        + np.where(ordinals >= p["shift_at"], p["shift"], np.float32(0.0))
+    )
+    return log_value, season
 
 
 def _presence(level10: np.ndarray) -> np.ndarray:
