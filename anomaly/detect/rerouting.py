@@ -26,21 +26,10 @@ from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import hub_total_inflow
 from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
-#: Share of the hub's inflow z a rising onward leg (a hub's export to a sanctioned
-#: destination) is credited with.
+#: Share of the other leg's z a rising flow into (or out of) a hub is credited with.
 ONWARD_WEIGHT = 0.5
-#: The inflow z counts up to this much (so at most ONWARD_WEIGHT × ONWARD_CAP).
+#: The other leg's z counts up to this much (so at most ONWARD_WEIGHT × ONWARD_CAP).
 ONWARD_CAP = 4.0
-#: Share of the hub's onward z a rising flow into the hub is credited with, when its
-#: own excess is at least :data:`FULL_SHARE` of the onward leg's.
-SUPPLIER_WEIGHT = 0.8
-#: The onward z counts up to this much (so at most SUPPLIER_WEIGHT × SUPPLIER_CAP).
-SUPPLIER_CAP = 3.0
-#: A flow into a hub whose excess is this share of the onward leg's excess (or more)
-#: gets the whole credit; a smaller share gets it in proportion. Goods that flow in and
-#: then out are counted on both legs: a supplier whose extra shipments are a sliver of
-#: the hub's extra exports to Russia explains little of them.
-FULL_SHARE = 0.1
 #: Values below which ``numpy.sum`` adds one by one (its pairwise summation's base case).
 _SEQUENTIAL = 8
 
@@ -131,9 +120,7 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     A series "X exports good h to N" (declared by X) or "N imports h from X" (declared
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
     N's declared exports of h to a sanctioned destination, Russia or Belarus; of the
-    legs, the one that rose most), ``onward_z`` (its calibrated z), ``onward_share``
-    (this series' excess over that leg's excess, where both are positive; 0 where
-    either is not) and ``hub`` (N).
+    legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
     Re-exports are exports and re-imports imports here: a hub's re-exports to Russia
     are the most literal onward leg.
     A leg whose history is not in the data is read against its months before the
@@ -151,11 +138,7 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     if "baseline_ratio" in to_russia:  # a leg without history grew against its baseline
         ratio = ratio.where(to_russia["z"].notna(), to_russia["baseline_ratio"])
     onward = pd.DataFrame(
-        {
-            "onward_ratio": ratio.to_numpy(),
-            "onward_z": to_russia["_rise"].to_numpy(),
-            "onward_excess": to_russia["excess_value"].to_numpy(np.float64),
-        },
+        {"onward_ratio": ratio.to_numpy(), "onward_z": to_russia["_rise"].to_numpy()},
         index=pd.MultiIndex.from_arrays(
             [to_russia["reporter"], to_russia["hs"]], names=["hub", "hs"]
         ),
@@ -170,11 +153,6 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     joined = onward.reindex(pd.MultiIndex.from_arrays([hub, summary["hs"]], names=["hub", "hs"]))
     joined.index = summary.index
     joined.loc[~np.asarray(into_hub, dtype=bool)] = np.nan
-    leg_excess = joined.pop("onward_excess").to_numpy()
-    own_excess = summary["excess_value"].to_numpy(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(leg_excess > 0, np.clip(own_excess, 0.0, None) / leg_excess, 0.0)
-    joined["onward_share"] = np.where(joined["onward_z"].notna(), share, np.nan)
     joined["hub"] = np.where(into_hub, hub, None)
     return joined
 
@@ -189,21 +167,13 @@ class ReroutingDetector(BaseDetector):
     Its evidence is the flow's own rise with the other leg of the route added: for a
     flow into a hub, the hub's onward exports of the good (``onward_z``); for a hub's
     export to a sanctioned destination, the hub's whole inflow of the good
-    (``inflow_z``, :func:`~anomaly.detect.hub.hub_total_inflow`). The other leg
-    corroborates, it does not make a flat flow a lead:
-
-    - a rising onward leg gets :data:`ONWARD_WEIGHT` times the inflow z, at most
-      :data:`ONWARD_CAP` of it;
-    - a rising flow into a hub gets :data:`SUPPLIER_WEIGHT` times the onward z, at
-      most :data:`SUPPLIER_CAP` of it, in proportion to how much of the onward leg's
-      excess its own excess could have fed (``onward_share`` over
-      :data:`FULL_SHARE`, at most 1). A bystander whose flow drifted up a little
-      beside a hub's jump is not credited with the jump; a diffuse supplier, one of
-      a few whose moderate rises went on to Russia, is.
-
-    Taking the larger of the two p-values instead (an intersection-union test) let the
-    weaker leg decide: diffuse suppliers, each rising moderately into a hub whose
-    onward exports jumped, ranked ~400th of ~6,000 on the development public worlds.
+    (``inflow_z``, :func:`~anomaly.detect.hub.hub_total_inflow`). A rising flow gets
+    :data:`ONWARD_WEIGHT` times the other leg's z, at most :data:`ONWARD_CAP` of it:
+    the other leg corroborates, it does not make a flat flow a lead (at most
+    ``ONWARD_WEIGHT × ONWARD_CAP`` is added). Taking the larger of the two p-values
+    instead (an intersection-union test) let the weaker leg decide: diffuse suppliers,
+    each rising moderately into a hub whose onward exports jumped, ranked ~400th of
+    ~6,000 on the development public worlds.
     """
 
     name: ClassVar[str] = "rerouting"
@@ -215,7 +185,6 @@ class ReroutingDetector(BaseDetector):
         "substitution_share",
         "onward_ratio",
         "onward_z",
-        "onward_share",
         "inflow_z",
         "hub",
     )
@@ -234,16 +203,12 @@ class ReroutingDetector(BaseDetector):
         docstring); ``NaN`` where the series has no other leg."""
         own = rise_z(table)
         onward = table["onward_z"].to_numpy(dtype=np.float64)
-        inflow = table["inflow_z"].to_numpy(dtype=np.float64)
-        into_hub = np.isfinite(onward)
-        share = np.nan_to_num(table["onward_share"].to_numpy(dtype=np.float64))
+        if "inflow_z" in table:  # a model of an older version reads no inflow
+            inflow = table["inflow_z"].to_numpy(dtype=np.float64)
+            onward = np.where(np.isfinite(onward), onward, inflow)
         with np.errstate(invalid="ignore"):
-            supplier = SUPPLIER_WEIGHT * np.clip(onward, 0.0, SUPPLIER_CAP)
-            supplier *= np.clip(share / FULL_SHARE, 0.0, 1.0)
-            leg = ONWARD_WEIGHT * np.clip(inflow, 0.0, ONWARD_CAP)
-            added = np.where(own > 0, np.where(into_hub, supplier, leg), 0.0)
-        other = np.where(into_hub, onward, inflow)
-        return np.where(np.isfinite(other) & np.isfinite(own), log_ndtr(-(own + added)), np.nan)
+            added = np.where(own > 0, ONWARD_WEIGHT * np.clip(onward, 0.0, ONWARD_CAP), 0.0)
+        return np.where(np.isfinite(onward) & np.isfinite(own), log_ndtr(-(own + added)), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """``onward_to_RUS``: a rising flow into a hub whose onward exports rose;
