@@ -346,8 +346,8 @@ def build_world(spec: WorldSpec, cache: Path, quick: bool = False) -> World:
 
 
 def public_controlled_goods(path: Path = PUBLIC_WORLD) -> tuple[str, ...]:
-    """The goods the public world sanctions: its generator's ``CHP`` list, read from its
-    source (the generator is run, never imported)."""
+    """The goods the public world sanctions: its generator's ``CHP`` list, parsed from its
+    source without running it."""
     for node in ast.parse(path.read_text()).body:
         names = [getattr(target, "id", "") for target in getattr(node, "targets", [])]
         if isinstance(node, ast.Assign) and names == ["CHP"]:
