@@ -1,5 +1,5 @@
-"""What a test of one series at a time could find in the public world, knowing how the
-world was drawn: the per-series bound of issue 12's targets on its independent family.
+"""What a test of one series at a time finds in the public world when it knows how the
+world was drawn: a reference for issue 12's targets on its independent family.
 
 Run from the repository root::
 
@@ -27,10 +27,12 @@ that the counterfactual does not have (a new flow, a new onward leg) gets ``+inf
 when it traded. Series are ranked in-scope first, as the package ranks them, with the
 world's own controlled goods (:func:`generalisation.public_controlled_goods`).
 
-This bounds tests of **one series at a time** — a surge test, however well its null
-is known. It does not bound what pooling evidence across series can find (the mirror
-declaration of a phantom export, a hub's inflow beside its onward leg), which is what
-the package adds; the package's ranking of the same world is shown beside it.
+It reads what **one series at a time** holds — a surge test whose null is known
+exactly. It is not a strict bound (its statistic, the window total, is not the most
+powerful test against every scheme's shape), and it says nothing of what pooling
+evidence across series can find (the mirror declaration of a phantom export, a hub's
+inflow beside its onward leg), which is what the package adds; the package's ranking
+of the same world is shown beside it.
 
 Writes ``experiments/results/detection_oracle_<split>.md``.
 """
