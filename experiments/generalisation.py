@@ -600,7 +600,8 @@ class WorldResult:
     spec : WorldSpec
     methods : dict of str to dict
         Metrics of each method's ranking (empty on placebo worlds), or the reason a
-        method did not run (key ``"skipped"``).
+        method did not run (key ``"skipped"``) or the last line of its failure (key
+        ``"failed"``).
     facts : dict
         Series, planted series, alerts, placebo alert rate, falls read as surges,
         quirk artifacts, training window used, seconds.
@@ -630,13 +631,16 @@ def evaluate_world(spec: WorldSpec, cache: Path, quick: bool, run_autoets: bool)
         result.facts["model s"] = time.perf_counter() - started
         stage = "measuring"
         measure(result, spec, world, model, leads, run_autoets)
-        if world.controlled is not None and not spec.placebo:
-            stage = "fitting and scoring with the default controlled list"
-            _, leads = fit_and_score(spec, world, "chp")
-            result.methods[DEFAULT_LIST] = ranking_metrics(leads.sort_values("rank"), world.labels)
     except Exception:  # a failing world is a finding, reported in full
         lines = traceback.format_exc().strip().splitlines()
         result.error = f"while {stage}:\n" + "\n".join(lines[-6:])
+        return result
+    if world.controlled is not None and not spec.placebo:
+        try:  # a failure here is this row's, not the world's
+            _, leads = fit_and_score(spec, world, "chp")
+            result.methods[DEFAULT_LIST] = ranking_metrics(leads.sort_values("rank"), world.labels)
+        except Exception as error:
+            result.methods[DEFAULT_LIST] = {"failed": f"{type(error).__name__}: {error}"}
     return result
 
 
@@ -757,6 +761,9 @@ def world_section(result: WorldResult, quick: bool) -> str:
             metrics = result.methods[name]
             if metrics.get("skipped"):
                 rows.append({"method": name, "AUC-PR": "not run (time budget)"})
+                continue
+            if metrics.get("failed"):
+                rows.append({"method": name, "AUC-PR": f"failed: {metrics['failed']}"})
                 continue
             row = {"method": name}
             row.update({key: metrics.get(key) for key in ("AUC-PR", "precision@50", "top 2%")})
