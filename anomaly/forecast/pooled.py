@@ -122,6 +122,10 @@ MAX_SHOCK_MONTHS = 6
 OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
 #: Held-out errors a horizon needs to count in :func:`_horizon_growth`.
 MIN_HORIZON_ERRORS = 200
+#: Held-out PIT values the recalibration map needs: a 90% interval's map reads the 5%
+#: and 95% quantiles of the PIT, which fewer values (5 in each tail) cannot place.
+#: Below it the intervals stay as the model gives them.
+MIN_PIT_VALUES = 100
 
 
 class PooledForecaster(Forecaster):
@@ -1082,9 +1086,11 @@ def _recalibration_tables(forecast: HurdleLogForecast, actual: np.ndarray) -> np
     below, at_or_below = forecast.cdf(actual)
     draw = np.random.default_rng(0).random(actual.shape)
     pit = below + draw * (at_or_below - below)
-    # No held-out month to read (every reporter first published after them), or only
-    # degenerate ones (e.g. constant): no map.
-    if not np.isfinite(pit).any() or np.subtract(*np.nanquantile(pit, [0.75, 0.25])) < 0.05:
+    # Too few held-out months to read (a small file; every reporter first published
+    # after them), or only degenerate ones (e.g. constant): no map.
+    if np.isfinite(pit).sum() < MIN_PIT_VALUES:
+        return np.empty((0, 0))
+    if np.subtract(*np.nanquantile(pit, [0.75, 0.25])) < 0.05:
         return np.empty((0, 0))
     strata = np.broadcast_to(_strata(forecast.p_nonzero), pit.shape)
     pooled = pit_recalibration_table(pit)

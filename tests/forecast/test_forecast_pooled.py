@@ -186,6 +186,16 @@ def test_without_a_readable_held_out_month_the_intervals_stay_uncalibrated(
     assert np.isfinite(lower).all() and (lower <= upper).all()
 
 
+def test_a_recalibration_map_needs_enough_held_out_months(simulated):
+    few = simulated(4, seed=25)  # a handful of series: a few dozen held-out values
+    model = PooledForecaster().fit(few.panel, None, TRAIN_END)
+    assert model.state_["pit_tables"].size == 0
+    lower, upper = model.predict(*TEST).interval(0.9)
+    assert np.isfinite(lower).all() and (lower <= upper).all()
+    many = PooledForecaster().fit(simulated(100, seed=25).panel, None, TRAIN_END)
+    assert many.state_["pit_tables"].size > 0
+
+
 def test_auto_half_life_weighs_recent_months_more_only_when_that_is_clearly_better():
     candidates = (6.0, 24.0, np.inf)
     assert pooled._longest_within(candidates, np.array([0.700, 0.702, 0.705]), 0.01) == np.inf
