@@ -123,7 +123,7 @@ OCCURRENCE_STRATA: tuple[float, ...] = (0.3, 0.7)
 #: Held-out errors a horizon needs to count in :func:`_horizon_growth`.
 MIN_HORIZON_ERRORS = 200
 #: Held-out PIT values the recalibration map needs: a 90% interval's map reads the 5%
-#: and 95% quantiles of the PIT, which fewer values (5 in each tail) cannot place.
+#: and 95% quantiles of the PIT, which fewer values (under 5 in each tail) cannot place.
 #: Below it the intervals stay as the model gives them.
 MIN_PIT_VALUES = 100
 
