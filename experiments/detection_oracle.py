@@ -65,6 +65,7 @@ from generalisation import (
     load_worlds,
     public_world,
     ranking_metrics,
+    window_matrices,
 )
 from markdown_table import markdown
 
@@ -119,32 +120,29 @@ def run_generator(spec: WorldSpec, out: Path, no_schemes: bool) -> tuple[dict, d
 
 
 def oracle_z(
-    leads: pd.DataFrame, world: World, spec: WorldSpec, params: dict, state: dict
+    leads: pd.DataFrame,
+    observed: np.ndarray,
+    world: World,
+    spec: WorldSpec,
+    params: dict,
+    state: dict,
 ) -> np.ndarray:
-    """The oracle's z of every series of ``leads`` (see the module docstring)."""
+    """The oracle's z of every series of ``leads``, whose declared window totals are
+    ``observed`` (see the module docstring)."""
     months = state["months"]
     counterfactual = state["truth"]
     start, end = months.index(spec.score[0]), months.index(spec.score[1]) + 1
     origin = months.index(spec.train[1])
     if origin >= start:
         raise ValueError(f"{spec.name}: the scoring window must start after training")
-    periods = world.flows["period"]
-    window = world.flows[
-        (periods >= pd.Period(spec.score[0], "M")) & (periods <= pd.Period(spec.score[1], "M"))
-    ]
-    keys = window[KEYS].astype(str)
-    families = split_families()
-    keys["hs"] = keys["hs"].map(families).fillna(keys["hs"])
-    declared = window.assign(**keys).groupby(KEYS, observed=True)["value"].sum()
     members: dict[str, list[str]] = {}
-    for code, primary in families.items():
+    for code, primary in split_families().items():
         members.setdefault(primary, []).append(code)
     rng = np.random.default_rng(SEED)
     ahead = np.arange(origin + 1, len(months))
     z = np.full(len(leads), np.nan)
     for i, (reporter, partner, flow, hs) in enumerate(leads[KEYS].astype(str).itertuples(False)):
         exporter, importer = (reporter, partner) if flow == "export" else (partner, reporter)
-        observed = declared.get((reporter, partner, flow, hs), 0.0)
         # A merged HS2022 family is the sum of its members' paths.
         codes = dict.fromkeys([hs, *members.get(hs, [])])
         found = [
@@ -153,7 +151,7 @@ def oracle_z(
             if (exporter, importer, code) in params and (exporter, importer, code) in counterfactual
         ]
         if not found:  # the counterfactual has no such flow
-            z[i] = np.inf if observed > 0 else 0.0
+            z[i] = np.inf if observed[i] > 0 else 0.0
             continue
         paths = sum(
             _continuations(params[key], counterfactual[key], origin, ahead, rng) for key in found
@@ -165,12 +163,16 @@ def oracle_z(
             paths = paths[:, : months.index(declared_to) - start + 1]
         totals = np.log1p(paths.sum(axis=1))
         spread = totals.std()
-        z[i] = (np.log1p(observed) - totals.mean()) / spread if spread > 0 else 0.0
+        z[i] = (np.log1p(observed[i]) - totals.mean()) / spread if spread > 0 else 0.0
     return z
 
 
 def _continuations(
-    drawn: dict, counterfactual: np.ndarray, origin: int, ahead: np.ndarray, rng
+    drawn: dict,
+    counterfactual: np.ndarray,
+    origin: int,
+    ahead: np.ndarray,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """:data:`N_SIM` draws of one series' counterfactual path after ``origin``: its random
     walk continued from its state there, with its season, noise and zero months, times
@@ -207,10 +209,13 @@ def evaluate(spec: WorldSpec) -> dict[str, dict[str, float]]:
             raise RuntimeError(f"{spec.name}: the in-process run does not reproduce the world")
         _, without = run_generator(spec, Path(scratch) / "counterfactual", no_schemes=True)
     state["truth"] = without["truth"]
-    _, leads = fit_and_score(spec, world, world.controlled)
+    model, leads = fit_and_score(spec, world, world.controlled)
     labels, _ = align_labels(world.labels, leads, world.flows)
     leads = leads.reset_index(drop=True)
-    z = oracle_z(leads, world, spec, params, state)
+    train = tuple(pd.Period(month, freq="M") for month in model.train_window_)
+    score = tuple(pd.Period(month, freq="M") for month in spec.score)
+    _, window, _ = window_matrices(world.flows, leads, train, score, model.hs_level)
+    z = oracle_z(leads, window.sum(axis=1), world, spec, params, state)
     outside = ~leads["in_scope"].to_numpy(dtype=bool)
     by_oracle = leads.assign(_outside=outside, _z=z).sort_values(
         ["_outside", "_z"], ascending=[True, False], kind="stable"
