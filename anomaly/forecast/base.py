@@ -135,6 +135,12 @@ class Forecaster(ABC):
         """Number of series fitted."""
         return len(self.series_info_)
 
+    def occurrence_months(self) -> np.ndarray:
+        """Per series, the training months its share of months with trade is read over:
+        every training month, unless a forecaster knows better (a flow born within the
+        window, say)."""
+        return np.full(self.n_series_, len(self.train_periods_), dtype=np.int64)
+
     @abstractmethod
     def _fit(self, values: np.ndarray, periods: pd.PeriodIndex) -> None:
         """Learn state from ``values`` (``(n_series, n_months)``, zeros for no trade)."""

@@ -111,6 +111,7 @@ SERIES_STATE: tuple[str, ...] = (
     "p_nonzero",
     "log_smearing",
     "season",
+    "occurrence_months",
 )
 
 #: A common shock is transient: a run of commonly departing months longer than this,
@@ -319,6 +320,13 @@ class PooledForecaster(Forecaster):
         self.state_["error_shapes"] = shapes
         self.state_["horizon_growth"] = np.array(growth)
         self.series_info_ = _series_info(self.state_)
+
+    def occurrence_months(self) -> np.ndarray:
+        """Per series, the training months from its :func:`occurrence_start` on, shock
+        months left out (every training month for a model saved without them)."""
+        if "occurrence_months" in self.state_:
+            return self.state_["occurrence_months"]
+        return super().occurrence_months()
 
     def _predict(self, periods, horizons, series):
         forecast = _forecast(self.state_, horizons, periods, series)
@@ -775,6 +783,7 @@ def _level_trend_noise(
         "raw_variance": variance,
         "n_effective": np.nan_to_num(n_effective, nan=0.0),
         "n_nonzero": n_nonzero,
+        "occurrence_months": _months_read(start, recency > 0),
         "p_raw": base.sum(axis=1) / weight,
         "n_weighted": weight**2 / weight_squares,
     }
@@ -792,6 +801,13 @@ def _weights_from(recency: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, n
         np.where(known, tail[start], whole),
         np.where(known, tail_squares[start], whole_squares),
     )
+
+
+def _months_read(start: np.ndarray, weighed: np.ndarray) -> np.ndarray:
+    """Per series, the months from ``start`` on that weigh in the fit (``weighed``: per
+    month, not a common shock's): those its share of months with trade is read over."""
+    weighed_from = np.cumsum(weighed[::-1])[::-1]
+    return np.append(weighed_from, 0)[start].astype(np.int64)
 
 
 def occurrence_start(traded: np.ndarray, known_from: np.ndarray | None) -> np.ndarray:

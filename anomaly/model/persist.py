@@ -516,7 +516,10 @@ FORECASTER_ARRAYS: dict[str, ArraySpec] = {
 }
 #: Arrays a forecaster writes only since some version (older artifacts lack them).
 FORECASTER_OPTIONAL_ARRAYS: dict[str, ArraySpec] = {
-    "PooledForecaster": {"horizon_growth": ("<f8", ())},
+    "PooledForecaster": {
+        "horizon_growth": ("<f8", ()),
+        "occurrence_months": ("<i8", ("n",)),
+    },
 }
 _FOREST = "forest."
 DETECTOR_ARRAYS: dict[str, ArraySpec] = {
@@ -547,6 +550,11 @@ DETECTOR_ARRAYS: dict[str, ArraySpec] = {
         "lengths": ("<f8", ("baseline_lengths",)),
         "quantiles": ("<f8", ("baseline_lengths", 2, "baseline_points")),
         "draws": ("<f8", ("baseline_lengths", 2)),
+    },
+    "regularity": {
+        "centre": ("<f8", (1,)),
+        "variance": ("<f8", (3,)),
+        "placebo_values": ("<i8", (1,)),
     },
 }
 #: Arrays a detector writes only since some version (older artifacts lack them).
@@ -1204,6 +1212,9 @@ def _pooled_values(state, series, months, fail) -> None:
         raise fail(f, "forecast.half_life", f"{half_life!r} is not a number of months > 0")
     _check_values(state["occurrence_strength"], f, "forecast.occurrence_strength", fail, lo=0)
     _check_values(state["p_nonzero"], f, "forecast.p_nonzero", fail, lo=0, hi=1)
+    if "occurrence_months" in state:
+        read_over = state["occurrence_months"]
+        _check_values(read_over, f, "forecast.occurrence_months", fail, lo=0, hi=months)
     # A series without trade in the window has no level: the new-flow prior stands in.
     _check_values(
         state["level"],

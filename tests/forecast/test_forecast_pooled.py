@@ -378,6 +378,18 @@ def test_a_flow_born_in_the_window_is_expected_to_trade_as_it_has_since(simulate
     assert ((actual >= lower[:100]) & (actual <= upper[:100])).mean() > 0.85
 
 
+def test_the_months_a_share_is_read_over_start_at_a_flow_s_birth(simulated, replace_values):
+    _, panel = born_world(simulated, replace_values)
+    model = PooledForecaster(half_life=np.inf).fit(panel, None, TRAIN_END)
+    months = model.occurrence_months()
+    shocks = int(model.state_["shock_months"].sum())
+    assert (months[:100] == 12).all()  # born 12 months before the training ends
+    assert (months[100:] == len(model.train_periods_) - shocks).all()
+    # A model saved before these months were kept reads every training month.
+    del model.state_["occurrence_months"]
+    assert (model.occurrence_months() == len(model.train_periods_)).all()
+
+
 def test_occurrence_is_read_from_the_birth_of_a_steady_flow_only():
     traded = np.zeros((6, 24), bool)
     traded[0, 12:] = True  # born in month 12, trades every month since
