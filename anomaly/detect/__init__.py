@@ -6,6 +6,8 @@ evidence as a log p-value (lower = more anomalous) and named signals, and save a
 restore its own state. One module per detector:
 
 - :mod:`~anomaly.detect.residual`: each series against its predictive distribution;
+- :mod:`~anomaly.detect.regularity`: how often each series trades, against how often it
+  did in training;
 - :mod:`~anomaly.detect.mirror`: exports declared against imports declared received;
 - :mod:`~anomaly.detect.rerouting`: substitution and onward flows through hubs;
 - :mod:`~anomaly.detect.hub`: several suppliers' rises into a hub with its onward
@@ -45,6 +47,7 @@ from anomaly.detect.registry import (
     detector_class,
     register_detector,
 )
+from anomaly.detect.regularity import RegularityDetector, regularity_statistic
 from anomaly.detect.rerouting import ReroutingDetector, onward_flows, substitution
 from anomaly.detect.residual import ResidualDetector, residual_summary
 from anomaly.detect.scope import in_scope
@@ -64,6 +67,7 @@ __all__ = [
     "MirrorDetector",
     "MirrorRatios",
     "PlaceboEvidence",
+    "RegularityDetector",
     "ReroutingDetector",
     "ResidualDetector",
     "ScoringWindow",
@@ -79,6 +83,7 @@ __all__ = [
     "mirror_summary",
     "onward_flows",
     "register_detector",
+    "regularity_statistic",
     "residual_summary",
     "score_from_log_p",
     "series_features",

@@ -20,6 +20,7 @@ from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import HubDetector
 from anomaly.detect.iforest import IsolationForestDetector
 from anomaly.detect.mirror import MirrorDetector
+from anomaly.detect.regularity import RegularityDetector
 from anomaly.detect.rerouting import ReroutingDetector
 from anomaly.detect.residual import ResidualDetector
 
@@ -35,6 +36,7 @@ DETECTORS: dict[str, type[Detector]] = {
         ReroutingDetector,
         HubDetector,
         BaselineDetector,
+        RegularityDetector,
     )
 }
 
@@ -79,4 +81,5 @@ def default_detectors(
         ReroutingDetector(config),
         HubDetector(config),
         BaselineDetector(config),
+        RegularityDetector(config),
     ]

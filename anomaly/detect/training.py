@@ -28,6 +28,7 @@ from anomaly.detect.config import DetectionConfig
 from anomaly.detect.hub import HubDetector
 from anomaly.detect.iforest import IsolationForestDetector
 from anomaly.detect.mirror import MirrorDetector, MirrorRatios, MirrorSums, mirror_sums
+from anomaly.detect.regularity import RegularityDetector
 from anomaly.detect.rerouting import ReroutingDetector
 from anomaly.detect.residual import ResidualDetector
 from anomaly.panel import Panel, positions
@@ -38,6 +39,7 @@ PLACEBO_ONLY: tuple[type[Detector], ...] = (
     IsolationForestDetector,
     ReroutingDetector,
     HubDetector,
+    RegularityDetector,
 )
 
 

@@ -192,6 +192,8 @@ class WindowScorer:
         summary["controlled"] = controlled
         info = self.forecaster.series_info_["n_nonzero"].to_numpy()
         summary["trained_nonzero"] = np.where(rows >= 0, info[np.maximum(rows, 0)], 0)
+        read_over = self.forecaster.occurrence_months()
+        summary["trained_months"] = np.where(rows >= 0, read_over[np.maximum(rows, 0)], 0)
         summary["history_known"] = self.history_known(window.keys)
         summary["history_note"] = self.history_notes(window.keys, summary["history_known"])
         if not summary["history_known"].all():

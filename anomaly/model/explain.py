@@ -54,8 +54,15 @@ _NUMERIC = (
 #: Every column :func:`explanations` reads.
 EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", "history_note", *_NUMERIC)
 #: Columns it reads where the model has them (a model saved before the baseline
-#: detector has not).
-OPTIONAL_COLUMNS = ("baseline_ratio", "baseline_value")
+#: detector, or the regularity detector, has not).
+OPTIONAL_COLUMNS = (
+    "baseline_ratio",
+    "baseline_value",
+    "months_traded",
+    "n_months",
+    "trained_nonzero",
+    "trained_months",
+)
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -191,6 +198,7 @@ def explanations(
     gap_shown = lead & (gap >= MATERIAL_SHARE)
     drop_shown = lead & _flag(flags, len(leads), "rerouting") & (drop > 0)
     from_nothing = unknown & (baseline["baseline_value"] == 0) & (actual > 0)
+    regular = lead & ~plain & _flag(flags, len(leads), "regular_trade")
     compared = _join(
         " vs ",
         money(expected, currency),
@@ -249,6 +257,18 @@ def explanations(
             _join("; direct exports to RUS/BLR fell by ", _money_where(drop_shown, drop, currency)),
         ),
         _where(new_flow & ~plain, "; no trade before the war"),
+        _where(
+            regular,
+            _join(
+                "; traded in ",
+                _whole(baseline["months_traded"]),
+                " of ",
+                _whole(baseline["n_months"]),
+                " months, against ",
+                _percent(baseline["trained_nonzero"] / baseline["trained_months"]),
+                " of its months before",
+            ),
+        ),
     ]
     return _join(*pieces, nulls=False).to_numpy(zero_copy_only=False)
 

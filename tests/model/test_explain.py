@@ -127,6 +127,14 @@ def test_explanation_reads_like_the_issues_example():
     assert "KGZ→RUS/BLR exports of 854231 up 40×" in text
 
 
+def test_a_flow_that_turned_regular_says_how_often_it_traded():
+    counts = {"months_traded": 35.0, "n_months": 36, "trained_nonzero": 52, "trained_months": 72}
+    text = explain(row(signals="surge;regular_trade", **counts), currency="EUR", window="2022")
+    assert text.endswith("; traded in 35 of 36 months, against 72% of its months before")
+    quiet = explain(row(signals="surge", **counts), currency="EUR", window="2022")
+    assert "traded in" not in quiet
+
+
 def test_imports_point_the_other_way():
     text = explain(row(flow="import", reporter="KGZ", partner="DEU"), currency="EUR", window="w")
     assert text.startswith("KGZ←DEU 854231")

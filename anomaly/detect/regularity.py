@@ -1,0 +1,207 @@
+"""Regularity detector: a flow that used to skip months and now trades in every one.
+
+Trade statistics record shipments, and a small flow is shipped now and then: some
+months hold none. A steady channel — goods bought to be passed on, month after month —
+fills those months. The residual detector reads how much a flow's value rose; this one
+reads how often it traded (trade economists' *extensive margin*): the share of the
+window's published months in which the flow traded against its share of training months
+with trade — read from the month it began if it began within the training window
+(:meth:`~anomaly.forecast.Forecaster.occurrence_months`) — as a two-proportion z
+(:func:`regularity_statistic`).
+
+The months of one flow are not independent (a flow that turned regular stays so, and a
+training share that misjudged a flow misjudges every month of it), so the statistic's
+spread grows with the window. It is calibrated on the placebo window over its first half
+and over all of it, and read at the scoring window's length on the line through the two
+variances (:func:`fit_calibration`); no p-value is smaller than the placebo can tell
+apart (``1 / (placebo series + 1)``). A flow that traded in nearly every training
+month (share above ``1 -`` :data:`MIN_SHARE`) has no months to fill, and one with fewer
+than :data:`MIN_TRADED_MONTHS` traded training months is a new flow, read as such by the
+residual detector: neither is read here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from scipy.special import log_ndtr
+
+from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
+from anomaly.detect.calibration import StoufferCalibration, robust_spread
+from anomaly.detect.config import DetectionConfig
+from anomaly.panel import Panel
+
+#: Fewest traded months in the training window for a series to be read: with fewer, its
+#: share is a guess (and the series is a new flow to the residual detector).
+MIN_TRADED_MONTHS = 6
+#: A series is read where its training share of months with trade lies within
+#: ``[MIN_SHARE, 1 - MIN_SHARE]``: above, it has no months left to fill.
+MIN_SHARE = 0.02
+
+
+def regularity_statistic(
+    traded: np.ndarray, months: np.ndarray, trained: np.ndarray, trained_months: np.ndarray
+) -> np.ndarray:
+    """Two-proportion z of the share of a window's months with trade against training.
+
+    ``(k/n - q) / √(q (1 - q) (1/n + 1/m))`` with ``k`` of ``n`` window months and
+    ``q = t/m`` of ``m`` training months traded; ``NaN`` where ``n`` or ``m`` is zero or
+    ``q`` lies outside ``[MIN_SHARE, 1 - MIN_SHARE]``.
+
+    Examples
+    --------
+    >>> regularity_statistic(np.array([36.0, 18.0]), np.array([36.0, 36.0]),
+    ...     np.array([36.0, 36.0]), np.array([72.0, 72.0])).round(2).tolist()
+    [4.9, 0.0]
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = trained / trained_months
+        spread = np.sqrt(share * (1 - share) * (1 / months + 1 / trained_months))
+        z = (traded / months - share) / spread
+    read = (months > 0) & (trained_months > 0) & (share >= MIN_SHARE) & (share <= 1 - MIN_SHARE)
+    return np.where(read, z, np.nan)
+
+
+def fit_calibration(
+    full: np.ndarray,
+    full_months: np.ndarray,
+    half: np.ndarray,
+    half_months: np.ndarray,
+    min_values: int,
+) -> StoufferCalibration:
+    """The statistic's placebo centre, and its variance as a line in the window's length.
+
+    ``full`` and ``half`` are the placebo statistics over the window and over its first
+    half, read over ``full_months`` and ``half_months`` months; the variance at each is
+    the robust spread squared, and the line through the two (never falling with length)
+    gives the variance at any length (as ``a + b·(n - 1)``). With fewer than
+    ``min_values`` values of either, the statistic is read as a standard normal.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> bias = rng.normal(0, 0.2, 4000)  # a misjudged share shows in every month
+    >>> full = rng.normal(0, 1, 4000) + bias * np.sqrt(12)
+    >>> half = rng.normal(0, 1, 4000) + bias * np.sqrt(6)
+    >>> calibration = fit_calibration(full, np.full(4000, 12.0), half, np.full(4000, 6.0), 20)
+    >>> round(float(calibration.spread(36) ** 2), 1)  # 1 + 0.04·36, as it should be
+    2.4
+    """
+    read = np.isfinite(full) & np.isfinite(half)
+    if read.sum() < min_values:
+        return StoufferCalibration()
+    centre = float(np.median(full[read]))
+    variances = [
+        robust_spread(values[read], float(np.median(values[read]))) ** 2 for values in (full, half)
+    ]
+    lengths = [float(np.median(months[read])) for months in (full_months, half_months)]
+    slope = 0.0
+    if lengths[0] > lengths[1]:
+        slope = max((variances[0] - variances[1]) / (lengths[0] - lengths[1]), 0.0)
+    intercept = max(variances[0] - slope * (lengths[0] - 1), 1e-6)
+    return StoufferCalibration(centre, (intercept, slope, 0.0))
+
+
+class RegularityDetector(BaseDetector):
+    """A flow that trades in more months than it used to.
+
+    Attributes
+    ----------
+    calibration_ : StoufferCalibration
+        The statistic's placebo centre and its variance by window length.
+    placebo_values_ : int
+        Placebo series it was calibrated on: p-values are at least ``1 / (that + 1)``.
+    """
+
+    name: ClassVar[str] = "regularity"
+    pvalue_column: ClassVar[str | None] = "p_regularity"
+    signal_names: ClassVar[tuple[str, ...]] = ("regular_trade",)
+    provides: ClassVar[tuple[str, ...]] = ("regularity_z",)
+
+    def fit(self, train: Panel | None, placebo: PlaceboEvidence | None) -> Self:
+        """Calibrate on the placebo window's series (``train`` is not read); without a
+        placebo, the statistic is read as a standard normal."""
+        if placebo is None:
+            self.calibration_, self.placebo_values_ = StoufferCalibration(), 0
+            return self
+        table = placebo.table
+        full, half = _raw(table), _raw(table, early=True)
+        self.calibration_ = fit_calibration(
+            full,
+            table["n_months"].to_numpy(dtype=np.float64),
+            half,
+            table["months_early"].to_numpy(dtype=np.float64),
+            self.config.min_placebo_values,
+        )
+        self.placebo_values_ = int(np.isfinite(full).sum())
+        return self
+
+    def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
+        """Per series, in how many of its published months it traded (``months_traded``),
+        and, over the first half of the window's months, how many it published
+        (``months_early``) and traded in (``months_traded_early``)."""
+        values = np.nan_to_num(window.window.values, nan=0.0)
+        traded = window.published & (values > 0)
+        early = values.shape[1] // 2
+        return {
+            "months_traded": traded.sum(axis=1).astype(np.float64),
+            "months_early": window.published[:, :early].sum(axis=1).astype(np.float64),
+            "months_traded_early": traded[:, :early].sum(axis=1).astype(np.float64),
+        }
+
+    def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``regularity_z``: the calibrated statistic of each series it reads."""
+        months = table["n_months"].to_numpy(dtype=np.float64)
+        return {"regularity_z": self.calibration_.z(_raw(table), months)}
+
+    def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
+        """The upper tail of ``regularity_z``, at least ``1 / (placebo series + 1)``."""
+        z = table["regularity_z"].to_numpy(dtype=np.float64)
+        floor = -np.log(self.placebo_values_ + 1.0)
+        return np.where(np.isfinite(z), np.maximum(log_ndtr(-z), floor), np.nan)
+
+    def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``regular_trade``: it traded in far more months than it used to."""
+        with np.errstate(invalid="ignore"):
+            return {"regular_trade": table["regularity_z"].to_numpy() >= self.config.signal_z}
+
+    def to_state(self) -> DetectorState:
+        calibration = self.calibration_
+        return DetectorState(
+            arrays={
+                "centre": np.array([calibration.centre]),
+                "variance": np.array(calibration.variance),
+                "placebo_values": np.array([self.placebo_values_]),
+            }
+        )
+
+    @classmethod
+    def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
+        detector = cls(config)
+        arrays = state.arrays
+        a, b, c = (float(value) for value in arrays["variance"])
+        detector.calibration_ = StoufferCalibration(float(arrays["centre"][0]), (a, b, c))
+        detector.placebo_values_ = int(arrays["placebo_values"][0])
+        return detector
+
+
+def _raw(table: pd.DataFrame, early: bool = False) -> np.ndarray:
+    """The uncalibrated statistic of each series the detector reads (``NaN`` elsewhere):
+    those with at least :data:`MIN_TRADED_MONTHS` traded training months and a known
+    history; over the window's first half if ``early``."""
+    trained = table["trained_nonzero"].to_numpy(dtype=np.float64)
+    traded, months = (
+        ("months_traded_early", "months_early") if early else ("months_traded", "n_months")
+    )
+    raw = regularity_statistic(
+        table[traded].to_numpy(dtype=np.float64),
+        table[months].to_numpy(dtype=np.float64),
+        trained,
+        table["trained_months"].to_numpy(dtype=np.float64),
+    )
+    reads = trained >= MIN_TRADED_MONTHS
+    if "history_known" in table:
+        reads &= table["history_known"].to_numpy(dtype=bool)
+    return np.where(reads, raw, np.nan)

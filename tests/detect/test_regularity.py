@@ -1,0 +1,165 @@
+"""Regularity detector: a flow that trades in more months than it used to."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import log_ndtr
+
+from anomaly.detect import DetectionConfig, PlaceboEvidence
+from anomaly.detect.base import ScoringWindow
+from anomaly.detect.regularity import (
+    MIN_TRADED_MONTHS,
+    RegularityDetector,
+    regularity_statistic,
+)
+from anomaly.panel import Panel
+
+N_SERIES = 2000
+TRAIN_MONTHS = 72
+WINDOW = pd.period_range("2022-01", "2024-12", freq="M")
+
+
+def keys(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"reporter": [f"R{i:04d}" for i in range(n)], "partner": "KAZ", "flow": "export"}
+    ).assign(hs="854231")
+
+
+def table(
+    rng: np.random.Generator, share: np.ndarray, window_share: np.ndarray, months: int
+) -> pd.DataFrame:
+    """Summary rows of series that traded in ``share`` of their training months and trade
+    each of ``months`` window months with ``window_share``."""
+    trained = rng.binomial(TRAIN_MONTHS, share)
+    traded = rng.random((len(share), months)) < np.asarray(window_share)[:, None]
+    return pd.DataFrame(
+        {
+            "months_traded": traded.sum(axis=1).astype(np.float64),
+            "n_months": float(months),
+            "months_early": float(months // 2),
+            "months_traded_early": traded[:, : months // 2].sum(axis=1).astype(np.float64),
+            "trained_nonzero": trained,
+            "trained_months": TRAIN_MONTHS,
+            "history_known": True,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def detector() -> RegularityDetector:
+    rng = np.random.default_rng(3)
+    share = rng.uniform(0.2, 0.9, N_SERIES)
+    placebo = table(rng, share, share, 12)
+    return RegularityDetector(DetectionConfig()).fit(None, PlaceboEvidence(placebo, np.zeros(0)))
+
+
+def test_the_statistic_is_a_two_proportion_z() -> None:
+    z = regularity_statistic(
+        np.array([36.0, 18.0, 36.0]),
+        np.array([36.0, 36.0, 36.0]),
+        np.array([36.0, 36.0, 72.0]),
+        np.array([72.0, 72.0, 72.0]),
+    )
+    expected = (1.0 - 0.5) / np.sqrt(0.25 * (1 / 36 + 1 / 72))
+    assert z[0] == pytest.approx(expected)
+    assert z[1] == pytest.approx(0.0)
+    assert np.isnan(z[2])  # traded in every training month: nothing to fill
+
+
+def test_a_flow_that_fills_its_empty_months_is_read_and_ordinary_ones_are_not(
+    detector: RegularityDetector,
+) -> None:
+    rng = np.random.default_rng(11)
+    share = rng.uniform(0.3, 0.7, 500)
+    ordinary = table(rng, share, share, 36)
+    regular = table(rng, share, np.ones(500), 36)
+    z_ordinary = detector.statistics(ordinary)["regularity_z"]
+    z_regular = detector.statistics(regular)["regularity_z"]
+    signal = DetectionConfig().signal_z
+    assert (z_ordinary >= signal).mean() <= 0.05
+    assert (z_regular >= signal).mean() >= 0.9
+
+
+def test_new_flows_and_unknown_histories_are_left_to_other_detectors(
+    detector: RegularityDetector,
+) -> None:
+    rng = np.random.default_rng(5)
+    rows = table(rng, np.full(3, 0.5), np.ones(3), 36)
+    rows.loc[0, "trained_nonzero"] = MIN_TRADED_MONTHS - 1
+    rows.loc[1, "history_known"] = False
+    z = detector.statistics(rows)["regularity_z"]
+    assert np.isnan(z[:2]).all()
+    assert np.isfinite(z[2])
+
+
+def test_no_p_value_is_smaller_than_the_placebo_can_tell(detector: RegularityDetector) -> None:
+    rows = pd.DataFrame({"regularity_z": [50.0, 1.0, np.nan]})
+    log_p = detector.log_pvalue(rows)
+    assert log_p[0] == pytest.approx(-np.log(detector.placebo_values_ + 1.0))
+    assert log_p[1] == pytest.approx(log_ndtr(-1.0))
+    assert np.isnan(log_p[2])
+
+
+def test_months_traded_counts_published_months_with_trade() -> None:
+    values = np.array([[5.0, 0.0, 3.0, np.nan], [1.0, 1.0, 1.0, 1.0]])
+    published = np.array([[True, True, False, True], [True, True, True, True]])
+    periods = WINDOW[:4]
+    panel = Panel(keys(2), periods, values)
+    window = ScoringWindow(
+        panel=panel,
+        window=panel,
+        published=published,
+        z_months=np.zeros(values.shape),
+        publishers=pd.Index(["R0000", "R0001"]),
+        published_mask=lambda *args, **kwargs: published,
+    )
+    summary = RegularityDetector(DetectionConfig()).summarise(window)
+    assert summary["months_traded"].tolist() == [1.0, 4.0]
+    assert summary["months_early"].tolist() == [2.0, 2.0]
+    assert summary["months_traded_early"].tolist() == [1.0, 2.0]
+
+
+def test_the_state_round_trips(detector: RegularityDetector) -> None:
+    restored = RegularityDetector.from_state(detector.to_state(), DetectionConfig())
+    rows = table(np.random.default_rng(2), np.full(50, 0.4), np.full(50, 0.8), 36)
+    np.testing.assert_array_equal(
+        restored.statistics(rows)["regularity_z"], detector.statistics(rows)["regularity_z"]
+    )
+    assert restored.placebo_values_ == detector.placebo_values_
+
+
+def test_the_spread_grows_with_the_window_when_shares_are_misjudged() -> None:
+    """A training share that misses a flow's true one misses every month of it, so the
+    statistic spreads further over a longer window: calibrated on a 12-month placebo,
+    a 36-month window's ordinary series stay near the signal's nominal rate, where a
+    spread read at 12 months alone would signal far more of them."""
+    rng = np.random.default_rng(8)
+    true_share = rng.uniform(0.3, 0.8, N_SERIES)
+    believed = np.clip(true_share + rng.normal(0, 0.1, N_SERIES), 0.05, 0.95)
+
+    def rows(months: int) -> pd.DataFrame:
+        found = table(rng, true_share, true_share, months)
+        found["trained_nonzero"] = np.round(believed * TRAIN_MONTHS)
+        return found
+
+    detector = RegularityDetector(DetectionConfig())
+    detector.fit(None, PlaceboEvidence(rows(12), np.zeros(0)))
+    window = rows(36)
+    signal = DetectionConfig().signal_z
+    rate = np.mean(detector.statistics(window)["regularity_z"] >= signal)
+    calibration = detector.calibration_
+    at_twelve = float(calibration.spread(12))
+    fixed = (_raw_of(window) - calibration.centre) / at_twelve
+    assert rate <= 0.02
+    assert np.mean(fixed >= signal) >= 2 * rate
+
+
+def _raw_of(found: pd.DataFrame) -> np.ndarray:
+    return regularity_statistic(
+        found["months_traded"].to_numpy(),
+        found["n_months"].to_numpy(),
+        found["trained_nonzero"].to_numpy(dtype=np.float64),
+        found["trained_months"].to_numpy(dtype=np.float64),
+    )
