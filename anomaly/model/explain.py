@@ -265,7 +265,7 @@ def explanations(
                 " of ",
                 _whole(baseline["n_months"]),
                 " months, against ",
-                _percent(baseline["trained_nonzero"] / baseline["trained_months"]),
+                _percent(_share(baseline["trained_nonzero"], baseline["trained_months"])),
                 " of its months before",
             ),
         ),
@@ -328,6 +328,12 @@ def _multiple(ratio: np.ndarray) -> pa.Array:
             _whole(_rounded(ratio)),
             _decimal(_rounded(ratio, multiplier=10), 1),
         )
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole``, ``NaN`` where ``whole`` is not positive."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(whole > 0, part / whole, np.nan)
 
 
 def _percent(share: np.ndarray) -> pa.Array:
