@@ -17,7 +17,10 @@ variances (:func:`fit_calibration`); no p-value is smaller than the placebo can 
 apart (``1 / (placebo series + 1)``). A flow that traded in nearly every training
 month (share above ``1 -`` :data:`MIN_SHARE`) has no months to fill, and one with fewer
 than :data:`MIN_TRADED_MONTHS` traded training months is a new flow, read as such by the
-residual detector: neither is read here.
+residual detector: neither is read here. A reporter's unpublished training months count
+as months without trade in the training share (as in the forecaster's own), so a flow of
+a reporter with gaps reads a little more regular than it is; the placebo's centre
+corrects this on average only.
 """
 
 from __future__ import annotations
@@ -47,8 +50,22 @@ def regularity_statistic(
     """Two-proportion z of the share of a window's months with trade against training.
 
     ``(k/n - q) / √(q (1 - q) (1/n + 1/m))`` with ``k`` of ``n`` window months and
-    ``q = t/m`` of ``m`` training months traded; ``NaN`` where ``n`` or ``m`` is zero or
-    ``q`` lies outside ``[MIN_SHARE, 1 - MIN_SHARE]``.
+    ``q = t/m`` of ``m`` training months traded.
+
+    Parameters
+    ----------
+    traded, months : numpy.ndarray
+        Per series, ``k`` and ``n``: the window's published months with trade, and all
+        its published months.
+    trained, trained_months : numpy.ndarray
+        Per series, ``t`` and ``m``: the training months with trade, and the training
+        months they are read over.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per series, the z; ``NaN`` where ``n`` or ``m`` is zero or ``q`` lies outside
+        ``[MIN_SHARE, 1 - MIN_SHARE]``.
 
     Examples
     --------
@@ -70,14 +87,28 @@ def fit_calibration(
     half: np.ndarray,
     half_months: np.ndarray,
     min_values: int,
-) -> StoufferCalibration:
+) -> StoufferCalibration | None:
     """The statistic's placebo centre, and its variance as a line in the window's length.
 
-    ``full`` and ``half`` are the placebo statistics over the window and over its first
-    half, read over ``full_months`` and ``half_months`` months; the variance at each is
-    the robust spread squared, and the line through the two (never falling with length)
-    gives the variance at any length (as ``a + b·(n - 1)``). With fewer than
-    ``min_values`` values of either, the statistic is read as a standard normal.
+    Parameters
+    ----------
+    full, half : numpy.ndarray
+        Per placebo series, the statistic over the placebo window and over its first
+        half (``NaN`` where not read); only series with both are used.
+    full_months, half_months : numpy.ndarray
+        Per placebo series, the months each was read over (their medians are the two
+        lengths).
+    min_values : int
+        Fewest series to fit on.
+
+    Returns
+    -------
+    StoufferCalibration or None
+        ``centre``: the median of ``full`` (read as the centre at every length); the
+        variance at each length is the robust spread squared, and the line through the
+        two (never falling with length, and at one month at least a quarter of the
+        smaller) gives it at any length as ``a + b·(n - 1)``. None with fewer than
+        ``min_values`` series or a spread of zero.
 
     Examples
     --------
@@ -91,16 +122,18 @@ def fit_calibration(
     """
     read = np.isfinite(full) & np.isfinite(half)
     if read.sum() < min_values:
-        return StoufferCalibration()
+        return None
     centre = float(np.median(full[read]))
     variances = [
         robust_spread(values[read], float(np.median(values[read]))) ** 2 for values in (full, half)
     ]
+    if min(variances) <= 0:
+        return None
     lengths = [float(np.median(months[read])) for months in (full_months, half_months)]
     slope = 0.0
     if lengths[0] > lengths[1]:
         slope = max((variances[0] - variances[1]) / (lengths[0] - lengths[1]), 0.0)
-    intercept = max(variances[0] - slope * (lengths[0] - 1), 1e-6)
+    intercept = max(variances[0] - slope * (lengths[0] - 1), min(variances) / 4)
     return StoufferCalibration(centre, (intercept, slope, 0.0))
 
 
@@ -112,7 +145,8 @@ class RegularityDetector(BaseDetector):
     calibration_ : StoufferCalibration
         The statistic's placebo centre and its variance by window length.
     placebo_values_ : int
-        Placebo series it was calibrated on: p-values are at least ``1 / (that + 1)``.
+        Placebo series it was calibrated on: p-values are at least ``1 / (that + 1)``
+        (0: not calibrated, read as a standard normal without a floor).
     """
 
     name: ClassVar[str] = "regularity"
@@ -122,20 +156,23 @@ class RegularityDetector(BaseDetector):
 
     def fit(self, train: Panel | None, placebo: PlaceboEvidence | None) -> Self:
         """Calibrate on the placebo window's series (``train`` is not read); without a
-        placebo, the statistic is read as a standard normal."""
+        placebo, or with too few of its series read, the statistic is read as a
+        standard normal."""
+        self.calibration_, self.placebo_values_ = StoufferCalibration(), 0
         if placebo is None:
-            self.calibration_, self.placebo_values_ = StoufferCalibration(), 0
             return self
         table = placebo.table
         full, half = _raw(table), _raw(table, early=True)
-        self.calibration_ = fit_calibration(
+        calibration = fit_calibration(
             full,
             table["n_months"].to_numpy(dtype=np.float64),
             half,
             table["months_early"].to_numpy(dtype=np.float64),
             self.config.min_placebo_values,
         )
-        self.placebo_values_ = int(np.isfinite(full).sum())
+        if calibration is not None:
+            self.calibration_ = calibration
+            self.placebo_values_ = int((np.isfinite(full) & np.isfinite(half)).sum())
         return self
 
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
@@ -157,9 +194,10 @@ class RegularityDetector(BaseDetector):
         return {"regularity_z": self.calibration_.z(_raw(table), months)}
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
-        """The upper tail of ``regularity_z``, at least ``1 / (placebo series + 1)``."""
+        """The upper tail of ``regularity_z``, at least ``1 / (placebo series + 1)``
+        when calibrated."""
         z = table["regularity_z"].to_numpy(dtype=np.float64)
-        floor = -np.log(self.placebo_values_ + 1.0)
+        floor = -np.log(self.placebo_values_ + 1.0) if self.placebo_values_ else -np.inf
         return np.where(np.isfinite(z), np.maximum(log_ndtr(-z), floor), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -803,11 +803,11 @@ def _weights_from(recency: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, n
     )
 
 
-def _months_read(start: np.ndarray, weighed: np.ndarray) -> np.ndarray:
-    """Per series, the months from ``start`` on that weigh in the fit (``weighed``: per
+def _months_read(start: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Per series, the months from ``start`` on that count in the fit (``counted``: per
     month, not a common shock's): those its share of months with trade is read over."""
-    weighed_from = np.cumsum(weighed[::-1])[::-1]
-    return np.append(weighed_from, 0)[start].astype(np.int64)
+    counted_from = np.cumsum(counted[::-1])[::-1]
+    return np.append(counted_from, 0)[start].astype(np.int64)
 
 
 def occurrence_start(traded: np.ndarray, known_from: np.ndarray | None) -> np.ndarray:

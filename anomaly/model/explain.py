@@ -53,8 +53,9 @@ _NUMERIC = (
 )
 #: Every column :func:`explanations` reads.
 EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", "history_note", *_NUMERIC)
-#: Columns it reads where the model has them (a model saved before the baseline
-#: detector, or the regularity detector, has not).
+#: Columns it reads where the leads have them (a model saved before the baseline
+#: detector has no baseline columns, one saved before the regularity detector no
+#: ``months_traded``).
 OPTIONAL_COLUMNS = (
     "baseline_ratio",
     "baseline_value",

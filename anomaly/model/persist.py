@@ -1215,6 +1215,8 @@ def _pooled_values(state, series, months, fail) -> None:
     if "occurrence_months" in state:
         read_over = state["occurrence_months"]
         _check_values(read_over, f, "forecast.occurrence_months", fail, lo=0, hi=months)
+        if (n_nonzero > read_over).any():
+            raise fail(f, "forecast.occurrence_months", "is below forecast.n_nonzero")
     # A series without trade in the window has no level: the new-flow prior stands in.
     _check_values(
         state["level"],
@@ -1364,6 +1366,16 @@ def _baseline_values(arrays, tables, hs_level, fail) -> None:
     _check_sorted(drawn, ARRAYS_FILE, prefix + "quantiles", fail)
 
 
+def _regularity_values(arrays, tables, hs_level, fail) -> None:
+    prefix = "detector.regularity."
+    a, b, c = arrays["variance"]
+    _check_values(arrays["centre"], ARRAYS_FILE, prefix + "centre", fail, lo=-1e6, hi=1e6)
+    _check_values(a, ARRAYS_FILE, prefix + "variance[0] (a)", fail, lo=0, hi=1e6, lo_open=True)
+    _check_values(np.array([b, c]), ARRAYS_FILE, prefix + "variance[1:] (b, c)", fail, lo=0, hi=1e6)
+    placebo = arrays["placebo_values"]
+    _check_values(placebo, ARRAYS_FILE, prefix + "placebo_values", fail, lo=0, hi=MAX_COUNT)
+
+
 def _isolation_values(arrays, tables, hs_level, fail) -> None:
     prefix = "detector.isolation."
     scores = arrays["training_scores"]
@@ -1401,6 +1413,7 @@ _DETECTOR_VALUES = {
     "mirror": _mirror_values,
     "isolation": _isolation_values,
     "baseline": _baseline_values,
+    "regularity": _regularity_values,
 }
 
 

@@ -12,6 +12,7 @@ from anomaly.detect.base import ScoringWindow
 from anomaly.detect.regularity import (
     MIN_TRADED_MONTHS,
     RegularityDetector,
+    fit_calibration,
     regularity_statistic,
 )
 from anomaly.panel import Panel
@@ -163,3 +164,18 @@ def _raw_of(found: pd.DataFrame) -> np.ndarray:
         found["trained_nonzero"].to_numpy(dtype=np.float64),
         found["trained_months"].to_numpy(dtype=np.float64),
     )
+
+
+def test_without_a_placebo_the_statistic_is_read_as_a_standard_normal() -> None:
+    detector = RegularityDetector(DetectionConfig()).fit(None, None)
+    rows = pd.DataFrame({"regularity_z": [5.8, 1.0]})
+    np.testing.assert_allclose(detector.log_pvalue(rows), log_ndtr(-rows["regularity_z"]))
+
+
+def test_a_placebo_without_spread_or_series_gives_no_calibration() -> None:
+    same = np.full(100, 0.5)
+    months = np.full(100, 12.0)
+    assert fit_calibration(same, months, same, months / 2, 20) is None
+    rng = np.random.default_rng(4)
+    few = rng.normal(size=10)
+    assert fit_calibration(few, months[:10], few, months[:10] / 2, 20) is None

@@ -427,6 +427,7 @@ PER_SERIES = [
     "forecast.season",
     "forecast.log_smearing",
     "forecast.n_effective",
+    "forecast.occurrence_months",
 ]
 OTHER_SIZED = [
     "detector.mirror.log_ratio",
@@ -440,6 +441,7 @@ OTHER_SIZED = [
     "forecast.new_series",
     "detector.residual.calibration",
     "detector.baseline.quantiles",
+    "detector.regularity.variance",
 ]
 
 
@@ -488,6 +490,9 @@ BAD_ENTRIES = {
     "forecast.n_nonzero": st.one_of(
         st.integers(max_value=-1), st.integers(min_value=49, max_value=2**62)
     ),
+    "forecast.occurrence_months": st.one_of(
+        st.integers(max_value=-1), st.integers(min_value=49, max_value=2**62)
+    ),
     "forecast.damping": st.one_of(
         NON_FINITE, st.floats(min_value=1), st.floats(max_value=0, exclude_max=True)
     ),
@@ -499,6 +504,8 @@ BAD_ENTRIES = {
     "forecast._train_months": st.integers().filter(lambda x: x != 48),
     "detector.residual.calibration": st.one_of(NON_FINITE),
     "detector.baseline.lengths": st.one_of(NON_FINITE, st.floats(max_value=0.5)),
+    "detector.regularity.variance": st.one_of(NON_FINITE, st.floats(max_value=-1e-9)),
+    "detector.regularity.placebo_values": st.integers(max_value=-1),
     "detector.baseline.draws": st.one_of(NON_FINITE, st.floats(max_value=-1)),
     "detector.mirror.calibration.spreads": st.one_of(NON_FINITE, st.floats(max_value=0)),
     "detector.mirror.pooled": st.one_of(NON_FINITE, st.floats(min_value=101)),
