@@ -1061,3 +1061,15 @@ def test_released_fixtures_pass_the_schema():
     for version in ("format-v1", "format-v2"):
         assert inspect_exit(fixtures / version)[0] == 0
         anomaly.load(fixtures / version, strict=False)
+
+
+def test_a_share_read_over_fewer_months_than_it_traded_in_is_refused(base, tmp_path):
+    forgery = base.copy()
+    traded = forgery.arrays["forecast.n_nonzero"]
+    months = forgery.arrays["forecast.occurrence_months"].copy()
+    row = int(np.argmax(traded))
+    months[row] = traded[row] - 1
+    forgery.arrays["forecast.occurrence_months"] = months
+    path = forgery.write(tmp_path / "model")
+    with pytest.raises(ArtifactSchemaError, match=r"occurrence_months.*below forecast\.n_nonzero"):
+        anomaly.load(path)
