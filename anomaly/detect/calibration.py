@@ -121,6 +121,23 @@ class StoufferCalibration:
         """Calibrated z (higher = further above the counterfactual)."""
         return (raw - self.centre) / self.spread(n_months)
 
+    def to_array(self) -> np.ndarray:
+        """``[centre, a, b, c]``: the calibration as a detector's state stores it."""
+        return np.array([self.centre, *self.variance])
+
+    @classmethod
+    def from_array(cls, values: np.ndarray) -> StoufferCalibration:
+        """The calibration :meth:`to_array` stored.
+
+        Examples
+        --------
+        >>> calibration = StoufferCalibration(0.1, (1.0, 0.2, 0.0))
+        >>> StoufferCalibration.from_array(calibration.to_array()) == calibration
+        True
+        """
+        centre, a, b, c = (float(value) for value in values)
+        return cls(centre, (a, b, c))
+
 
 @dataclass(frozen=True)
 class BinnedZCalibration:

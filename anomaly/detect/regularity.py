@@ -206,11 +206,9 @@ class RegularityDetector(BaseDetector):
             return {"regular_trade": table["regularity_z"].to_numpy() >= self.config.signal_z}
 
     def to_state(self) -> DetectorState:
-        calibration = self.calibration_
         return DetectorState(
             arrays={
-                "centre": np.array([calibration.centre]),
-                "variance": np.array(calibration.variance),
+                "calibration": self.calibration_.to_array(),
                 "placebo_values": np.array([self.placebo_values_]),
             }
         )
@@ -218,10 +216,8 @@ class RegularityDetector(BaseDetector):
     @classmethod
     def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
         detector = cls(config)
-        arrays = state.arrays
-        a, b, c = (float(value) for value in arrays["variance"])
-        detector.calibration_ = StoufferCalibration(float(arrays["centre"][0]), (a, b, c))
-        detector.placebo_values_ = int(arrays["placebo_values"][0])
+        detector.calibration_ = StoufferCalibration.from_array(state.arrays["calibration"])
+        detector.placebo_values_ = int(state.arrays["placebo_values"][0])
         return detector
 
 

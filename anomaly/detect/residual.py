@@ -195,14 +195,10 @@ class ResidualDetector(BaseDetector):
         }
 
     def to_state(self) -> DetectorState:
-        calibration = self.calibration_
-        return DetectorState(
-            arrays={"calibration": np.array([calibration.centre, *calibration.variance])}
-        )
+        return DetectorState(arrays={"calibration": self.calibration_.to_array()})
 
     @classmethod
     def from_state(cls, state: DetectorState, config: DetectionConfig) -> Self:
         detector = cls(config)
-        centre, a, b, c = (float(x) for x in state.arrays["calibration"])
-        detector.calibration_ = StoufferCalibration(centre, (a, b, c))
+        detector.calibration_ = StoufferCalibration.from_array(state.arrays["calibration"])
         return detector

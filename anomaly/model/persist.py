@@ -551,11 +551,7 @@ DETECTOR_ARRAYS: dict[str, ArraySpec] = {
         "quantiles": ("<f8", ("baseline_lengths", 2, "baseline_points")),
         "draws": ("<f8", ("baseline_lengths", 2)),
     },
-    "regularity": {
-        "centre": ("<f8", (1,)),
-        "variance": ("<f8", (3,)),
-        "placebo_values": ("<i8", (1,)),
-    },
+    "regularity": {"calibration": ("<f8", (4,)), "placebo_values": ("<i8", (1,))},
 }
 #: Arrays a detector writes only since some version (older artifacts lack them).
 DETECTOR_OPTIONAL_ARRAYS: dict[str, ArraySpec] = {
@@ -1299,8 +1295,13 @@ _FORECASTER_VALUES = {
 
 
 def _residual_values(arrays, tables, hs_level, fail) -> None:
-    field = "detector.residual.calibration"
-    centre, a, b, c = arrays["calibration"]
+    _check_stouffer(arrays["calibration"], "detector.residual.calibration", fail)
+
+
+def _check_stouffer(calibration: np.ndarray, field: str, fail) -> None:
+    """A :class:`~anomaly.detect.calibration.StoufferCalibration` as stored:
+    ``[centre, a, b, c]``, the variance ``a + b·lag + c·lag²`` never below ``a > 0``."""
+    centre, a, b, c = calibration
     _check_values(centre, ARRAYS_FILE, f"{field}[0] (centre)", fail, lo=-1e6, hi=1e6)
     _check_values(a, ARRAYS_FILE, f"{field}[1] (variance a)", fail, lo=0, hi=1e6, lo_open=True)
     _check_values(np.array([b, c]), ARRAYS_FILE, f"{field}[2:] (variance b, c)", fail, lo=0, hi=1e6)
@@ -1368,10 +1369,7 @@ def _baseline_values(arrays, tables, hs_level, fail) -> None:
 
 def _regularity_values(arrays, tables, hs_level, fail) -> None:
     prefix = "detector.regularity."
-    a, b, c = arrays["variance"]
-    _check_values(arrays["centre"], ARRAYS_FILE, prefix + "centre", fail, lo=-1e6, hi=1e6)
-    _check_values(a, ARRAYS_FILE, prefix + "variance[0] (a)", fail, lo=0, hi=1e6, lo_open=True)
-    _check_values(np.array([b, c]), ARRAYS_FILE, prefix + "variance[1:] (b, c)", fail, lo=0, hi=1e6)
+    _check_stouffer(arrays["calibration"], prefix + "calibration", fail)
     placebo = arrays["placebo_values"]
     _check_values(placebo, ARRAYS_FILE, prefix + "placebo_values", fail, lo=0, hi=MAX_COUNT)
 

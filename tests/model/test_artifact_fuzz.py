@@ -441,7 +441,7 @@ OTHER_SIZED = [
     "forecast.new_series",
     "detector.residual.calibration",
     "detector.baseline.quantiles",
-    "detector.regularity.variance",
+    "detector.regularity.calibration",
 ]
 
 
@@ -504,7 +504,7 @@ BAD_ENTRIES = {
     "forecast._train_months": st.integers().filter(lambda x: x != 48),
     "detector.residual.calibration": st.one_of(NON_FINITE),
     "detector.baseline.lengths": st.one_of(NON_FINITE, st.floats(max_value=0.5)),
-    "detector.regularity.variance": st.one_of(NON_FINITE, st.floats(max_value=-1e-9)),
+    "detector.regularity.calibration": st.one_of(NON_FINITE),
     "detector.regularity.placebo_values": st.integers(max_value=-1),
     "detector.baseline.draws": st.one_of(NON_FINITE, st.floats(max_value=-1)),
     "detector.mirror.calibration.spreads": st.one_of(NON_FINITE, st.floats(max_value=0)),
@@ -557,17 +557,19 @@ def bad_level(draw):
 
 @st.composite
 def residual_variance(draw):
+    detector = draw(st.sampled_from(["residual", "regularity"]))
     which = draw(st.integers(1, 3))
     value = draw(
         st.floats(max_value=0, exclude_max=which > 1) if which > 1 else st.floats(max_value=0)
     )
+    name = f"detector.{detector}.calibration"
 
     def apply(f: Forgery) -> None:
-        array = f.arrays["detector.residual.calibration"].copy()
+        array = f.arrays[name].copy()
         array[which] = value
-        f.arrays["detector.residual.calibration"] = array
+        f.arrays[name] = array
 
-    return f"residual variance [{which}]={value}", apply
+    return f"{detector} variance [{which}]={value}", apply
 
 
 @st.composite
