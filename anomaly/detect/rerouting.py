@@ -157,6 +157,27 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     return joined
 
 
+def own_rise_z(table: pd.DataFrame) -> np.ndarray:
+    """Each series' own evidence of rising: its value's rise
+    (:func:`~anomaly.detect.baseline.rise_z`) or, where ``table`` has the regularity
+    detector's ``regularity_z``, that rise and the regularity together (their sum over
+    √2), whichever is larger — more regular trade adds to a rise, it never takes from
+    one.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"z": [0.5, 3.0, 1.0], "regularity_z": [3.0, 0.0, np.nan]})
+    >>> own_rise_z(table).round(2).tolist()
+    [2.47, 3.0, 1.0]
+    """
+    rise = rise_z(table)
+    if "regularity_z" not in table:  # an ensemble without the regularity detector
+        return rise
+    regularity = table["regularity_z"].to_numpy(dtype=np.float64)
+    together = (rise + regularity) / np.sqrt(2.0)
+    return np.where(np.isfinite(regularity), np.fmax(rise, together), rise)
+
+
 class ReroutingDetector(BaseDetector):
     """Flows into hubs read with the hub's onward trade and the exporter's direct trade.
 
@@ -174,6 +195,10 @@ class ReroutingDetector(BaseDetector):
     instead (an intersection-union test) let the weaker leg decide: diffuse suppliers,
     each rising moderately into a hub whose onward exports jumped, ranked ~400th of
     ~6,000 on the development public worlds.
+
+    A flow's own rise is read in value and, where the ensemble has the regularity
+    detector, in how often it trades (:func:`own_rise_z`): a supplier feeding a hub
+    month after month may fill its empty months more than it raises its value.
     """
 
     name: ClassVar[str] = "rerouting"
@@ -201,7 +226,7 @@ class ReroutingDetector(BaseDetector):
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         """The flow's own rise plus the other leg's corroboration (see the class
         docstring); ``NaN`` where the series has no other leg."""
-        own = rise_z(table)
+        own = own_rise_z(table)
         onward = table["onward_z"].to_numpy(dtype=np.float64)
         if "inflow_z" in table:  # a model of an older version reads no inflow
             inflow = table["inflow_z"].to_numpy(dtype=np.float64)

@@ -152,6 +152,29 @@ def test_the_other_leg_corroborates_a_rising_flow_and_is_capped():
     assert log_p[0] < max(log_ndtr(-1.5), log_ndtr(-4.0))
 
 
+def test_a_supplier_filling_its_empty_months_reads_as_rising_and_regularity_never_lowers():
+    from scipy.special import log_ndtr
+
+    from anomaly.detect import ReroutingDetector
+    from anomaly.detect.rerouting import ONWARD_CAP, ONWARD_WEIGHT
+
+    table = pd.DataFrame(
+        {
+            "z": [0.0, 5.0, 0.0, 0.0],
+            "regularity_z": [3.0, 0.0, np.nan, -2.0],
+            "onward_z": [6.0, 6.0, 6.0, 6.0],
+        }
+    )
+    log_p = ReroutingDetector(TRANSIT).log_pvalue(table)
+    credit = ONWARD_WEIGHT * ONWARD_CAP
+    own = [3.0 / np.sqrt(2.0), 5.0, 0.0, 0.0]
+    expected = [own[0] + credit, own[1] + credit, 0.0, 0.0]
+    np.testing.assert_allclose(log_p, log_ndtr(-np.array(expected)))
+    # Without the regularity detector in the ensemble the value's rise alone is read.
+    plain = ReroutingDetector(TRANSIT).log_pvalue(table.drop(columns="regularity_z"))
+    np.testing.assert_allclose(plain, log_ndtr(-np.array([0.0, 5.0 + credit, 0.0, 0.0])))
+
+
 def test_an_onward_leg_reads_the_hub_s_whole_inflow_of_the_good():
     from anomaly.detect import ReroutingDetector
 
