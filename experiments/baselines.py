@@ -15,9 +15,12 @@ from sklearn.ensemble import IsolationForest
 
 
 def ranked_by(leads: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
-    """The leads re-ranked by another method's score, in-scope series first."""
+    """The leads re-ranked by another method's score, in-scope series first; ties (many
+    series share a growth ratio) are broken by the series' keys, never by the package's
+    own order."""
     table = leads.assign(_score=np.nan_to_num(score, nan=-np.inf))
-    table = table.sort_values(["in_scope", "_score"], ascending=[False, False], kind="stable")
+    order = ["in_scope", "_score", "reporter", "partner", "flow", "hs"]
+    table = table.sort_values(order, ascending=[False, False, True, True, True, True])
     return table.assign(rank=np.arange(1, len(table) + 1), score=table["_score"])
 
 
