@@ -162,13 +162,19 @@ def own_rise_z(table: pd.DataFrame) -> np.ndarray:
     (:func:`~anomaly.detect.baseline.rise_z`) or, where ``table`` has the regularity
     detector's ``regularity_z``, that rise and the regularity together (their sum over
     √2), whichever is larger — more regular trade adds to a rise, it never takes from
-    one.
+    one. A flow whose value stayed near its counterfactual but that now trades in every
+    month reads as rising.
+
+    The two are read as if independent and the larger is taken, so under no rise this
+    exceeds a normal quantile more often than the quantile says: it ranks, and the
+    ensemble's alert threshold, set on the placebo window, keeps the false-alarm rate.
 
     Examples
     --------
-    >>> table = pd.DataFrame({"z": [0.5, 3.0, 1.0], "regularity_z": [3.0, 0.0, np.nan]})
+    >>> table = pd.DataFrame({"z": [0.5, 3.0, 1.0, -1.0],
+    ...     "regularity_z": [3.0, 0.0, np.nan, 3.0]})
     >>> own_rise_z(table).round(2).tolist()
-    [2.47, 3.0, 1.0]
+    [2.47, 3.0, 1.0, 1.41]
     """
     rise = rise_z(table)
     if "regularity_z" not in table:  # an ensemble without the regularity detector
@@ -183,7 +189,9 @@ class ReroutingDetector(BaseDetector):
 
     Stateless: it reads the residual detector's calibrated ``z`` of the other series
     (the baseline detector's ``baseline_z`` for a series whose history is not in the
-    data: :func:`~anomaly.detect.baseline.rise_z`).
+    data: :func:`~anomaly.detect.baseline.rise_z`), and the regularity detector's
+    ``regularity_z`` where the ensemble has that detector (which reads no other's
+    statistics, so its columns are in the table first).
 
     Its evidence is the flow's own rise with the other leg of the route added: for a
     flow into a hub, the hub's onward exports of the good (``onward_z``); for a hub's
@@ -198,7 +206,8 @@ class ReroutingDetector(BaseDetector):
 
     A flow's own rise is read in value and, where the ensemble has the regularity
     detector, in how often it trades (:func:`own_rise_z`): a supplier feeding a hub
-    month after month may fill its empty months more than it raises its value.
+    month after month may fill its empty months more than it raises its value. The
+    ``onward_to_RUS`` signal reads the same rise.
     """
 
     name: ClassVar[str] = "rerouting"
@@ -236,7 +245,8 @@ class ReroutingDetector(BaseDetector):
         return np.where(np.isfinite(onward) & np.isfinite(own), log_ndtr(-(own + added)), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        """``onward_to_RUS``: a rising flow into a hub whose onward exports rose;
+        """``onward_to_RUS``: a flow rising (:func:`own_rise_z`: in value, or in value and
+        regularity) into a hub whose onward exports rose;
         ``rerouting``: a rising flow to a hub while the exporter's direct exports of
         the good collapsed; ``compliance_drop``: a direct export to a sanctioned
         destination that collapsed."""
@@ -244,12 +254,13 @@ class ReroutingDetector(BaseDetector):
         threshold = self.config.signal_z
         with np.errstate(invalid="ignore"):
             rising = rise_z(table) >= threshold
+            rising_or_regular = own_rise_z(table) >= threshold
         direct_to_sanctioned = (
             table["flow"].isin(OUTWARD_FLOWS).to_numpy()
             & table["partner"].isin(self.config.sanctioned).to_numpy()
         )
         return {
-            "onward_to_RUS": rising & (table["onward_z"].to_numpy() >= threshold),
+            "onward_to_RUS": rising_or_regular & (table["onward_z"].to_numpy() >= threshold),
             "rerouting": rising & (table["direct_z"].to_numpy() <= -threshold),
             "compliance_drop": direct_to_sanctioned & (z <= -threshold),
         }

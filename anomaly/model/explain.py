@@ -199,7 +199,16 @@ def explanations(
     gap_shown = lead & (gap >= MATERIAL_SHARE)
     drop_shown = lead & _flag(flags, len(leads), "rerouting") & (drop > 0)
     from_nothing = unknown & (baseline["baseline_value"] == 0) & (actual > 0)
-    regular = lead & ~plain & _flag(flags, len(leads), "regular_trade")
+    onward_shown = lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward)
+    now = _share(baseline["months_traded"], baseline["n_months"])
+    before = _share(baseline["trained_nonzero"], baseline["trained_months"])
+    # How often it trades is said where it signalled, and where it trades more often
+    # than before into a hub whose onward leg is shown (the re-routing reading counts it).
+    regular = (
+        lead
+        & ~plain
+        & (_flag(flags, len(leads), "regular_trade") | (onward_shown & (now > before)))
+    )
     compared = _join(
         " vs ",
         money(expected, currency),
@@ -249,10 +258,7 @@ def explanations(
                 " declared shipped, not received)",
             ),
         ),
-        _where(
-            lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward),
-            _join("; ", hub, "→RUS/BLR exports of ", hs, " ", _change(onward)),
-        ),
+        _where(onward_shown, _join("; ", hub, "→RUS/BLR exports of ", hs, " ", _change(onward))),
         _where(
             drop_shown,
             _join("; direct exports to RUS/BLR fell by ", _money_where(drop_shown, drop, currency)),
@@ -266,7 +272,7 @@ def explanations(
                 " of ",
                 _whole(baseline["n_months"]),
                 " months, against ",
-                _percent(_share(baseline["trained_nonzero"], baseline["trained_months"])),
+                _percent(before),
                 " of its months before",
             ),
         ),

@@ -160,19 +160,44 @@ def test_a_supplier_filling_its_empty_months_reads_as_rising_and_regularity_neve
 
     table = pd.DataFrame(
         {
-            "z": [0.0, 5.0, 0.0, 0.0],
-            "regularity_z": [3.0, 0.0, np.nan, -2.0],
-            "onward_z": [6.0, 6.0, 6.0, 6.0],
+            "z": [0.0, 5.0, -1.0, 0.0, -1.0, np.nan],
+            "baseline_z": np.nan,
+            "regularity_z": [3.0, 0.0, np.nan, -2.0, 4.0, 3.0],
+            "onward_z": 6.0,
         }
     )
     log_p = ReroutingDetector(TRANSIT).log_pvalue(table)
     credit = ONWARD_WEIGHT * ONWARD_CAP
-    own = [3.0 / np.sqrt(2.0), 5.0, 0.0, 0.0]
-    expected = [own[0] + credit, own[1] + credit, 0.0, 0.0]
-    np.testing.assert_allclose(log_p, log_ndtr(-np.array(expected)))
+    expected = [
+        3.0 / np.sqrt(2.0) + credit,  # as regular as a 3-sigma rise: credited
+        5.0 + credit,  # a rise is not diluted by a steady frequency
+        -1.0,  # no regularity read: the value's fall alone
+        0.0,  # trading less often takes nothing away
+        3.0 / np.sqrt(2.0) + credit,  # a value below expected, every month filled
+    ]
+    np.testing.assert_allclose(log_p[:5], log_ndtr(-np.array(expected)))
+    assert np.isnan(log_p[5])  # no rise read (no history, no months before): no reading
     # Without the regularity detector in the ensemble the value's rise alone is read.
     plain = ReroutingDetector(TRANSIT).log_pvalue(table.drop(columns="regularity_z"))
-    np.testing.assert_allclose(plain, log_ndtr(-np.array([0.0, 5.0 + credit, 0.0, 0.0])))
+    np.testing.assert_allclose(plain[:5], log_ndtr(-np.array([0.0, 5.0 + credit, -1, 0, -1])))
+
+
+def test_the_onward_signal_reads_the_same_rise_as_the_evidence():
+    from anomaly.detect import ReroutingDetector
+
+    table = pd.DataFrame(
+        {
+            "z": [0.5, 0.5, 3.0],
+            "regularity_z": [4.0, 1.0, np.nan],
+            "onward_z": [6.0, 6.0, 6.0],
+            "direct_z": np.nan,
+            "flow": "export",
+            "partner": "KGZ",
+        }
+    )
+    fired = ReroutingDetector(TRANSIT).signals(table)
+    assert fired["onward_to_RUS"].tolist() == [True, False, True]
+    assert not fired["rerouting"].any()
 
 
 def test_an_onward_leg_reads_the_hub_s_whole_inflow_of_the_good():

@@ -130,9 +130,16 @@ def test_explanation_reads_like_the_issues_example():
 def test_a_flow_that_turned_regular_says_how_often_it_traded():
     counts = {"months_traded": 35.0, "n_months": 36, "trained_nonzero": 52, "trained_months": 72}
     text = explain(row(signals="surge;regular_trade", **counts), currency="EUR", window="2022")
-    assert text.endswith("; traded in 35 of 36 months, against 72% of its months before")
-    quiet = explain(row(signals="surge", **counts), currency="EUR", window="2022")
-    assert "traded in" not in quiet
+    said = "; traded in 35 of 36 months, against 72% of its months before"
+    assert text.endswith(said)
+    # Into a hub whose onward leg is shown, trading more often than before is said
+    # without the signal: the re-routing reading counts it.
+    into_hub = explain(row(signals="surge", **counts), currency="EUR", window="2022")
+    assert into_hub.endswith(said)
+    elsewhere = row(signals="surge", hub=None, onward_ratio=math.nan, **counts)
+    assert "traded in" not in explain(elsewhere, currency="EUR", window="2022")
+    less_often = row(signals="surge", **(counts | {"months_traded": 25.0}))  # 69% < 72%
+    assert "traded in" not in explain(less_often, currency="EUR", window="2022")
 
 
 def test_imports_point_the_other_way():
