@@ -13,14 +13,14 @@ The months of one flow are not independent (a flow that turned regular stays so,
 training share that misjudged a flow misjudges every month of it), so the statistic's
 spread grows with the window. It is calibrated on the placebo window over its first half
 and over all of it, and read at the scoring window's length on the line through the two
-variances (:func:`fit_calibration`); no p-value is smaller than the placebo can tell
-apart (``1 / (placebo series + 1)``). A flow that traded in nearly every training
-month (share above ``1 -`` :data:`MIN_SHARE`) has no months to fill, and one with fewer
-than :data:`MIN_TRADED_MONTHS` traded training months is a new flow, read as such by the
-residual detector: neither is read here. A reporter's unpublished training months count
-as months without trade in the training share (as in the forecaster's own), so a flow of
-a reporter with gaps reads a little more regular than it is; the placebo's centre
-corrects this on average only.
+variances (:func:`fit_calibration`); the calibrated z is read no further than the
+placebo can tell apart: no p-value is smaller than ``1 / (placebo series + 1)``. A flow
+that traded in nearly every training month (share above ``1 -`` :data:`MIN_SHARE`) has
+no months to fill, and one with fewer than :data:`MIN_TRADED_MONTHS` traded training
+months is a new flow, read as such by the residual detector: neither is read here. A
+reporter's unpublished training months count as months without trade in the training
+share (as in the forecaster's own), so a flow of a reporter with gaps reads a little more
+regular than it is; the placebo's centre corrects this on average only.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtri
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
 from anomaly.detect.calibration import StoufferCalibration, robust_spread
@@ -189,16 +189,22 @@ class RegularityDetector(BaseDetector):
         }
 
     def statistics(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
-        """``regularity_z``: the calibrated statistic of each series it reads."""
+        """``regularity_z``: the calibrated statistic of each series it reads, at most the
+        z of ``1 / (placebo series + 1)`` when calibrated: beyond that the placebo tells
+        nothing apart. The re-routing detector and the ``regular_trade`` signal read this
+        capped z, so with fewer than 99 placebo series (a cap below the signal's
+        ``signal_z`` of p = 0.01) the signal cannot fire: so small a placebo cannot
+        support it."""
         months = table["n_months"].to_numpy(dtype=np.float64)
-        return {"regularity_z": self.calibration_.z(_raw(table), months)}
+        z = self.calibration_.z(_raw(table), months)
+        if self.placebo_values_:
+            z = np.minimum(z, -ndtri(1.0 / (self.placebo_values_ + 1.0)))
+        return {"regularity_z": z}
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
-        """The upper tail of ``regularity_z``, at least ``1 / (placebo series + 1)``
-        when calibrated."""
+        """The upper tail of ``regularity_z``."""
         z = table["regularity_z"].to_numpy(dtype=np.float64)
-        floor = -np.log(self.placebo_values_ + 1.0) if self.placebo_values_ else -np.inf
-        return np.where(np.isfinite(z), np.maximum(log_ndtr(-z), floor), np.nan)
+        return np.where(np.isfinite(z), log_ndtr(-z), np.nan)
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """``regular_trade``: it traded in far more months than it used to."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtri
 
 from anomaly.detect import DetectionConfig, PlaceboEvidence
 from anomaly.detect.base import ScoringWindow
@@ -96,10 +96,18 @@ def test_new_flows_and_unknown_histories_are_left_to_other_detectors(
 
 
 def test_no_p_value_is_smaller_than_the_placebo_can_tell(detector: RegularityDetector) -> None:
-    rows = pd.DataFrame({"regularity_z": [50.0, 1.0, np.nan]})
+    rng = np.random.default_rng(6)
+    rows = table(rng, np.array([0.1, 0.5, 0.5]), np.array([1.0, 0.5, 0.5]), 36)
+    rows.loc[2, "history_known"] = False
+    rows["regularity_z"] = detector.statistics(rows)["regularity_z"]
     log_p = detector.log_pvalue(rows)
+    uncapped = detector.calibration_.z(_raw_of(rows[:1]), np.array([36.0]))[0]
+    assert uncapped > 10  # a tenth of its months before, every month now
+    cap = -ndtri(1.0 / (detector.placebo_values_ + 1.0))
+    assert rows.loc[0, "regularity_z"] == pytest.approx(cap)  # what other detectors read
     assert log_p[0] == pytest.approx(-np.log(detector.placebo_values_ + 1.0))
-    assert log_p[1] == pytest.approx(log_ndtr(-1.0))
+    assert log_p[1] == pytest.approx(log_ndtr(-rows.loc[1, "regularity_z"]))
+    assert log_p[1] > log_p[0]
     assert np.isnan(log_p[2])
 
 
@@ -179,3 +187,19 @@ def test_a_placebo_without_spread_or_series_gives_no_calibration() -> None:
     rng = np.random.default_rng(4)
     few = rng.normal(size=10)
     assert fit_calibration(few, months[:10], few, months[:10] / 2, 20) is None
+
+
+def test_a_placebo_too_small_for_the_signal_level_never_signals() -> None:
+    rng = np.random.default_rng(9)
+    config = DetectionConfig()
+
+    def fitted(n_placebo: int) -> RegularityDetector:
+        share = rng.uniform(0.2, 0.9, n_placebo)
+        placebo = PlaceboEvidence(table(rng, share, share, 12), np.zeros(0))
+        return RegularityDetector(config).fit(None, placebo)
+
+    regular = table(rng, np.full(50, 0.3), np.ones(50), 36)
+    for n_placebo, fires in ((60, False), (400, True)):
+        detector = fitted(n_placebo)
+        regular["regularity_z"] = detector.statistics(regular)["regularity_z"]
+        assert detector.signals(regular)["regular_trade"].all() == fires
