@@ -32,9 +32,10 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_ndtr, ndtri
+from scipy.special import ndtri
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
+from anomaly.detect.calibration import upper_tail_log_p
 from anomaly.detect.config import DetectionConfig
 from anomaly.panel import Panel
 
@@ -292,8 +293,7 @@ class BaselineDetector(BaseDetector):
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         """The placebo tail probability (as ``baseline_z`` carries it)."""
-        z = table["baseline_z"].to_numpy(dtype=np.float64)
-        return np.where(np.isfinite(z), log_ndtr(-z), np.nan)
+        return upper_tail_log_p(table["baseline_z"].to_numpy())
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """``baseline_surge``: far above its own months before the onset."""

@@ -11,12 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import log_ndtr, ndtr
 
 #: Scales a median absolute deviation to a normal standard deviation.
 MAD_TO_SD = 1.4826
 #: Fewest placebo values a robust calibration is fitted on (see ``DetectionConfig``).
 MIN_VALUES = 20
+
+
+def upper_tail_log_p(z: np.ndarray) -> np.ndarray:
+    """Natural log of the standard normal's upper tail at each calibrated ``z``: the log
+    p-value of a detector whose statistic is such a z; ``NaN`` where ``z`` is not
+    finite (the detector does not apply).
+
+    Examples
+    --------
+    >>> upper_tail_log_p(np.array([0.0, np.nan])).round(3).tolist()
+    [-0.693, nan]
+    """
+    z = np.asarray(z, dtype=np.float64)
+    return np.where(np.isfinite(z), log_ndtr(-z), np.nan)
 
 
 def robust_spread(values: np.ndarray, centre: float) -> float:

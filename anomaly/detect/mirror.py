@@ -24,10 +24,9 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_ndtr
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
-from anomaly.detect.calibration import BinnedZCalibration
+from anomaly.detect.calibration import BinnedZCalibration, upper_tail_log_p
 from anomaly.detect.config import DetectionConfig
 from anomaly.panel import Panel, positions
 from anomaly.schema import MIRROR_FLOW, SERIES_KEY_COLUMNS
@@ -432,8 +431,7 @@ class MirrorDetector(BaseDetector):
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         """A gap counts on its own: declared exports that never arrive are the
         phantom-export signature even without a surge."""
-        mirror = table["mirror_z"].to_numpy()
-        return np.where(np.isfinite(mirror), log_ndtr(-mirror), np.nan)
+        return upper_tail_log_p(table["mirror_z"].to_numpy())
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         return {"mirror_gap": table["mirror_z"].to_numpy() >= self.config.signal_z}

@@ -29,10 +29,10 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_ndtr, ndtri
+from scipy.special import ndtri
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
-from anomaly.detect.calibration import StoufferCalibration, robust_spread
+from anomaly.detect.calibration import StoufferCalibration, robust_spread, upper_tail_log_p
 from anomaly.detect.config import DetectionConfig
 from anomaly.panel import Panel
 
@@ -203,8 +203,7 @@ class RegularityDetector(BaseDetector):
 
     def log_pvalue(self, table: pd.DataFrame) -> np.ndarray:
         """The upper tail of ``regularity_z``."""
-        z = table["regularity_z"].to_numpy(dtype=np.float64)
-        return np.where(np.isfinite(z), log_ndtr(-z), np.nan)
+        return upper_tail_log_p(table["regularity_z"].to_numpy())
 
     def signals(self, table: pd.DataFrame) -> dict[str, np.ndarray]:
         """``regular_trade``: it traded in far more months than it used to."""
