@@ -190,10 +190,12 @@ class WindowScorer:
         summary["onset"] = np.where(onset >= 0, labels[np.maximum(onset, 0)], None)
         summary["demand_factor"] = factor
         summary["controlled"] = controlled
-        info = self.forecaster.series_info_["n_nonzero"].to_numpy()
-        summary["trained_nonzero"] = np.where(rows >= 0, info[np.maximum(rows, 0)], 0)
-        read_over = self.forecaster.occurrence_months()
-        summary["trained_months"] = np.where(rows >= 0, read_over[np.maximum(rows, 0)], 0)
+        trained = {
+            "trained_nonzero": self.forecaster.series_info_["n_nonzero"].to_numpy(),
+            "trained_months": self.forecaster.occurrence_months(),
+        }
+        for name, per_series in trained.items():  # 0 for a series the model never fitted
+            summary[name] = np.where(rows >= 0, per_series[np.maximum(rows, 0)], 0)
         summary["history_known"] = self.history_known(window.keys)
         summary["history_note"] = self.history_notes(window.keys, summary["history_known"])
         if not summary["history_known"].all():
