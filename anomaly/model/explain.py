@@ -191,17 +191,17 @@ def explanations(
     )
     unknown = pc.is_valid(note).to_numpy(zero_copy_only=False)
     plain = plain | unknown
-    baseline = {
+    optional = {
         name: _numbers(leads, name) if name in leads else np.full(len(leads), np.nan)
         for name in OPTIONAL_COLUMNS
     }
-    rose_from = unknown & np.isfinite(baseline["baseline_ratio"])
+    rose_from = unknown & np.isfinite(optional["baseline_ratio"])
     gap_shown = lead & (gap >= MATERIAL_SHARE)
     drop_shown = lead & _flag(flags, len(leads), "rerouting") & (drop > 0)
-    from_nothing = unknown & (baseline["baseline_value"] == 0) & (actual > 0)
+    from_nothing = unknown & (optional["baseline_value"] == 0) & (actual > 0)
     onward_shown = lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward)
-    now = _share(baseline["months_traded"], baseline["n_months"])
-    before = _share(baseline["trained_nonzero"], baseline["trained_months"])
+    now = _share(optional["months_traded"], optional["n_months"])
+    before = _share(optional["trained_nonzero"], optional["trained_months"])
     # How often it trades is said where it signalled, and where it trades more often
     # than before into a hub whose onward leg is shown (the re-routing reading counts it).
     regular = (
@@ -236,9 +236,9 @@ def explanations(
             rose_from,
             _join(
                 "; against its months before the sanctions (",
-                _money_where(rose_from, baseline["baseline_value"], currency),
+                _money_where(rose_from, optional["baseline_value"], currency),
                 " a month): ",
-                _change(baseline["baseline_ratio"]),
+                _change(optional["baseline_ratio"]),
             ),
         ),
         _where(from_nothing, "; none in its months before the sanctions"),
@@ -268,9 +268,9 @@ def explanations(
             regular,
             _join(
                 "; traded in ",
-                _whole(baseline["months_traded"]),
+                _whole(optional["months_traded"]),
                 " of ",
-                _whole(baseline["n_months"]),
+                _whole(optional["n_months"]),
                 " months, against ",
                 _percent(before),
                 " of its months before",
