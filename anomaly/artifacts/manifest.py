@@ -43,6 +43,7 @@ __all__ = [
     "encode_manifest",
     "format_created",
     "itemsize",
+    "package_drift",
     "parse_json",
     "parse_manifest",
 ]
@@ -584,3 +585,34 @@ def dependency_drift(manifest: Mapping[str, Any]) -> list[str]:
         if _major(recorded) != _major(installed[name]):
             drift.append(f"{name} {recorded} (installed: {installed[name]})")
     return drift
+
+
+def package_drift(manifest: Mapping[str, Any]) -> str | None:
+    """The anomaly version that wrote ``manifest`` when it is of another release series
+    than this package (before 1.0 the minor version, from 1.0 the major), else None.
+
+    Releases of another series may score differently (a detector's statistic, the
+    ensemble's combination): an artifact's calibrations and alert threshold were
+    fitted by the scoring of the release that wrote it. Patch releases do not move
+    scores. An unreadable recorded version counts as another series.
+
+    Examples
+    --------
+    >>> package_drift({"package": {"name": "anomaly", "version": __version__}}) is None
+    True
+    >>> package_drift({"package": {"name": "anomaly", "version": "0.0.1"}})
+    '0.0.1'
+    """
+    written = manifest["package"].get("version")
+    if _release_series(written) == _release_series(__version__):
+        return None
+    return written if isinstance(written, str) else _short(written)
+
+
+def _release_series(version: object) -> tuple[int, ...] | None:
+    """``(0, minor)`` before 1.0, ``(major,)`` from it; None if unreadable."""
+    match = re.match(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    if match is None:
+        return None
+    major, minor = int(match.group(1)), int(match.group(2))
+    return (0, minor) if major == 0 else (major,)

@@ -8,7 +8,7 @@ Layout (see ``docs/artifact-format.md``)::
       <table>.parquet      one file per key table
 
 Reading verifies before it parses: manifest and format version, then the exact file
-set with sizes and sha256, then dependency versions, and only then are arrays and
+set with sizes and sha256, then the package and dependency versions, and only then are arrays and
 tables loaded, by readers that cannot execute code.
 """
 
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from anomaly._version import __version__
 from anomaly.artifacts.archive import extracted_archive
 from anomaly.artifacts.atomic import replace_directory
 from anomaly.artifacts.integrity import file_record, verify_directory
@@ -39,6 +40,7 @@ from anomaly.artifacts.manifest import (
     check_name,
     dependency_drift,
     encode_manifest,
+    package_drift,
 )
 from anomaly.artifacts.npz import describe_array, normalise_array, read_arrays, write_arrays
 from anomaly.artifacts.parquet import describe_table, read_table, to_arrow_table, write_table
@@ -209,6 +211,33 @@ def write_artifact(
     return path
 
 
+def _versions_reported(manifest: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    """What loading reports of the versions that wrote ``manifest``: per problem, what
+    was found and what it means (see ``docs/artifact-format.md``, Compatibility policy)."""
+    reported = []
+    written_by = package_drift(manifest)
+    if written_by is not None:
+        reported.append(
+            (
+                f"{where} was written by anomaly {written_by}, another release than this "
+                f"anomaly {__version__}",
+                "Its calibrations and alert threshold were fitted by that release's "
+                "scoring, which may differ from this one's: refit the model (anomaly "
+                "train) to score as this release does",
+            )
+        )
+    drift = dependency_drift(manifest)
+    if drift:
+        reported.append(
+            (
+                f"{where} was written with {', '.join(drift)}: a different major version",
+                "It holds no pickles, so it loads; install the recorded versions to "
+                "reproduce its results to the last digit",
+            )
+        )
+    return reported
+
+
 @contextmanager
 def _artifact_directory(path: Path) -> Iterator[Path]:
     where = str(path)
@@ -287,11 +316,12 @@ def read_artifact(
     path : str or Path
         Artifact directory, or a zip written by :func:`pack_artifact`.
     strict : bool, default False
-        Refuse an artifact written with a different major version of numpy, pandas or
-        scikit-learn. By default such drift only warns (``UserWarning``): an artifact
-        holds no pickles, so what its numbers mean does not depend on those libraries;
-        the format version decides whether it loads. Integrity and format-version
-        failures are refused either way.
+        Refuse an artifact written by another release series of anomaly (whose scoring
+        may differ from this one's: its calibrations and alert threshold want a refit)
+        or with a different major version of numpy, pandas or scikit-learn. By default
+        either only warns (``UserWarning``): an artifact holds no pickles, so what its
+        numbers mean does not depend on those libraries; the format version decides
+        whether it loads. Integrity and format-version failures are refused either way.
     schema : ContentSchema, optional
         The model class's content checks: its manifest check runs before any array or
         table is read, its content check on what was read. A model's loader passes its
@@ -309,7 +339,8 @@ def read_artifact(
     ArtifactSchemaError
         Content that breaks ``schema``.
     ArtifactVersionError
-        A format version this package does not read, or (``strict``) dependency drift.
+        A format version this package does not read, or (``strict``) another release
+        series of anomaly or dependency drift.
     ArtifactError
         Nothing at ``path``.
 
@@ -323,20 +354,14 @@ def read_artifact(
     where = str(path)
     with _artifact_directory(path) as directory:
         manifest = verify_directory(directory, where)
-        drift = dependency_drift(manifest)
-        if drift:
-            written = f"{where} was written with {', '.join(drift)}: a different major version"
+        for written, consequence in _versions_reported(manifest, where):
             if strict:
                 raise ArtifactVersionError(
                     f"{written}, refused as strict asks. Install the recorded versions or "
                     "retrain the model; without strict (the default; the command line's "
                     "--no-strict) it loads with a warning"
                 )
-            message = (
-                f"{written}. It holds no pickles, so it loads; install the recorded "
-                "versions to reproduce its results to the last digit"
-            )
-            warnings.warn(message, UserWarning, stacklevel=2)
+            warnings.warn(f"{written}. {consequence}", UserWarning, stacklevel=2)
         if schema is not None:
             schema.check_manifest(manifest, where)
         artifact = _load(directory, manifest, where)

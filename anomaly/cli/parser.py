@@ -316,9 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="refuse a model written with other major versions of numpy/pandas/scikit-learn "
-        "(default: --no-strict, which loads it with a warning; integrity and format version "
-        "are always checked)",
+        help="refuse a model written by another release of anomaly (refit it) or with other "
+        "major versions of numpy/pandas/scikit-learn (default: --no-strict, which loads it "
+        "with a warning; integrity and format version are always checked)",
     )
     _batch_options(
         score.add_argument_group(

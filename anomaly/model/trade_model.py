@@ -640,9 +640,11 @@ class TradeAnomalyModel:
         ----------
         path : str or Path
         strict : bool, default False
-            Refuse an artifact written with other major versions of numpy, pandas or
-            scikit-learn; by default that only warns (the artifact holds no pickles, so
-            its numbers mean the same). Integrity and format version are always checked.
+            Refuse an artifact written by another release series of anomaly (refit it
+            to score as this release does) or with other major versions of numpy,
+            pandas or scikit-learn; by default that only warns (the artifact holds no
+            pickles, so its numbers mean the same). Integrity and format version are
+            always checked.
 
         Examples
         --------

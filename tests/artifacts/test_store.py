@@ -269,6 +269,58 @@ def test_dependency_major_drift_only_warns_by_default(artifact, state):
     np.testing.assert_array_equal(loaded.arrays["sigma"], state["arrays"]["sigma"])
 
 
+def _written_by(version):
+    def edit(manifest):
+        manifest["package"]["version"] = version
+
+    return edit
+
+
+def _another_release(step):
+    """This package's version with its release series (pre-1.0: minor) moved by ``step``."""
+    major, minor, *_ = (int(part) for part in anomaly.__version__.split("."))
+    return f"{major + step}.0.0" if major else f"0.{minor + step}.0"
+
+
+@pytest.mark.parametrize("step", [-1, 1])
+def test_another_release_of_the_package_warns_naming_both(artifact, state, step):
+    # Its calibrations and alert threshold were fitted by that release's scoring.
+    written = _another_release(step)
+    edit_manifest(artifact, _written_by(written))
+
+    with pytest.warns(UserWarning) as caught:
+        loaded = read_artifact(artifact)
+    message = " ".join(str(w.message) for w in caught)
+    assert f"written by anomaly {written}" in message
+    assert f"this anomaly {anomaly.__version__}" in message
+    assert "refit the model" in message
+    np.testing.assert_array_equal(loaded.arrays["sigma"], state["arrays"]["sigma"])
+
+
+def test_another_release_of_the_package_refused_when_strict(artifact):
+    edit_manifest(artifact, _written_by(_another_release(-1)))
+
+    with pytest.raises(ArtifactVersionError, match=r"written by anomaly .*--no-strict"):
+        read_artifact(artifact, strict=True)
+
+
+def test_a_patch_release_of_the_package_loads_silently(artifact):
+    # Patch releases do not move scores (docs/artifact-format.md, Compatibility policy).
+    major, minor, *_ = anomaly.__version__.split(".")
+    edit_manifest(artifact, _written_by(f"{major}.{minor}.99"))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_artifact(artifact, strict=True)
+
+
+def test_an_unreadable_package_version_is_reported(artifact):
+    edit_manifest(artifact, _written_by("nightly"))
+
+    with pytest.warns(UserWarning, match="written by anomaly nightly"):
+        read_artifact(artifact)
+
+
 def test_strict_false_does_not_excuse_tampering(artifact):
     edit_manifest(artifact, _drift_numpy)
     (artifact / "arrays.npz").write_bytes(b"PK")
