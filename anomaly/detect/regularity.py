@@ -3,11 +3,11 @@
 Trade statistics record shipments, and a small flow is shipped now and then: some
 months hold none. A steady channel — goods bought to be passed on, month after month —
 fills those months. The residual detector reads how much a flow's value rose; this one
-reads how often it traded (trade economists' *extensive margin*): the share of the
-window's published months in which the flow traded against its share of training months
+reads how often it traded (trade economists' *extensive margin*): the number of the
+window's published months in which the flow traded, against its share of training months
 with trade — read from the month it began if it began within the training window
-(:meth:`~anomaly.forecast.Forecaster.occurrence_months`) — as a two-proportion z
-(:func:`regularity_statistic`).
+(:meth:`~anomaly.forecast.Forecaster.occurrence_months`) — as the z of a beta-binomial
+tail (:func:`regularity_statistic`).
 
 The months of one flow are not independent (a flow that turned regular stays so, and a
 training share that misjudged a flow misjudges every month of it), so the statistic's
@@ -29,7 +29,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.special import betaln, ndtri
 
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
 from anomaly.detect.calibration import StoufferCalibration, robust_spread, upper_tail_log_p
@@ -47,10 +47,16 @@ MIN_SHARE = 0.02
 def regularity_statistic(
     traded: np.ndarray, months: np.ndarray, trained: np.ndarray, trained_months: np.ndarray
 ) -> np.ndarray:
-    """Two-proportion z of the share of a window's months with trade against training.
+    """How surprising a window's count of months with trade is, given training, as a z.
 
-    ``(k/n - q) / √(q (1 - q) (1/n + 1/m))`` with ``k`` of ``n`` window months and
-    ``q = t/m`` of ``m`` training months traded.
+    The count ``K`` of ``n`` window months with trade is read as beta-binomial: each
+    month trades with the flow's share ``q``, itself uncertain after ``t`` of ``m``
+    training months traded (Jeffreys' posterior, ``Beta(t + ½, m - t + ½)``). The
+    statistic is the z of its upper tail at the count found, ``k`` (mid-p:
+    ``P(K > k) + P(K = k)/2``, :func:`beta_binomial_midp`). The exact tail matters at
+    the edge: a flow that traded in every window month after trading in three quarters
+    of its training months is far less likely than a normal approximation of the two
+    shares says (36 of 36 months after 54 of 72: a two-proportion z of 2.8, this z 3.7).
 
     Parameters
     ----------
@@ -64,21 +70,61 @@ def regularity_statistic(
     Returns
     -------
     numpy.ndarray
-        Per series, the z; ``NaN`` where ``n`` or ``m`` is zero or ``q`` lies outside
+        Per series, the z (``+inf`` beyond floating point's smallest tail); ``NaN``
+        where ``n`` or ``m`` is zero or ``t/m`` lies outside
         ``[MIN_SHARE, 1 - MIN_SHARE]``.
 
     Examples
     --------
     >>> regularity_statistic(np.array([36.0, 18.0]), np.array([36.0, 36.0]),
-    ...     np.array([36.0, 36.0]), np.array([72.0, 72.0])).round(2).tolist()
-    [4.9, 0.0]
+    ...     np.array([54.0, 36.0]), np.array([72.0, 72.0])).round(2).tolist()
+    [3.68, 0.0]
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         share = trained / trained_months
-        spread = np.sqrt(share * (1 - share) * (1 / months + 1 / trained_months))
-        z = (traded / months - share) / spread
     read = (months > 0) & (trained_months > 0) & (share >= MIN_SHARE) & (share <= 1 - MIN_SHARE)
-    return np.where(read, z, np.nan)
+    z = np.full(len(read), np.nan)
+    midp = beta_binomial_midp(
+        traded[read], months[read], trained[read] + 0.5, trained_months[read] - trained[read] + 0.5
+    )
+    z[read] = -ndtri(midp)
+    return z
+
+
+def beta_binomial_midp(
+    count: np.ndarray, trials: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """``P(K > k) + P(K = k)/2`` for ``K ~ BetaBinomial(n, a, b)``, per row.
+
+    The probabilities of ``0..n`` are built by the ratio of consecutive ones (from
+    ``P(K = 0) = B(a, n + b) / B(a, b)``), one pass over ``j`` for all rows of the same
+    ``n``: no row is computed alone, and a tail far below the mid-p of ``1 - P(K=n)/2``
+    keeps its relative precision (``1 - cdf`` would round it to zero).
+
+    Parameters
+    ----------
+    count, trials : numpy.ndarray
+        ``k`` and ``n`` (whole numbers, ``0 <= k <= n``).
+    a, b : numpy.ndarray
+        The beta distribution's parameters (positive).
+
+    Examples
+    --------
+    >>> beta_binomial_midp(np.array([0.0, 2.0]), np.array([2.0, 2.0]),
+    ...     np.array([1.0, 1.0]), np.array([1.0, 1.0])).round(4).tolist()  # K uniform on 0..2
+    [0.8333, 0.1667]
+    """
+    midp = np.empty(len(count))
+    for n in np.unique(trials).astype(np.int64):
+        rows = np.flatnonzero(trials == n)
+        k, a_n, b_n = count[rows], a[rows], b[rows]
+        log_pmf = betaln(a_n, n + b_n) - betaln(a_n, b_n)
+        tail = np.where(k == 0, 0.5, 0.0) * np.exp(log_pmf)
+        for j in range(1, n + 1):
+            log_pmf += np.log((n - j + 1) / j) + np.log((j - 1 + a_n) / (n - j + b_n))
+            tail += np.where(j > k, 1.0, np.where(j == k, 0.5, 0.0)) * np.exp(log_pmf)
+        midp[rows] = tail
+    return midp
 
 
 def fit_calibration(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import log_ndtr, ndtri
+from scipy.special import betaln, log_ndtr, ndtri
+from scipy.stats import betabinom
 
 from anomaly.detect import DetectionConfig, PlaceboEvidence
 from anomaly.detect.base import ScoringWindow
 from anomaly.detect.regularity import (
     MIN_TRADED_MONTHS,
     RegularityDetector,
+    beta_binomial_midp,
     fit_calibration,
     regularity_statistic,
 )
@@ -56,17 +58,29 @@ def detector() -> RegularityDetector:
     return RegularityDetector(DetectionConfig()).fit(None, PlaceboEvidence(placebo, np.zeros(0)))
 
 
-def test_the_statistic_is_a_two_proportion_z() -> None:
-    z = regularity_statistic(
-        np.array([36.0, 18.0, 36.0]),
-        np.array([36.0, 36.0, 36.0]),
-        np.array([36.0, 36.0, 72.0]),
-        np.array([72.0, 72.0, 72.0]),
-    )
-    expected = (1.0 - 0.5) / np.sqrt(0.25 * (1 / 36 + 1 / 72))
-    assert z[0] == pytest.approx(expected)
-    assert z[1] == pytest.approx(0.0)
-    assert np.isnan(z[2])  # traded in every training month: nothing to fill
+def test_the_statistic_is_the_z_of_a_beta_binomial_mid_p() -> None:
+    traded = np.array([36.0, 30.0, 12.0, 0.0, 36.0])
+    trained = np.array([54.0, 40.0, 30.0, 20.0, 72.0])
+    z = regularity_statistic(traded, np.full(5, 36.0), trained, np.full(5, 72.0))
+    a, b = trained + 0.5, 72.0 - trained + 0.5
+    midp = betabinom.sf(traded, 36, a, b) + betabinom.pmf(traded, 36, a, b) / 2
+    np.testing.assert_allclose(z[:4], -ndtri(midp[:4]), rtol=1e-9)
+    assert np.isnan(z[4])  # traded in every training month: nothing to fill
+
+
+def test_the_exact_tail_reads_more_at_the_edge_than_two_proportions() -> None:
+    """Every window month after three quarters of the training months: the normal
+    approximation of the two shares understates how unlikely that is."""
+    z = regularity_statistic(np.array([36.0]), np.array([36.0]), np.array([54.0]), np.array([72.0]))
+    two_proportion = (1.0 - 0.75) / np.sqrt(0.75 * 0.25 * (1 / 36 + 1 / 72))
+    assert z[0] > two_proportion + 0.5
+
+
+def test_a_tail_beyond_what_one_minus_a_cdf_can_hold_keeps_its_precision() -> None:
+    midp = beta_binomial_midp(np.array([60.0]), np.array([60.0]), np.array([6.5]), np.array([66.5]))
+    exact = np.exp(betaln(66.5, 66.5) - betaln(6.5, 66.5)) / 2  # P(K = 60) / 2
+    assert midp[0] == pytest.approx(exact, rel=1e-9)
+    assert 0 < midp[0] < 1e-20  # 1 - cdf rounds anything below 1e-16 to zero
 
 
 def test_a_flow_that_fills_its_empty_months_is_read_and_ordinary_ones_are_not(
@@ -102,8 +116,8 @@ def test_no_p_value_is_smaller_than_the_placebo_can_tell(detector: RegularityDet
     rows["regularity_z"] = detector.statistics(rows)["regularity_z"]
     log_p = detector.log_pvalue(rows)
     uncapped = detector.calibration_.z(_raw_of(rows[:1]), np.array([36.0]))[0]
-    assert uncapped > 10  # a tenth of its months before, every month now
     cap = -ndtri(1.0 / (detector.placebo_values_ + 1.0))
+    assert uncapped > cap + 3  # a tenth of its months before, every month now
     assert rows.loc[0, "regularity_z"] == pytest.approx(cap)  # what other detectors read
     assert log_p[0] == pytest.approx(-np.log(detector.placebo_values_ + 1.0))
     assert log_p[1] == pytest.approx(log_ndtr(-rows.loc[1, "regularity_z"]))
