@@ -31,9 +31,12 @@ def prewar_mean_growth(train: np.ndarray, window: np.ndarray) -> np.ndarray:
 
 
 def isolation_forest_on_growth(growth: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Isolation forest on the log growth alone, rising flows only."""
+    """Isolation forest on the log growth alone, rising flows only.
+
+    The forest grows on the values sorted, so its subsamples (drawn by row position)
+    do not depend on the order the rows come in (the package's ranking)."""
     feature = np.log(growth)[:, None]
-    forest = IsolationForest(n_estimators=200, random_state=seed).fit(feature)
+    forest = IsolationForest(n_estimators=200, random_state=seed).fit(np.sort(feature, axis=0))
     isolation = -forest.score_samples(feature)
     return np.where(feature[:, 0] > 0, isolation, -np.inf)
 
