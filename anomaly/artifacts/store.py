@@ -8,8 +8,8 @@ Layout (see ``docs/artifact-format.md``)::
       <table>.parquet      one file per key table
 
 Reading verifies before it parses: manifest and format version, then the exact file
-set with sizes and sha256, then the package and dependency versions, and only then are arrays and
-tables loaded, by readers that cannot execute code.
+set with sizes and sha256, then the package and dependency versions, and only then are
+arrays and tables loaded, by readers that cannot execute code.
 """
 
 from __future__ import annotations

@@ -83,11 +83,12 @@ def regularity_statistic(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = trained / trained_months
     read = (months > 0) & (trained_months > 0) & (share >= MIN_SHARE) & (share <= 1 - MIN_SHARE)
+    read &= np.isfinite(traded)  # a missing count is no evidence (its tail would read 0)
     z = np.full(len(read), np.nan)
     midp = beta_binomial_midp(
         traded[read], months[read], trained[read] + 0.5, trained_months[read] - trained[read] + 0.5
     )
-    z[read] = -ndtri(midp)
+    z[read] = -ndtri(np.clip(midp, 0.0, 1.0))  # rounding can take a sum of ones past 1
     return z
 
 

@@ -68,6 +68,14 @@ def test_the_statistic_is_the_z_of_a_beta_binomial_mid_p() -> None:
     assert np.isnan(z[4])  # traded in every training month: nothing to fill
 
 
+def test_a_missing_count_reads_nothing() -> None:
+    z = regularity_statistic(
+        np.array([np.nan, 36.0]), np.full(2, 36.0), np.full(2, 54.0), np.full(2, 72.0)
+    )
+    assert np.isnan(z[0])
+    assert np.isfinite(z[1])
+
+
 def test_the_exact_tail_reads_more_at_the_edge_than_two_proportions() -> None:
     """Every window month after three quarters of the training months: the normal
     approximation of the two shares understates how unlikely that is."""
