@@ -263,9 +263,14 @@ def _demand(args: argparse.Namespace):
 
 def inspect(args: argparse.Namespace) -> None:
     """``anomaly inspect``: verify integrity and print the manifest's essentials."""
+    from anomaly._version import __version__
     from anomaly.artifacts import verify_artifact
+    from anomaly.artifacts.manifest import package_drift
 
     manifest = verify_artifact(args.model)
+    writer = f"anomaly {manifest.get('package', {}).get('version')}"
+    if package_drift(manifest) is not None:
+        writer += f" (this is anomaly {__version__}: refit the model to score as it does)"
     metadata = manifest.get("metadata", {})
     window = metadata.get("training_window", {})
     lines = {
@@ -280,6 +285,7 @@ def inspect(args: argparse.Namespace) -> None:
         "data fingerprint": metadata.get("data_fingerprint"),
         "no history": _no_history(metadata),
         "forecaster": manifest.get("config", {}).get("forecaster", {}).get("class"),
+        "written by": writer,
         "written with": json.dumps(manifest.get("dependencies", {}), sort_keys=True),
     }
     width = max(len(k) for k in lines)

@@ -337,8 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands.inspect,
         "show a model's manifest and check its integrity",
         "Verify every file of a model artifact against the sha256 sums of its manifest "
-        "and print the training window, series count, forecaster and the versions it was "
-        "written with.",
+        "and print the training window, series count, forecaster, the anomaly release "
+        "that wrote it and the library versions it was written with.",
         "anomaly inspect models/default",
     )
     inspect.add_argument("model", help="model directory or .zip archive")

@@ -13,6 +13,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+import anomaly
 from anomaly.cli import build_parser, main
 from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_IO, EXIT_OK, EXIT_USAGE
 from anomaly.forecast import SHORT_NAMES
@@ -156,6 +157,23 @@ def test_inspect_prints_the_training_window_and_integrity(capsys, model_dir):
     no_history = next(line for line in out.splitlines() if line.startswith("no history"))
     assert no_history.endswith("none") or "new in HS2022" in no_history
     assert "TradeAnomalyModel" in out
+
+
+def test_inspect_names_the_release_that_wrote_the_model(capsys, model_dir, tmp_path):
+    code, out, _ = run(capsys, "inspect", model_dir)
+    assert code == EXIT_OK
+    written_by = next(line for line in out.splitlines() if line.startswith("written by"))
+    assert written_by.endswith(f"anomaly {anomaly.__version__}")
+
+    older = copy_tree(model_dir, tmp_path / "older")
+    path = older / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["package"]["version"] = "0.0.1"
+    path.write_text(json.dumps(manifest))
+    code, out, _ = run(capsys, "inspect", older)
+    assert code == EXIT_OK
+    written_by = next(line for line in out.splitlines() if line.startswith("written by"))
+    assert "anomaly 0.0.1 (this is anomaly" in written_by and "refit" in written_by
 
 
 @pytest.mark.parametrize("command", ["inspect", "score"])
