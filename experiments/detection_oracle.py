@@ -128,7 +128,8 @@ def oracle_z(
     state: dict,
 ) -> np.ndarray:
     """The oracle's z of every series of ``leads``, whose declared window totals are
-    ``observed`` (see the module docstring)."""
+    ``observed`` (see the module docstring). Its random draws are taken series by
+    series in the order of their keys, so they do not depend on the package's ranking."""
     months = state["months"]
     counterfactual = state["truth"]
     start, end = months.index(spec.score[0]), months.index(spec.score[1]) + 1
@@ -141,7 +142,9 @@ def oracle_z(
     rng = np.random.default_rng(SEED)
     ahead = np.arange(origin + 1, len(months))
     z = np.full(len(leads), np.nan)
-    for i, (reporter, partner, flow, hs) in enumerate(leads[KEYS].astype(str).itertuples(False)):
+    keys = leads[KEYS].astype(str)
+    for i in np.lexsort([keys[column].to_numpy() for column in reversed(KEYS)]):
+        reporter, partner, flow, hs = keys.iloc[i]
         exporter, importer = (reporter, partner) if flow == "export" else (partner, reporter)
         # A merged HS2022 family is the sum of its members' paths.
         codes = dict.fromkeys([hs, *members.get(hs, [])])
