@@ -45,6 +45,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from baselines import ranked_by
 from generalisation import (
     CACHE,
     KEYS,
@@ -177,12 +178,9 @@ def train(worlds: dict[str, tuple[pd.DataFrame, pd.DataFrame]], signals: list[st
 
 
 def ranked_by_classifier(classifier, leads: pd.DataFrame, signals: list[str]) -> pd.DataFrame:
-    """``leads`` ordered by the classifier's probability of a plant (in-scope first; ties
-    by the series' keys)."""
-    probability = classifier.predict_proba(inputs_of(classifier, leads, signals))[:, 1]
-    return leads.assign(_outside=~leads["in_scope"].astype(bool), _p=probability).sort_values(
-        ["_outside", "_p", *KEYS], ascending=[True, False, True, True, True, True]
-    )
+    """``leads`` ordered by the classifier's probability of a plant, as the baselines
+    are ranked (:func:`baselines.ranked_by`: in-scope first, ties by the series' keys)."""
+    return ranked_by(leads, classifier.predict_proba(inputs_of(classifier, leads, signals))[:, 1])
 
 
 def inputs_of(classifier, leads: pd.DataFrame, signals: list[str]) -> pd.DataFrame:
