@@ -142,9 +142,9 @@ def oracle_z(
     rng = np.random.default_rng(SEED)
     ahead = np.arange(origin + 1, len(months))
     z = np.full(len(leads), np.nan)
-    keys = leads[KEYS].astype(str)
-    for i in np.lexsort([keys[column].to_numpy() for column in reversed(KEYS)]):
-        reporter, partner, flow, hs = keys.iloc[i]
+    keys = leads[KEYS].astype(str).to_numpy()
+    for i in np.lexsort(keys.T[::-1]):
+        reporter, partner, flow, hs = keys[i]
         exporter, importer = (reporter, partner) if flow == "export" else (partner, reporter)
         # A merged HS2022 family is the sum of its members' paths.
         codes = dict.fromkeys([hs, *members.get(hs, [])])
