@@ -7,7 +7,14 @@ from anomaly.panel.aggregate import (
     hs_level_membership,
 )
 from anomaly.panel.build import build_panel, coarse_error, hs_revision, log_coarse
-from anomaly.panel.core import Panel, as_month, key_index, merge_published, positions
+from anomaly.panel.core import (
+    Panel,
+    as_month,
+    key_index,
+    merge_declared,
+    merge_published,
+    positions,
+)
 
 __all__ = [
     "Panel",
@@ -21,6 +28,7 @@ __all__ = [
     "hs_revision",
     "key_index",
     "log_coarse",
+    "merge_declared",
     "merge_published",
     "positions",
 ]

@@ -177,13 +177,25 @@ class Panel:
         >>> p.reporters_published().to_numpy().tolist()
         [[True, False], [False, True]]
         """
+        return self.reporters_declared() > 0
+
+    def reporters_declared(self) -> pd.DataFrame:
+        """How many series each reporter declared in each month: index reporter
+        (sorted), one column per month (positions). Of disjoint sets of series, they
+        add up (:func:`merge_declared`).
+
+        Examples
+        --------
+        >>> keys = pd.DataFrame({"reporter": ["DEU", "DEU"], "partner": ["KGZ", "ARM"],
+        ...                      "flow": ["export"] * 2, "hs": ["854231"] * 2})
+        >>> p = Panel(keys, pd.period_range("2021-01", periods=2, freq="M"),
+        ...           np.array([[1.0, 1.0], [2.0, np.nan]]))
+        >>> p.reporters_declared().to_numpy().tolist()
+        [[2, 1]]
+        """
         reporter, reporters = pd.factorize(self.keys["reporter"], sort=True)
-        membership = sparse.csr_matrix(
-            (np.ones(len(reporter), dtype=np.float32), (reporter, np.arange(len(reporter)))),
-            shape=(len(reporters), self.n_series),
-        )
-        published = (membership @ (~np.isnan(self.values)).astype(np.float32)) > 0
-        return pd.DataFrame(published, index=pd.Index(np.asarray(reporters, dtype=object)))
+        declared = reporter_sums(reporter, len(reporters), ~np.isnan(self.values))
+        return pd.DataFrame(declared, index=pd.Index(np.asarray(reporters, dtype=object)))
 
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
@@ -202,6 +214,31 @@ def merge_published(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     [[True, True], [True, True]]
     """
     return pd.concat(tables).groupby(level=0).any()
+
+
+def merge_declared(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """:meth:`Panel.reporters_declared` of a panel, from those of disjoint sets of its
+    series (each over the same months).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame([[3, 0]], index=["DEU"])
+    >>> b = pd.DataFrame([[1, 2], [4, 4]], index=["DEU", "KGZ"])
+    >>> merge_declared([a, b]).to_numpy().tolist()
+    [[4, 2], [4, 4]]
+    """
+    return pd.concat(tables).groupby(level=0).sum()
+
+
+def reporter_sums(reporter: np.ndarray, n_reporters: int, declared: np.ndarray) -> np.ndarray:
+    """``(n_reporters, months)``: per reporter, how many of its rows of ``declared``
+    (series × months, bool) are true in each month; ``reporter``: each row's."""
+    membership = sparse.csr_matrix(
+        (np.ones(len(reporter), dtype=np.float32), (reporter, np.arange(len(reporter)))),
+        shape=(n_reporters, len(reporter)),
+    )
+    # float32 sums of ones are exact up to 2**24 series a month.
+    return np.rint(membership @ declared.astype(np.float32)).astype(np.int64)
 
 
 def key_index(frame: pd.DataFrame) -> pd.MultiIndex:
