@@ -8,9 +8,9 @@ each reading its own matrix from the work directory
 holds the keys, per-series arrays and pooled tables, never the series × months
 matrix. Steps, each logged with its peak memory as the in-memory fit logs its own:
 
-1. *coverage*: per partition, which series report in the training window, which
-   months each reporter published, and the reporters' publication counts (their
-   usual months, :func:`~anomaly.model.context.publication_norms`);
+1. *coverage*: per partition, which series report in the training window, how many
+   series each reporter declared in each month, and the reporters' publication counts
+   (their usual months, :func:`~anomaly.model.context.publication_norms`);
 2. *detectors' training statistics*: per partition, given who published when over
    all partitions, the mirror sums and baseline draws
    (:class:`~anomaly.detect.training.TrainingStatistics`) of the months before the
@@ -64,12 +64,13 @@ from anomaly.detect.training import (
 )
 from anomaly.errors import DataError
 from anomaly.forecast import PooledForecaster
-from anomaly.forecast.pooled import first_published, series_state
+from anomaly.forecast.pooled import series_state
+from anomaly.forecast.publication import unpublished_months
 from anomaly.model import ScoringContext, TradeAnomalyModel
 from anomaly.model.context import merge_counts, norms_from_counts, publication_counts
 from anomaly.model.evidence import WindowScorer
 from anomaly.model.trade_model import FINGERPRINT_ROWS, fingerprint_blocks, training_window
-from anomaly.panel import Panel, merge_published, positions
+from anomaly.panel import Panel, merge_declared, positions
 from anomaly.progress import logged_step
 
 logger = logging.getLogger(__name__)
@@ -151,8 +152,9 @@ def fit_partitioned(
     if layout.n_series == 0:
         raise DataError(f"no flows reported in the training window {start}..{end}")
     train_keys = layout.train_keys
-    published = merge_published([f.published for f in found])
-    reporter = published.index.get_indexer(train_keys["reporter"])
+    declared = merge_declared([f.declared for f in found])
+    published = declared > 0
+    reporter = declared.index.get_indexer(train_keys["reporter"])
     slices = [
         PartitionSlice(part.values, rows, columns)
         for part, rows in zip(every, layout.local_rows, strict=True)
@@ -173,7 +175,7 @@ def fit_partitioned(
             PartitionRows(runner, before, layout.positions),
             train_keys,
             periods[:n_before],
-            first_published(published.to_numpy()[:, :n_before], reporter),
+            unpublished_months(declared.to_numpy()[:, :n_before], reporter),
         )
         inner = _PlaceboScorer(
             base.get_params(),
@@ -205,7 +207,7 @@ def fit_partitioned(
             PartitionRows(runner, slices, layout.positions),
             train_keys,
             periods,
-            first_published(published.to_numpy(), reporter),
+            unpublished_months(declared.to_numpy(), reporter),
         )
         norms = norms_from_counts(*merge_counts([f.train for f in found]))
         scorer = WindowScorer(forecaster, train_keys, ensemble, controlled, config, norms)
@@ -255,12 +257,12 @@ class _Plan:
 
 @dataclass(frozen=True)
 class _Coverage:
-    """One partition's coverage: which of its series report in the window, which
-    months each reporter published, and the publication counts of the months before
+    """One partition's coverage: which of its series report in the window, how many
+    series each reporter declared in each month, and the publication counts of the months before
     the placebo window and of the whole window."""
 
     reported: np.ndarray
-    published: pd.DataFrame
+    declared: pd.DataFrame
     before: tuple[pd.DataFrame, pd.DataFrame]
     train: tuple[pd.DataFrame, pd.DataFrame]
 
@@ -272,7 +274,7 @@ def _coverage(plan: _Plan, n_before: int, item: tuple[PartitionSlice, pd.DataFra
     train = Panel(keys, plan.periods, values).select(reported)
     return _Coverage(
         reported,
-        train.reporters_published(),
+        train.reporters_declared(),
         publication_counts(train.keys, train.values[:, :n_before]),
         publication_counts(train.keys, train.values),
     )

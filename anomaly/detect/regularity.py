@@ -17,10 +17,12 @@ variances (:func:`fit_calibration`); the calibrated z is read no further than th
 placebo can tell apart: no p-value is smaller than ``1 / (placebo series + 1)``. A flow
 that traded in nearly every training month (share above ``1 -`` :data:`MIN_SHARE`) has
 no months to fill, and one with fewer than :data:`MIN_TRADED_MONTHS` traded training
-months is a new flow, read as such by the residual detector: neither is read here. A
-reporter's unpublished training months count as months without trade in the training
-share (as in the forecaster's own), so a flow of a reporter with gaps reads a little more
-regular than it is; the placebo's centre corrects this on average only.
+months is a new flow, read as such by the residual detector: neither is read here. The
+training share is the forecaster's, read over the months its reporter is known to have
+published (:mod:`anomaly.forecast.publication`): the months before a late start and the
+gaps of a reporter of many series are not months without trade. A reporter of few
+series that declared nothing in a month cannot be told from one that traded nothing:
+those months count as months without trade.
 """
 
 from __future__ import annotations

@@ -19,9 +19,10 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
 
 - ``p_i``: recency-weighted share of months with trade, shrunk to its group's share
   by a Beta prior whose strength is estimated from how much the shares differ across
-  series (empirical Bayes). The share is read from the first month the series'
-  reporter published on: a reporter that joins the data later declared no zeros
-  before (:func:`_first_published`).
+  series (empirical Bayes). The share is read over the months its reporter is known
+  to have published: a reporter that joins the data later declared no zeros before,
+  and one that declares many series a month and none in some did not publish those
+  (:mod:`anomaly.forecast.publication`).
 - ``level_i``: recency-weighted mean of the deseasonalised log values (half-life chosen
   on held-out months), with Huber weights so a one-off contract does not drag it;
   months of a **common shock** (most flows moving together far from their seasonal
@@ -75,16 +76,17 @@ from anomaly.forecast.distribution import (
     StratifiedErrorShape,
     pit_recalibration_table,
 )
+from anomaly.forecast.publication import (
+    UnpublishedMonths,
+    declared_rows,
+    log_unpublished,
+    unpublished_months,
+)
 from anomaly.forecast.rows import MatrixRows, SeriesRows, calibration_rows
 from anomaly.panel.core import as_month
 
 logger = logging.getLogger(__name__)
 
-#: Share of months since its first a reporter must publish in to be read as starting
-#: late (see :func:`_first_published`).
-LATE_START_DENSITY = 0.9
-#: Rows of the panel read at a time by :func:`_first_published`.
-_DECLARED_CHUNK = 100_000
 #: A flow born inside the training window (see :func:`occurrence_start`): its first
 #: month of trade comes at least ``BIRTH_GAP`` months after the first month its
 #: reporter published, at least ``BIRTH_SPAN`` months before the window ends, and it
@@ -205,8 +207,8 @@ class PooledForecaster(Forecaster):
         first = as_month(train_start) if train_start is not None else panel.periods[0]
         last = as_month(train_end) if train_end is not None else panel.periods[-1]
         self._groups = self._pool_groups(panel.keys)
-        self._known_from = _first_published(panel, first, last)
-        _log_late_reporters(panel.keys, self._known_from, pd.period_range(first, last, freq="M"))
+        self._unpublished = unpublished_months(*declared_rows(panel, first, last))
+        log_unpublished(panel.keys, self._unpublished, pd.period_range(first, last, freq="M"))
         return super().fit(panel, train_start, train_end)
 
     def fit_rows(
@@ -214,7 +216,7 @@ class PooledForecaster(Forecaster):
         rows: SeriesRows,
         keys: pd.DataFrame,
         periods: pd.PeriodIndex,
-        known_from: np.ndarray | None = None,
+        unpublished: UnpublishedMonths | None = None,
     ) -> Self:
         """Fit on series whose rows are read by ``rows`` (partitions on disk, say).
 
@@ -234,10 +236,10 @@ class PooledForecaster(Forecaster):
             The series' keys (the ``pool_by`` columns at least).
         periods : pandas.PeriodIndex
             The training window's months (the rows' columns).
-        known_from : numpy.ndarray, optional
-            Per series, the first month (a position in ``periods``) its reporter
-            published, for reporters that start late (:func:`first_published`);
-            None: every reporter published from the first month.
+        unpublished : UnpublishedMonths, optional
+            The months of ``periods`` in which each series' reporter is not known to
+            have published (:func:`~anomaly.forecast.publication.unpublished_months`);
+            None: every reporter published every month.
 
         Returns
         -------
@@ -246,8 +248,8 @@ class PooledForecaster(Forecaster):
         if rows.n_series == 0:
             raise DataError("no series to fit")
         self._groups = self._pool_groups(keys)
-        self._known_from = known_from
-        _log_late_reporters(keys, known_from, periods)
+        self._unpublished = unpublished
+        log_unpublished(keys, unpublished, periods)
         self._fit_rows(rows, periods)
         self.train_periods_ = periods
         return self
@@ -267,7 +269,7 @@ class PooledForecaster(Forecaster):
         self._fit_rows(MatrixRows(values, self.chunk_size, self.n_threads), periods)
 
     def _fit_rows(self, source: SeriesRows, periods: pd.PeriodIndex) -> None:
-        groups, known_from = self._groups, self._known_from
+        groups, unpublished = self._groups, self._unpublished
         holdout = _holdout_length(len(periods))
         candidates = HALF_LIVES if self.half_life == "auto" else (float(self.half_life),)
         half_life, shapes, tables = candidates[-1], np.empty((0, 0)), np.empty((0, 0))
@@ -279,13 +281,16 @@ class PooledForecaster(Forecaster):
             rows = calibration_rows(source.n_series)
             sample = source.sample
             train, actual = sample[:, :-holdout], sample[:, -holdout:]
-            train_known = None
-            if known_from is not None:  # months before a reporter's first are not zeros
+            train_unpublished = None
+            if unpublished is not None:  # unpublished months are not zeros
+                sampled = unpublished.of(rows)
+                unknown = sampled.series_months()
                 # A series whose reporter is first seen in the held-out months has no
-                # history to forecast them from: it says nothing about errors.
-                unseen = known_from[rows] >= train.shape[1]
-                actual = np.where(unseen[:, None], np.nan, actual)
-                train_known = np.where(unseen, 0, known_from[rows])
+                # history to forecast them from, and a month its reporter did not
+                # publish has no error: neither says anything about errors.
+                unseen = unknown[:, : train.shape[1]].all(axis=1)
+                actual = np.where(unseen[:, None] | unknown[:, -holdout:], np.nan, actual)
+                train_unpublished = sampled.first(train.shape[1])
             # A common shock in the held-out months (the 2020 lockdowns held out from a
             # 2015-2020 window) says nothing about normal errors: those months are
             # left out of the calibration, as they are of the fit.
@@ -299,7 +304,7 @@ class PooledForecaster(Forecaster):
                         periods[:-holdout],
                         groups[rows],
                         candidate,
-                        train_known,
+                        train_unpublished,
                         shocks[:-holdout],
                     ),
                     horizons,
@@ -314,7 +319,7 @@ class PooledForecaster(Forecaster):
             forecast = _grown(forecasts[half_life], growth, horizons)
             shapes = _error_shapes(forecast, actual)
             tables = _recalibration_tables(_with_shapes(forecast, shapes), actual)
-        self.state_ = _fit_state(self, source, periods, groups, half_life, known_from, shocks)
+        self.state_ = _fit_state(self, source, periods, groups, half_life, unpublished, shocks)
         self.state_["half_life"] = np.array(half_life)
         self.state_["pit_tables"] = tables
         self.state_["error_shapes"] = shapes
@@ -337,62 +342,6 @@ class PooledForecaster(Forecaster):
         return RecalibratedForecast(forecast, strata=_strata(forecast.p_nonzero), tables=tables)
 
 
-def _first_published(panel, first: pd.Period, last: pd.Period) -> np.ndarray | None:
-    """Per series, the first month of ``first..last`` in which its reporter declared
-    anything (a position in that window), for reporters that start late; None when no
-    reporter does (the usual case).
-
-    A reporter that starts publishing after the window starts (a statistics office that
-    joined the source, a file that stacks extracts of different lengths) declared no
-    zeros before: those months are unknown, not months without trade. A reporter
-    starts late if its first month is not the window's and it declared something in
-    at least :data:`LATE_START_DENSITY` of the months since; one that declares less
-    often is sparse (a small country in a narrow extract), and its empty months before
-    the first are read as no trade, as its empty months after it are. The panel's
-    matrix is read in chunks of rows, never copied whole.
-    """
-    n_months = last.ordinal - first.ordinal + 1
-    # The window's columns in the panel; months before the panel start are undeclared.
-    lo = first.ordinal - panel.periods[0].ordinal
-    src_lo, src_hi = max(lo, 0), min(lo + n_months, panel.n_periods)
-    reporter, reporters = pd.factorize(panel.keys["reporter"])
-    by_reporter = np.zeros((len(reporters), n_months), dtype=bool)
-    if src_hi > src_lo:
-        for rows in range(0, len(reporter), _DECLARED_CHUNK):
-            chunk = slice(rows, rows + _DECLARED_CHUNK)
-            declared = ~np.isnan(panel.values[chunk, src_lo:src_hi])
-            np.logical_or.at(by_reporter[:, src_lo - lo : src_hi - lo], reporter[chunk], declared)
-    return first_published(by_reporter, reporter)
-
-
-def first_published(declared: np.ndarray, reporter: np.ndarray) -> np.ndarray | None:
-    """Per series, the first month its reporter published, for reporters that start
-    late (see :func:`_first_published`); None when no reporter does.
-
-    Parameters
-    ----------
-    declared : numpy.ndarray of bool
-        ``(reporters, months)``: whether each reporter declared anything in each month
-        of the training window.
-    reporter : numpy.ndarray of int
-        Each series' reporter (a row of ``declared``).
-
-    Examples
-    --------
-    >>> declared = np.array([[True] * 6, [False, False, True, True, True, True]])
-    >>> first_published(declared, np.array([0, 1, 1])).tolist()
-    [0, 2, 2]
-    """
-    by_reporter = declared
-    n_months = declared.shape[1]
-    started = by_reporter.any(axis=1)
-    first_month = np.where(started, by_reporter.argmax(axis=1), 0)
-    density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
-    late = (first_month > 0) & (density >= LATE_START_DENSITY)
-    known_from = np.where(late, first_month, 0)[reporter]
-    return known_from if known_from.any() else None
-
-
 def series_state(state: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
     """The fitted state of the series at ``rows`` (its pooled tables as they are): what
     a forecaster restored from it (:meth:`Forecaster.restore`) predicts for its row
@@ -405,21 +354,6 @@ def series_state(state: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np
     [3.0, 1.0]
     """
     return {name: array[rows] if name in SERIES_STATE else array for name, array in state.items()}
-
-
-def _log_late_reporters(
-    keys: pd.DataFrame, known_from: np.ndarray | None, periods: pd.PeriodIndex
-) -> None:
-    """Log the reporters that start after ``periods`` starts, with their first month."""
-    if known_from is None:
-        return
-    months = periods[known_from].astype(str)
-    late = pd.Series(months, index=keys["reporter"])[known_from > 0]
-    logger.info(
-        "reporters first published after %s, read from then on: %s",
-        periods[0],
-        ", ".join(f"{r} ({m})" for r, m in late.groupby(level=0).first().items()),
-    )
 
 
 def _holdout_length(n_months: int) -> int:
@@ -435,14 +369,14 @@ def _fit_state(
     periods: pd.PeriodIndex,
     groups: np.ndarray,
     half_life: float,
-    known_from: np.ndarray | None,
+    unpublished: UnpublishedMonths | None,
     shocks: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """All fitted numbers for the series of ``rows``: per-series arrays and pooled tables.
 
-    ``known_from`` (per series, or None: all) is the first month its reporter
-    published: the months before it are not known to be without trade, so the share
-    of months with trade is read from that month on. ``shocks`` (per month, from
+    ``unpublished`` (or None: none) holds the months in which each series' reporter is
+    not known to have published: they are not known to be without trade, so the share
+    of months with trade is read over the others. ``shocks`` (per month, from
     :func:`_common_shocks`) marks the months of a common shock, left out of the fit.
     """
     n_months = len(periods)
@@ -469,7 +403,8 @@ def _fit_state(
     # Pass 2: deseasonalised level, trend and noise per series.
     per_series = rows.map(
         _level_trend_noise,
-        [season, known_from],
+        [season, None if unpublished is None else unpublished.reporter],
+        None if unpublished is None else unpublished.months,
         recency,
         months,
         params.trend_threshold,
@@ -726,7 +661,8 @@ def _centred(profile: np.ndarray) -> np.ndarray:
 def _level_trend_noise(
     values: np.ndarray,
     season: np.ndarray,
-    known_from: np.ndarray | None,
+    reporter: np.ndarray | None,
+    unknown: np.ndarray | None,
     recency: np.ndarray,
     months: np.ndarray,
     trend_threshold: float,
@@ -735,14 +671,14 @@ def _level_trend_noise(
     """Per-series level at the end of the window, damped trend and residual variance
     (and the share of months with trade, over the months from its
     :func:`occurrence_start` on), with the forecaster's ``trend_threshold`` and
-    ``damping``; ``known_from``: per series, its reporter's first month (None: the
-    window's first)."""
+    ``damping``. ``unknown`` (:attr:`UnpublishedMonths.months`, or None: none) holds
+    the months each reporter is not known to have published, ``reporter`` each
+    series' row of it: the share is read over the other months."""
     n_months = values.shape[1]
     traded = values > 0
-    start = occurrence_start(traded, known_from)
-    # The months a series' occurrence is read over weigh ``recency`` from its start on:
-    # their sums come from suffix sums (a series trades in none of the months before).
-    weight, weight_squares = _weights_from(recency, start)
+    gaps = None if unknown is None else unknown[reporter]
+    start = occurrence_start(traded, None if gaps is None else np.argmax(~gaps, axis=1))
+    weight, weight_squares, months_read = _occurrence_weights(recency, start, gaps)
     traded &= recency > 0
     logs = np.log(np.where(traded, values, 1.0)) - season[:, months]
     base = traded * recency
@@ -783,10 +719,37 @@ def _level_trend_noise(
         "raw_variance": variance,
         "n_effective": np.nan_to_num(n_effective, nan=0.0),
         "n_nonzero": n_nonzero,
-        "occurrence_months": _months_read(start, recency > 0),
+        "occurrence_months": months_read,
         "p_raw": base.sum(axis=1) / weight,
         "n_weighted": weight**2 / weight_squares,
     }
+
+
+def _occurrence_weights(
+    recency: np.ndarray, start: np.ndarray, gaps: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per series, the sums of ``recency`` and of its squares over the months its share
+    of months with trade is read over, and how many of them count in the fit: those from
+    ``start`` on, less the months of ``gaps`` (``(series, months)``: its reporter's
+    unknown months; None: none).
+
+    From suffix sums (a series trades in none of the months before its start); a series
+    whose reporter has unknown months after its start sums its known months instead.
+    """
+    weight, weight_squares = _weights_from(recency, start)
+    months_read = _months_read(start, recency > 0)
+    if gaps is None:
+        return weight, weight_squares, months_read
+    after = np.arange(len(recency)) >= start[:, None]
+    gapped = np.flatnonzero((gaps & after).any(axis=1))
+    counted = after[gapped] & ~gaps[gapped] & (recency > 0)
+    months_read[gapped] = counted.sum(axis=1)
+    known = np.where(counted, recency, 0.0)
+    total = known.sum(axis=1)
+    weighs = total > 0  # else every month's, as from :func:`_weights_from`
+    weight[gapped[weighs]] = total[weighs]
+    weight_squares[gapped[weighs]] = (known**2).sum(axis=1)[weighs]
+    return weight, weight_squares, months_read
 
 
 def _weights_from(recency: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -96,6 +96,26 @@ def test_partitioned_fit_on_dask_equals_the_in_memory_fit(inputs, model, flows, 
     assert_same_leads(fitted, model, flows)
 
 
+def test_a_reporter_s_gap_is_read_over_partitions_as_in_memory(flows, tmp_path):
+    """A reporter of many series that declared nothing in 2018 did not publish it, in
+    both fits, though each partition holds only some of its series."""
+    in_gap = (flows["reporter"] == "USA") & flows["period"].between(
+        pd.Period("2018-01", "M"), pd.Period("2018-12", "M")
+    )
+    gapped = flows[~in_gap].reset_index(drop=True)
+    gapped.to_parquet(tmp_path / "flows.parquet")
+    expected = TradeAnomalyModel().fit(gapped, *TRAIN)
+    with LocalEngine(2) as runner:
+        fitted = partitioned(
+            native_inputs(tmp_path / "flows.parquet", "auto"), tmp_path / "w", runner
+        )
+    assert_same_artifact(fitted, expected, tmp_path)
+    # The gap was read: the reporter's series count a year less of training months.
+    months = expected.forecaster_.occurrence_months()
+    usa = expected.keys_["reporter"].eq("USA").to_numpy() & (months > 0)
+    assert np.median(months[usa]) == np.median(months[~usa & (months > 0)]) - 12
+
+
 def test_other_forecasters_are_refused(inputs, tmp_path):
     model = TradeAnomalyModel(PrewarMeanForecaster())
     with LocalEngine(1) as runner, pytest.raises(BatchError, match="PrewarMeanForecaster"):

@@ -8,7 +8,6 @@ partition, so the last bits may differ: the same tolerance as chunks of one matr
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from anomaly import build_panel
@@ -16,7 +15,7 @@ from anomaly.batch.engines import LocalEngine
 from anomaly.batch.partition import pair_partitions
 from anomaly.batch.train_rows import PartitionRows, PartitionSlice
 from anomaly.forecast import UNSEEN, PooledForecaster
-from anomaly.forecast.pooled import first_published
+from anomaly.forecast.publication import declared_rows, unpublished_months
 from anomaly.simulate import simulate_world
 
 TRAIN = ("2016-01", "2021-12")
@@ -45,13 +44,10 @@ def partition_rows(panel, runner, folder, n_partitions=3):
     return PartitionRows(runner, slices, positions)
 
 
-def known_from(train):
-    """Each series' first month its reporter published, if late (the world has
-    reporters that start after the window does)."""
-    reporter, reporters = pd.factorize(train.keys["reporter"])
-    declared = np.zeros((len(reporters), train.n_periods), dtype=bool)
-    np.logical_or.at(declared, reporter, ~np.isnan(train.values))
-    found = first_published(declared, reporter)
+def unpublished(train):
+    """The months each series' reporter did not publish (the world has reporters that
+    start after the window does)."""
+    found = unpublished_months(*declared_rows(train, train.periods[0], train.periods[-1]))
     assert found is not None
     return found
 
@@ -62,7 +58,7 @@ def test_forecaster_fitted_over_partitions_equals_the_in_memory_fit(panel, tmp_p
     train = panel.window(*TRAIN)
     with LocalEngine(jobs) as runner:
         rows = partition_rows(panel, runner, tmp_path)
-        fitted = PooledForecaster().fit_rows(rows, train.keys, train.periods, known_from(train))
+        fitted = PooledForecaster().fit_rows(rows, train.keys, train.periods, unpublished(train))
     assert fitted.state_.keys() == expected.state_.keys()
     for name, array in expected.state_.items():
         np.testing.assert_allclose(fitted.state_[name], array, rtol=0, atol=ATOL, err_msg=name)

@@ -549,6 +549,48 @@ def test_months_before_a_reporter_first_published_are_unknown_not_zero():
     )
 
 
+def test_months_a_busy_reporter_did_not_publish_are_unknown_not_zero(monkeypatch):
+    """A reporter of many series that declared nothing in 2018 did not go a year
+    without trade: its series' chance of trade is read over the months it published."""
+    import pandas as pd
+
+    from anomaly.forecast import publication
+    from anomaly.panel import Panel
+
+    rng = np.random.default_rng(8)
+    periods = pd.period_range("2015-01", "2021-12", freq="M")
+    n = 60
+    keys = pd.DataFrame(
+        {
+            "reporter": ["FULL"] * n + ["GAP"] * n,
+            "partner": "KAZ",
+            "flow": "export",
+            "hs": [f"{85_00_00 + i}" for i in range(2 * n)],
+        }
+    )
+    # Every series trades in half its months, at about 1,000.
+    traded = rng.random((2 * n, len(periods))) < 0.5
+    values = np.where(traded, np.exp(rng.normal(np.log(1_000), 0.2, traded.shape)), np.nan)
+    gap = slice(
+        periods.get_loc(pd.Period("2018-01", "M")), periods.get_loc(pd.Period("2019-01", "M"))
+    )
+    values[n:, gap] = np.nan
+    panel = Panel(keys, periods, values)
+
+    fitted = PooledForecaster(half_life=np.inf, n_threads=1).fit(panel)
+    chance = fitted.state_["p_nonzero"]
+    assert chance[n:].mean() == pytest.approx(chance[:n].mean(), abs=0.03)
+    months = fitted.occurrence_months()
+    np.testing.assert_array_equal(months[n:], months[:n] - 12)
+    forecast = fitted.predict("2022-01", "2022-12").mean.sum(axis=1)
+    assert forecast[n:].mean() == pytest.approx(forecast[:n].mean(), rel=0.1)
+
+    # Read as months without trade, the year lowers the chance by about a seventh.
+    monkeypatch.setattr(publication, "GAP_MIN_ROWS", 10**9)
+    zeros = PooledForecaster(half_life=np.inf, n_threads=1).fit(panel).state_["p_nonzero"]
+    assert zeros[n:].mean() < chance[n:].mean() - 0.04
+
+
 # -- spread that grows with the horizon ---------------------------------------------------
 
 
