@@ -637,6 +637,37 @@ def test_the_spread_grows_with_the_horizon_where_levels_wander(monkeypatch):
     np.testing.assert_allclose(flat.predict(*TEST).mean, model.predict(*TEST).mean, rtol=1e-12)
 
 
+def short_history_coverage(model: PooledForecaster, panel: Panel, short: np.ndarray) -> tuple:
+    """Coverage of the 90% intervals of 2022-01..2024-12: series with a short history,
+    and the others."""
+    lower, upper = model.predict("2022-01", "2024-12").interval(0.9)
+    actual = panel.window("2022-01", "2024-12").values
+    inside = (actual >= lower) & (actual <= upper)
+    return float(inside[short].mean()), float(inside[~short].mean())
+
+
+def test_a_series_with_a_short_history_gets_the_spread_of_a_whole_one(monkeypatch):
+    """Levels that wander, and a third of the series whose reporter started publishing
+    in 2021: read over one year, their variance holds less of the wander than the
+    whole window's does, and their intervals would miss far more than one in ten."""
+    whole = wandering(step_sd=0.08, seed=9)
+    short = np.arange(whole.n_series) % 3 == 0
+    keys = whole.keys.assign(reporter=np.where(short, "LATE", "DEU"))
+    values = whole.values.copy()
+    values[short, : whole.month_index("2021-01")] = np.nan
+    panel = Panel(keys, whole.periods, values)
+    model = PooledForecaster().fit(panel, None, TRAIN_END)
+    covered_short, covered_whole = short_history_coverage(model, panel, short)
+    assert covered_short == pytest.approx(covered_whole, abs=0.04)
+    assert 0.85 <= covered_short <= 0.95
+
+    monkeypatch.setattr(
+        pooled, "_history_factor", lambda span, lengths, factors, n_months: np.ones(len(span))
+    )
+    unscaled = PooledForecaster().fit(panel, None, TRAIN_END)
+    assert short_history_coverage(unscaled, panel, short)[0] < covered_short - 0.05
+
+
 def test_the_spread_stays_flat_where_levels_are_stable():
     model = PooledForecaster().fit(wandering(step_sd=0.0), None, TRAIN_END)
     assert float(model.state_["horizon_growth"]) < 0.02
