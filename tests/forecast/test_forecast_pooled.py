@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from anomaly.errors import DataError, NotFittedError
-from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster, pooled
+from anomaly.forecast import UNSEEN, HurdleLogForecast, PooledForecaster, pooled, publication
 from anomaly.forecast.distribution import RecalibratedForecast
 from anomaly.forecast.pooled import _seasonal_reliability
 from anomaly.panel import Panel
@@ -513,27 +513,31 @@ def test_constant_series_interval_contains_the_constant(tiny_panel):
     assert np.all(lower <= 100.0) and np.all(upper >= 100.0)
 
 
-def test_months_before_a_reporter_first_published_are_unknown_not_zero():
-    """A reporter that joins the file in 2021 declared no zeros before: its series'
-    chance of trade is read from 2021 on, as if the window started there."""
-    import pandas as pd
-
-    from anomaly.panel import Panel
-
-    rng = np.random.default_rng(7)
+def half_trading(
+    reporters: tuple[str, str], n: int, seed: int
+) -> tuple[pd.PeriodIndex, pd.DataFrame, np.ndarray]:
+    """Months 2015-01..2021-12, and ``n`` series of each of two ``reporters`` that trade
+    in half their months, at about 1,000: the months, the keys and the values."""
+    rng = np.random.default_rng(seed)
     periods = pd.period_range("2015-01", "2021-12", freq="M")
-    n = 40
     keys = pd.DataFrame(
         {
-            "reporter": ["EARLY"] * n + ["LATE"] * n,
+            "reporter": [reporters[0]] * n + [reporters[1]] * n,
             "partner": "KAZ",
             "flow": "export",
             "hs": [f"{85_00_00 + i}" for i in range(2 * n)],
         }
     )
-    # Every series trades in half its months, at about 1,000.
     traded = rng.random((2 * n, len(periods))) < 0.5
     values = np.where(traded, np.exp(rng.normal(np.log(1_000), 0.2, traded.shape)), np.nan)
+    return periods, keys, values
+
+
+def test_months_before_a_reporter_first_published_are_unknown_not_zero():
+    """A reporter that joins the file in 2021 declared no zeros before: its series'
+    chance of trade is read from 2021 on, as if the window started there."""
+    n = 40
+    periods, keys, values = half_trading(("EARLY", "LATE"), n, seed=7)
     values[n:, : periods.get_loc(pd.Period("2021-01", "M"))] = np.nan  # LATE starts in 2021
     panel = Panel(keys, periods, values)
 
@@ -552,25 +556,8 @@ def test_months_before_a_reporter_first_published_are_unknown_not_zero():
 def test_months_a_busy_reporter_did_not_publish_are_unknown_not_zero(monkeypatch):
     """A reporter of many series that declared nothing in 2018 did not go a year
     without trade: its series' chance of trade is read over the months it published."""
-    import pandas as pd
-
-    from anomaly.forecast import publication
-    from anomaly.panel import Panel
-
-    rng = np.random.default_rng(8)
-    periods = pd.period_range("2015-01", "2021-12", freq="M")
     n = 60
-    keys = pd.DataFrame(
-        {
-            "reporter": ["FULL"] * n + ["GAP"] * n,
-            "partner": "KAZ",
-            "flow": "export",
-            "hs": [f"{85_00_00 + i}" for i in range(2 * n)],
-        }
-    )
-    # Every series trades in half its months, at about 1,000.
-    traded = rng.random((2 * n, len(periods))) < 0.5
-    values = np.where(traded, np.exp(rng.normal(np.log(1_000), 0.2, traded.shape)), np.nan)
+    periods, keys, values = half_trading(("FULL", "GAP"), n, seed=8)
     gap = slice(
         periods.get_loc(pd.Period("2018-01", "M")), periods.get_loc(pd.Period("2019-01", "M"))
     )
@@ -666,6 +653,22 @@ def test_a_series_with_a_short_history_gets_the_spread_of_a_whole_one(monkeypatc
     )
     unscaled = PooledForecaster().fit(panel, None, TRAIN_END)
     assert short_history_coverage(unscaled, panel, short)[0] < covered_short - 0.05
+
+
+@pytest.mark.parametrize(("step_sd", "low", "high"), [(0.0, 1.0, 1.1), (0.08, 1.25, 10.0)])
+def test_the_variance_of_a_short_history_grows_by_what_whole_windows_wandered(step_sd, low, high):
+    train = wandering(step_sd=step_sd, n=1000).window("2015-01", TRAIN_END)
+    values = np.nan_to_num(train.values)
+    lengths, factors = pooled._history_variance_factors(
+        values,
+        np.zeros((len(values), 12)),
+        np.ones(train.n_periods),
+        train.periods.month.to_numpy() - 1,
+        PooledForecaster(),
+    )
+    assert lengths.tolist() == [6, 9, 12, 18, 24, 36, 48, 60, 72]
+    assert low <= factors[lengths.tolist().index(12)] <= high
+    assert (np.diff(factors) <= 0).all() and (factors >= 1).all()
 
 
 def test_the_spread_stays_flat_where_levels_are_stable():
