@@ -258,8 +258,8 @@ class _Plan:
 @dataclass(frozen=True)
 class _Coverage:
     """One partition's coverage: which of its series report in the window, how many
-    series each reporter declared in each month, and the publication counts of the months before
-    the placebo window and of the whole window."""
+    series each reporter declared in each month, and the publication counts of the
+    months before the placebo window and of the whole window."""
 
     reported: np.ndarray
     declared: pd.DataFrame
