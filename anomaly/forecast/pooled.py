@@ -761,7 +761,8 @@ def _history_variance_factors(
     series' on which the spread's growth with the horizon and the intervals'
     calibration are learned, and its band is too narrow: in a world of wandering levels
     (``../shared/worlds``), three reporters that started publishing in 2019 put 55 of
-    their ordinary flows in the top 2% where their whole history put 33.
+    their ordinary flows in the top 2% where their whole history put 33 (31 with this
+    scaling; ``experiments/unpublished_months.py`` for starts in 2021).
 
     Read on the series of ``sample`` (rows of the window; ``season`` their profiles)
     that traded from the window's first months on and in at least half its months: the
