@@ -18,8 +18,9 @@ trade (and the regularity detector's, which reads it) must leave them out:
   zeros, a year's gap in six makes each of its flows look a sixth less regular in
   training than it is, and so more regular (a lead) when scored.
 
-A reporter's months are counted from every series of the panel (all partitions), in
-chunks of rows, never copying the matrix.
+A reporter's months are counted over all its series: in memory in chunks of rows
+(:func:`declared_rows`), never copying the matrix; over partitions, by adding each
+partition's counts (:func:`anomaly.panel.merge_declared`).
 """
 
 from __future__ import annotations
