@@ -9,8 +9,9 @@ holds the keys, per-series arrays and pooled tables, never the series × months
 matrix. Steps, each logged with its peak memory as the in-memory fit logs its own:
 
 1. *coverage*: per partition, which series report in the training window, how many
-   series each reporter declared in each month, and the reporters' publication counts
-   (their usual months, :func:`~anomaly.model.context.publication_norms`);
+   series each reporter declared of each direction in each month, and the reporters'
+   publication counts (their usual months,
+   :func:`~anomaly.model.context.publication_norms`);
 2. *detectors' training statistics*: per partition, given who published when over
    all partitions, the mirror sums and baseline draws
    (:class:`~anomaly.detect.training.TrainingStatistics`) of the months before the
@@ -71,6 +72,7 @@ from anomaly.model.context import merge_counts, norms_from_counts, publication_c
 from anomaly.model.evidence import WindowScorer
 from anomaly.model.trade_model import FINGERPRINT_ROWS, fingerprint_blocks, training_window
 from anomaly.panel import Panel, merge_declared, positions
+from anomaly.panel.core import flow_directions
 from anomaly.progress import logged_step
 
 logger = logging.getLogger(__name__)
@@ -153,8 +155,13 @@ def fit_partitioned(
         raise DataError(f"no flows reported in the training window {start}..{end}")
     train_keys = layout.train_keys
     declared = merge_declared([f.declared for f in found])
-    published = declared > 0
-    reporter = declared.index.get_indexer(train_keys["reporter"])
+    published = declared.groupby(level=0).sum() > 0
+    publisher = declared.index.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [train_keys["reporter"].to_numpy(), flow_directions(train_keys["flow"])]
+        )
+    )
+    reporter = published.index.get_indexer(declared.index.get_level_values(0))
     slices = [
         PartitionSlice(part.values, rows, columns)
         for part, rows in zip(every, layout.local_rows, strict=True)
@@ -175,7 +182,7 @@ def fit_partitioned(
             PartitionRows(runner, before, layout.positions),
             train_keys,
             periods[:n_before],
-            unpublished_months(declared.to_numpy()[:, :n_before], reporter),
+            unpublished_months(declared.to_numpy()[:, :n_before], publisher, reporter),
         )
         inner = _PlaceboScorer(
             base.get_params(),
@@ -207,7 +214,7 @@ def fit_partitioned(
             PartitionRows(runner, slices, layout.positions),
             train_keys,
             periods,
-            unpublished_months(declared.to_numpy(), reporter),
+            unpublished_months(declared.to_numpy(), publisher, reporter),
         )
         norms = norms_from_counts(*merge_counts([f.train for f in found]))
         scorer = WindowScorer(forecaster, train_keys, ensemble, controlled, config, norms)
@@ -258,8 +265,8 @@ class _Plan:
 @dataclass(frozen=True)
 class _Coverage:
     """One partition's coverage: which of its series report in the window, how many
-    series each reporter declared in each month, and the publication counts of the
-    months before the placebo window and of the whole window."""
+    series each reporter declared of each direction in each month, and the publication
+    counts of the months before the placebo window and of the whole window."""
 
     reported: np.ndarray
     declared: pd.DataFrame
@@ -274,7 +281,7 @@ def _coverage(plan: _Plan, n_before: int, item: tuple[PartitionSlice, pd.DataFra
     train = Panel(keys, plan.periods, values).select(reported)
     return _Coverage(
         reported,
-        train.reporters_declared(),
+        train.publishers_declared(),
         publication_counts(train.keys, train.values[:, :n_before]),
         publication_counts(train.keys, train.values),
     )

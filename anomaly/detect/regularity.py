@@ -20,7 +20,8 @@ no months to fill, and one with fewer than :data:`MIN_TRADED_MONTHS` traded trai
 months is a new flow, read as such by the residual detector: neither is read here. The
 training share is the forecaster's, read over the months its reporter is known to have
 published (:mod:`anomaly.forecast.publication`): the months before a late start and the
-gaps of a reporter of many series are not months without trade. A reporter of few
+gaps of a reporter of many series (of one direction or both) are not months without
+trade. A reporter of few
 series that declared nothing in a month cannot be told from one that traded nothing:
 those months count as months without trade.
 """

@@ -21,8 +21,8 @@ Model for series ``i`` in month ``t`` after the training window (horizon ``h``):
   by a Beta prior whose strength is estimated from how much the shares differ across
   series (empirical Bayes). The share is read over the months its reporter is known
   to have published: a reporter that joins the data later declared no zeros before,
-  and one that declares many series a month and none in some did not publish those
-  (:mod:`anomaly.forecast.publication`).
+  and one that declares many series of a direction (imports, exports) a month and none
+  in some did not publish those (:mod:`anomaly.forecast.publication`).
 - ``level_i``: recency-weighted mean of the deseasonalised log values (half-life chosen
   on held-out months), with Huber weights so a one-off contract does not drag it;
   months of a **common shock** (most flows moving together far from their seasonal
@@ -384,7 +384,7 @@ def _fit_state(
     """All fitted numbers for the series of ``rows``: per-series arrays and pooled tables.
 
     ``unpublished`` (or None: none) holds the months in which each series' reporter is
-    not known to have published: they are not known to be without trade, so the share
+    not known to have published its direction: they are not known to be without trade, so the share
     of months with trade is read over the others. ``shocks`` (per month, from
     :func:`_common_shocks`) marks the months of a common shock, left out of the fit.
     """
@@ -412,7 +412,7 @@ def _fit_state(
     # Pass 2: deseasonalised level, trend and noise per series.
     per_series = rows.map(
         _level_trend_noise,
-        [season, None if unpublished is None else unpublished.reporter],
+        [season, None if unpublished is None else unpublished.publisher],
         None if unpublished is None else unpublished.months,
         recency,
         months,
@@ -678,7 +678,7 @@ def _centred(profile: np.ndarray) -> np.ndarray:
 def _level_trend_noise(
     values: np.ndarray,
     season: np.ndarray,
-    reporter: np.ndarray | None,
+    publisher: np.ndarray | None,
     unknown: np.ndarray | None,
     recency: np.ndarray,
     months: np.ndarray,
@@ -689,11 +689,11 @@ def _level_trend_noise(
     (and the share of months with trade, over the months from its
     :func:`occurrence_start` on), with the forecaster's ``trend_threshold`` and
     ``damping``. ``unknown`` (:attr:`UnpublishedMonths.months`, or None: none) holds
-    the months each reporter is not known to have published, ``reporter`` each
+    the months each publisher is not known to have published, ``publisher`` each
     series' row of it: the share is read over the other months."""
     n_months = values.shape[1]
     traded = values > 0
-    gaps = None if unknown is None else unknown[reporter]
+    gaps = None if unknown is None else unknown[publisher]
     start = occurrence_start(traded, None if gaps is None else np.argmax(~gaps, axis=1))
     weight, weight_squares, months_read = _occurrence_weights(recency, start, gaps)
     traded &= recency > 0
@@ -826,11 +826,11 @@ def _occurrence_weights(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per series, the sums of ``recency`` and of its squares over the months its share
     of months with trade is read over, and how many of them count in the fit: those from
-    ``start`` on, less the months of ``gaps`` (``(series, months)``: its reporter's
+    ``start`` on, less the months of ``gaps`` (``(series, months)``: its publisher's
     unknown months; None: none).
 
     From suffix sums (a series trades in none of the months before its start); a series
-    whose reporter has unknown months after its start sums its known months instead.
+    whose publisher has unknown months after its start sums its known months instead.
     """
     weight, weight_squares = _weights_from(recency, start)
     months_read = _months_read(start, recency > 0)

@@ -11,16 +11,21 @@ trade (and the regularity detector's, which reads it) must leave them out:
   something in at least :data:`LATE_START_DENSITY` of the months since; one that
   declares less often is sparse (a small country in a narrow extract), and its empty
   months before the first are read as no trade, as its empty months after it are;
-- a reporter that usually declares many series a month (at least
-  :data:`GAP_MIN_ROWS` in its median month with any) and declared **none** in some
-  month did not publish it (a gap in its submissions, a month withheld): that so many
-  flows all went without trade at once is not a reading anyone would make. Read as
-  zeros, a year's gap in six makes each of its flows look a sixth less regular in
-  training than it is, and so more regular (a lead) when scored.
+- a reporter that usually declares many series a month of one direction (imports, or
+  exports: at least :data:`GAP_MIN_ROWS` in its median month with any) and declared
+  **none** of that direction in some month did not publish it (a gap in its
+  submissions, a month withheld, exports published late): that so many flows all went
+  without trade at once is not a reading anyone would make. Read as zeros, a year's gap
+  in six makes each of its flows look a sixth less regular in training than it is, and
+  so more regular (a lead) when scored. The scoring side reads a direction the same way
+  (:attr:`anomaly.model.context.ScoringContext.direction_gaps`).
 
-A reporter's months are counted over all its series: in memory in chunks of rows
-(:func:`declared_rows`), never copying the matrix; over partitions, by adding each
-partition's counts (:func:`anomaly.panel.merge_declared`).
+Months are counted per *publisher*, a reporter's declarations of one direction; a late
+start is read on the reporter's two directions together (a transit country whose
+exports to Russia begin late may have begun trading late). A publisher's months are
+counted over all its series: in memory in chunks of rows (:func:`declared_rows`), never
+copying the matrix; over partitions, by adding each partition's counts
+(:func:`anomaly.panel.merge_declared`).
 """
 
 from __future__ import annotations
@@ -32,18 +37,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.panel.core import Panel, reporter_sums
+from anomaly.panel.core import Panel, flow_directions, reporter_sums
 
 logger = logging.getLogger(__name__)
 
 #: Share of months since its first a reporter must declare something in to be read as
 #: starting late (see the module docstring).
 LATE_START_DENSITY = 0.9
-#: A reporter whose median month with any declaration holds at least this many
+#: A publisher whose median month with any declaration holds at least this many
 #: declared series did not publish a month in which it declared none (the number the
 #: scoring context asks of a direction: :data:`anomaly.model.context.MIN_DIRECTION_ROWS`).
 GAP_MIN_ROWS = 20
-#: Months with a declaration a reporter needs for its usual month to be read.
+#: Months with a declaration a publisher needs for its usual month to be read.
 MIN_DECLARED_MONTHS = 3
 #: Rows of the panel read at a time by :func:`declared_rows`.
 _DECLARED_CHUNK = 100_000
@@ -51,43 +56,49 @@ _DECLARED_CHUNK = 100_000
 
 @dataclass(frozen=True)
 class UnpublishedMonths:
-    """Training months in which each series' reporter is not known to have published.
+    """Training months in which each series' publisher (its reporter's declarations of
+    its direction) is not known to have published.
 
     Attributes
     ----------
     months : numpy.ndarray of bool
-        ``(reporters, months)``: whether each reporter's month is unknown.
-    reporter : numpy.ndarray of int
-        Each series' reporter (a row of ``months``).
+        ``(publishers, months)``: whether each publisher's month is unknown.
+    publisher : numpy.ndarray of int
+        Each series' publisher (a row of ``months``).
     """
 
     months: np.ndarray
-    reporter: np.ndarray
+    publisher: np.ndarray
 
     def of(self, series: np.ndarray) -> UnpublishedMonths:
         """The same months for the series at positions ``series``."""
-        return UnpublishedMonths(self.months, self.reporter[series])
+        return UnpublishedMonths(self.months, self.publisher[series])
 
     def first(self, n_months: int) -> UnpublishedMonths:
         """The same series over the first ``n_months`` months."""
-        return UnpublishedMonths(self.months[:, :n_months], self.reporter)
+        return UnpublishedMonths(self.months[:, :n_months], self.publisher)
 
     def series_months(self) -> np.ndarray:
         """``(series, months)``: whether each series' month is unknown."""
-        return self.months[self.reporter]
+        return self.months[self.publisher]
 
 
-def unpublished_months(declared: np.ndarray, reporter: np.ndarray) -> UnpublishedMonths | None:
-    """Each reporter's training months that are unknown, not months without trade (see
-    the module docstring); None when there are none (the usual case).
+def unpublished_months(
+    declared: np.ndarray, publisher: np.ndarray, reporter: np.ndarray | None = None
+) -> UnpublishedMonths | None:
+    """Each publisher's training months that are unknown, not months without trade
+    (see the module docstring); None when there are none (the usual case).
 
     Parameters
     ----------
     declared : numpy.ndarray of int
-        ``(reporters, months)``: how many series each reporter declared in each month
+        ``(publishers, months)``: how many series each publisher declared in each month
         of the training window.
-    reporter : numpy.ndarray of int
-        Each series' reporter (a row of ``declared``).
+    publisher : numpy.ndarray of int
+        Each series' publisher (a row of ``declared``).
+    reporter : numpy.ndarray of int, optional
+        Each publisher's reporter (publishers of one reporter share a number); None:
+        every publisher is a reporter of its own.
 
     Examples
     --------
@@ -100,50 +111,60 @@ def unpublished_months(declared: np.ndarray, reporter: np.ndarray) -> Unpublishe
     """
     published = declared > 0
     n_months = declared.shape[1]
-    started = published.any(axis=1)
-    first_month = np.where(started, published.argmax(axis=1), 0)
-    density = published.sum(axis=1) / np.maximum(n_months - first_month, 1)
+    if reporter is None:
+        reporter = np.arange(len(declared))
+    by_reporter = np.zeros((int(reporter.max(initial=-1)) + 1, n_months), dtype=bool)
+    np.logical_or.at(by_reporter, reporter, published)
+    started = by_reporter.any(axis=1)
+    first_month = np.where(started, by_reporter.argmax(axis=1), 0)
+    density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
     late = (first_month > 0) & (density >= LATE_START_DENSITY)
-    unknown = late[:, None] & (np.arange(n_months) < first_month[:, None])
+    unknown = (late[:, None] & (np.arange(n_months) < first_month[:, None]))[reporter]
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a reporter without declarations
+        warnings.simplefilter("ignore", RuntimeWarning)  # a publisher without declarations
         usual = np.nanmedian(np.where(published, declared, np.nan), axis=1)
     busy = (published.sum(axis=1) >= MIN_DECLARED_MONTHS) & (np.nan_to_num(usual) >= GAP_MIN_ROWS)
     unknown |= busy[:, None] & ~published
-    return UnpublishedMonths(unknown, reporter) if unknown.any() else None
+    return UnpublishedMonths(unknown, publisher) if unknown.any() else None
 
 
-def declared_rows(panel: Panel, first: pd.Period, last: pd.Period) -> tuple[np.ndarray, np.ndarray]:
-    """How many series each reporter declared in each month of ``first..last``
-    (``(reporters, months)``), and each series' reporter (a row of it).
+def declared_rows(
+    panel: Panel, first: pd.Period, last: pd.Period
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many series each publisher declared in each month of ``first..last``
+    (``(publishers, months)``), each series' publisher (a row of it) and each
+    publisher's reporter: what :func:`unpublished_months` reads.
 
     Months of the window outside the panel's are months with none.
     """
     n_months = last.ordinal - first.ordinal + 1
     lo = first.ordinal - panel.periods[0].ordinal
     src_lo, src_hi = max(lo, 0), min(lo + n_months, panel.n_periods)
+    # A reporter's exports are publisher 2r, its imports 2r + 1.
     reporter, reporters = pd.factorize(panel.keys["reporter"])
-    counts = np.zeros((len(reporters), n_months), dtype=np.int64)
+    publisher = 2 * reporter + (flow_directions(panel.keys["flow"]) == "imports")
+    counts = np.zeros((2 * len(reporters), n_months), dtype=np.int64)
     if src_hi > src_lo:
-        for rows in range(0, len(reporter), _DECLARED_CHUNK):
+        for rows in range(0, len(publisher), _DECLARED_CHUNK):
             chunk = slice(rows, rows + _DECLARED_CHUNK)
             declared = ~np.isnan(panel.values[chunk, src_lo:src_hi])
             counts[:, src_lo - lo : src_hi - lo] += reporter_sums(
-                reporter[chunk], len(reporters), declared
+                publisher[chunk], len(counts), declared
             )
-    return counts, reporter
+    return counts, publisher, np.repeat(np.arange(len(reporters)), 2)
 
 
 def log_unpublished(
     keys: pd.DataFrame, unpublished: UnpublishedMonths | None, periods: pd.PeriodIndex
 ) -> None:
-    """Log the reporters with unknown training months: when a late one first published,
-    and the months a reporter did not publish after that."""
+    """Log the publishers with unknown training months (``KAZ exports``): when a late
+    one first published, and the months it did not publish after that."""
     if unpublished is None:
         return
-    names = pd.Series(unpublished.reporter, index=keys["reporter"]).groupby(level=0).first()
+    names = keys["reporter"].astype(str) + " " + flow_directions(keys["flow"])
+    rows = pd.Series(unpublished.publisher, index=names.to_numpy()).groupby(level=0).first()
     notes = []
-    for name, row in names.items():
+    for name, row in rows.items():
         unknown = unpublished.months[row]
         start = int(np.argmax(~unknown))
         if start:
@@ -151,7 +172,7 @@ def log_unpublished(
         later = np.flatnonzero(unknown[start:]) + start
         if len(later):
             notes.append(
-                f"{name} did not publish {len(later)} month(s) in {periods[later[0]]}.."
+                f"{name} not published in {len(later)} month(s) of {periods[later[0]]}.."
                 f"{periods[later[-1]]}"
             )
     logger.info(

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import sparse
 
 from anomaly.errors import DataError
-from anomaly.schema import SERIES_KEY_COLUMNS, VALUE_COLUMN
+from anomaly.schema import INWARD_FLOWS, SERIES_KEY_COLUMNS, VALUE_COLUMN
 
 
 def as_month(period: str | pd.Period) -> pd.Period:
@@ -197,6 +197,30 @@ class Panel:
         declared = reporter_sums(reporter, len(reporters), ~np.isnan(self.values))
         return pd.DataFrame(declared, index=pd.Index(np.asarray(reporters, dtype=object)))
 
+    def publishers_declared(self) -> pd.DataFrame:
+        """How many series each reporter declared of each direction in each month:
+        index ``reporter, direction`` (both directions of every reporter, ``exports``
+        then ``imports``: :func:`flow_directions`; sorted), one column per month
+        (positions). Of disjoint sets of series, they add up (:func:`merge_declared`).
+
+        Examples
+        --------
+        >>> keys = pd.DataFrame({"reporter": ["KGZ", "KGZ"], "partner": ["DEU", "RUS"],
+        ...                      "flow": ["import", "export"], "hs": ["854231"] * 2})
+        >>> p = Panel(keys, pd.period_range("2021-01", periods=2, freq="M"),
+        ...           np.array([[1.0, 1.0], [2.0, np.nan]]))
+        >>> declared = p.publishers_declared()
+        >>> declared.index.tolist(), declared.to_numpy().tolist()
+        ([('KGZ', 'exports'), ('KGZ', 'imports')], [[1, 0], [1, 1]])
+        """
+        reporter, reporters = pd.factorize(self.keys["reporter"], sort=True)
+        publisher = 2 * reporter + (flow_directions(self.keys["flow"]) == "imports")
+        declared = reporter_sums(publisher, 2 * len(reporters), ~np.isnan(self.values))
+        index = pd.MultiIndex.from_product(
+            [pd.Index(np.asarray(reporters, dtype=object)), ["exports", "imports"]]
+        )
+        return pd.DataFrame(declared, index=index)
+
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
         return key_index(self.keys)
@@ -217,8 +241,8 @@ def merge_published(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 def merge_declared(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """:meth:`Panel.reporters_declared` of a panel, from those of disjoint sets of its
-    series (each over the same months).
+    """:meth:`Panel.reporters_declared` (or :meth:`Panel.publishers_declared`) of a
+    panel, from those of disjoint sets of its series (each over the same months).
 
     Examples
     --------
@@ -227,12 +251,26 @@ def merge_declared(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     >>> merge_declared([a, b]).to_numpy().tolist()
     [[4, 2], [4, 4]]
     """
-    return pd.concat(tables).groupby(level=0).sum()
+    levels = list(range(tables[0].index.nlevels))
+    return pd.concat(tables).groupby(level=levels).sum()
+
+
+def flow_directions(flows: pd.Series | np.ndarray) -> np.ndarray:
+    """Each flow's direction as its reporter publishes it: ``imports`` (imports and
+    re-imports) or ``exports`` (the others).
+
+    Examples
+    --------
+    >>> flow_directions(pd.Series(["import", "re-export", "re-import"])).tolist()
+    ['imports', 'exports', 'imports']
+    """
+    return np.where(pd.Series(flows).isin(INWARD_FLOWS).to_numpy(), "imports", "exports")
 
 
 def reporter_sums(reporter: np.ndarray, n_reporters: int, declared: np.ndarray) -> np.ndarray:
-    """``(n_reporters, months)``: per reporter, how many of its rows of ``declared``
-    (series × months, bool) are true in each month; ``reporter``: each row's."""
+    """``(n_reporters, months)``: per reporter (or any grouping of the rows), how many of
+    its rows of ``declared`` (series × months, bool) are true in each month;
+    ``reporter``: each row's."""
     membership = sparse.csr_matrix(
         (np.ones(len(reporter), dtype=np.float32), (reporter, np.arange(len(reporter)))),
         shape=(n_reporters, len(reporter)),

@@ -45,7 +45,7 @@ def test_a_reporter_with_too_few_declared_months_to_read_is_left_as_it_is():
     assert unpublished_months(declared, np.array([0])) is None
 
 
-def test_declared_rows_counts_each_reporter_s_series_over_the_window():
+def test_declared_rows_counts_each_publisher_s_series_over_the_window():
     keys = pd.DataFrame(
         {
             "reporter": ["KGZ", "DEU", "KGZ"],
@@ -57,18 +57,43 @@ def test_declared_rows_counts_each_reporter_s_series_over_the_window():
     values = np.array([[1.0, np.nan, 2.0], [np.nan, 3.0, 4.0], [5.0, 6.0, np.nan]])
     panel = Panel(keys, pd.period_range("2021-01", periods=3, freq="M"), values)
     # The window runs a month before the panel and a month after its second month.
-    counts, reporter = declared_rows(panel, pd.Period("2020-12", "M"), pd.Period("2021-02", "M"))
-    by_name = dict(zip(keys["reporter"], counts[reporter].tolist(), strict=True))
-    assert by_name == {"KGZ": [0, 2, 1], "DEU": [0, 0, 1]}
-    whole = panel.reporters_declared()
-    assert whole.loc["KGZ"].tolist() == [2, 1, 1] and whole.loc["DEU"].tolist() == [0, 1, 1]
+    counts, publisher, reporter = declared_rows(
+        panel, pd.Period("2020-12", "M"), pd.Period("2021-02", "M")
+    )
+    assert counts[publisher].tolist() == [[0, 1, 0], [0, 0, 1], [0, 1, 1]]
+    # KGZ's imports and exports are two publishers of one reporter, DEU's another.
+    kgz_imports, deu_exports, kgz_exports = reporter[publisher]
+    assert kgz_imports == kgz_exports != deu_exports
+    assert publisher[0] != publisher[2]
+    whole = panel.publishers_declared()
+    assert whole.loc[("KGZ", "imports")].tolist() == [1, 0, 1]
+    assert whole.loc[("KGZ", "exports")].tolist() == [1, 1, 0]
+    assert panel.reporters_declared().loc["KGZ"].tolist() == [2, 1, 1]
 
 
-def test_the_unknown_months_are_logged_by_reporter(caplog):
+def test_a_month_one_direction_was_not_published_is_unknown_for_that_direction_only():
+    # A reporter's imports (publisher 0) every month; its exports (publisher 1) missing
+    # in month 3, which its imports do not make known.
+    declared = np.array([[30] * 6, [25, 25, 25, 0, 25, 25]])
+    found = unpublished_months(declared, np.array([0, 1]), reporter=np.array([0, 0]))
+    assert found.series_months().astype(int).tolist() == [[0] * 6, [0, 0, 0, 1, 0, 0]]
+
+
+def test_a_late_start_is_read_on_the_reporter_s_two_directions_together():
+    # Exports (few series) begin in month 2 while imports were published from month 0:
+    # the exports are not a late start, but a reporter with nothing before month 2 is.
+    exports_late = np.array([[5] * 6, [0, 0, 1, 2, 1, 1]])
+    assert unpublished_months(exports_late, np.array([0, 1]), np.array([0, 0])) is None
+    both_late = np.array([[0, 0, 5, 5, 5, 5], [0, 0, 1, 2, 1, 1]])
+    found = unpublished_months(both_late, np.array([0, 1]), np.array([0, 0]))
+    assert found.months.astype(int).tolist() == [[1, 1, 0, 0, 0, 0]] * 2
+
+
+def test_the_unknown_months_are_logged_by_publisher(caplog):
     declared = np.array([[30, 30, 0, 0, 30, 30], [0, 0, 3, 3, 3, 3]])
     found = unpublished_months(declared, np.array([0, 0, 1]))
-    keys = pd.DataFrame({"reporter": ["DEU", "DEU", "KGZ"]})
+    keys = pd.DataFrame({"reporter": ["DEU", "DEU", "KGZ"], "flow": ["export", "export", "import"]})
     with caplog.at_level(logging.INFO, logger="anomaly.forecast.publication"):
         log_unpublished(keys, found, pd.period_range("2020-01", periods=6, freq="M"))
-    assert "DEU did not publish 2 month(s) in 2020-03..2020-04" in caplog.text
-    assert "KGZ first published 2020-03" in caplog.text
+    assert "DEU exports not published in 2 month(s) of 2020-03..2020-04" in caplog.text
+    assert "KGZ imports first published 2020-03" in caplog.text
