@@ -66,7 +66,7 @@ from anomaly.detect.training import (
 from anomaly.errors import DataError
 from anomaly.forecast import PooledForecaster
 from anomaly.forecast.pooled import series_state
-from anomaly.forecast.publication import unpublished_months
+from anomaly.forecast.publication import published_directions, unpublished_months
 from anomaly.model import ScoringContext, TradeAnomalyModel
 from anomaly.model.context import merge_counts, norms_from_counts, publication_counts
 from anomaly.model.evidence import WindowScorer
@@ -155,13 +155,13 @@ def fit_partitioned(
         raise DataError(f"no flows reported in the training window {start}..{end}")
     train_keys = layout.train_keys
     declared = merge_declared([f.declared for f in found])
-    published = declared.groupby(level=0).sum() > 0
+    published = published_directions(declared)
     publisher = declared.index.get_indexer(
         pd.MultiIndex.from_arrays(
             [train_keys["reporter"].to_numpy(), flow_directions(train_keys["flow"])]
         )
     )
-    reporter = published.index.get_indexer(declared.index.get_level_values(0))
+    reporter = pd.factorize(declared.index.get_level_values(0))[0]
     slices = [
         PartitionSlice(part.values, rows, columns)
         for part, rows in zip(every, layout.local_rows, strict=True)

@@ -28,6 +28,7 @@ import pandas as pd
 from anomaly.detect.base import BaseDetector, DetectorState, PlaceboEvidence, ScoringWindow
 from anomaly.detect.calibration import BinnedZCalibration, upper_tail_log_p
 from anomaly.detect.config import DetectionConfig
+from anomaly.forecast.publication import published_directions
 from anomaly.panel import Panel, positions
 from anomaly.schema import MIRROR_FLOW, SERIES_KEY_COLUMNS
 
@@ -94,9 +95,8 @@ def mirror_targets(panel: Panel, publishing: set[str]) -> MirrorTargets:
 def mirror_values(panel: Panel, targets: MirrorTargets, published: pd.DataFrame) -> np.ndarray:
     """Mirror declarations aligned with the declared rows; ``NaN`` where unpublished.
 
-    ``published`` says which months each reporter published (index: reporter; see
-    :meth:`Panel.reporters_published`); the mirror side's months are those its own
-    reporter published.
+    ``published`` says which months each reporter published its imports (index:
+    reporter); the mirror side's months are those its own reporter published imports in.
     """
     partners = panel.keys["partner"].to_numpy()[targets.declared]
     partner_published = published.reindex(partners, fill_value=False).to_numpy(dtype=bool)
@@ -335,17 +335,22 @@ def mirror_sums(train: Panel, published: pd.DataFrame | None = None) -> MirrorSu
         A training panel, or a partition of one by unordered country pair (an export
         and its mirror import are in the same partition).
     published : pandas.DataFrame, optional
-        Which months each reporter published, over the whole training panel (index:
-        reporter; :meth:`Panel.reporters_published`); default: read from ``train``.
+        Which months each reporter published each direction of its trade, over the whole
+        training panel (index: reporter, direction;
+        :func:`~anomaly.forecast.publication.published_directions`); default: read from
+        ``train``. An export is compared in the months its reporter published exports
+        and its partner imports.
     """
     if published is None:
-        published = train.reporters_published()
-    publishing = set(published.index[published.to_numpy().any(axis=1)])
+        published = published_directions(train.publishers_declared())
+    exported = published.xs("exports", level=1)
+    imported = published.xs("imports", level=1)
+    publishing = set(imported.index[imported.to_numpy().any(axis=1)])
     targets = mirror_targets(train, publishing)
     reporters = train.keys["reporter"].to_numpy()[targets.declared]
-    own = published.reindex(reporters, fill_value=False).to_numpy(dtype=bool)
+    own = exported.reindex(reporters, fill_value=False).to_numpy(dtype=bool)
     exports = np.where(own, np.nan_to_num(train.values[targets.declared]), np.nan)
-    imports = mirror_values(train, targets, published)
+    imports = mirror_values(train, targets, imported)
     return MirrorSums.of(train.keys.iloc[targets.declared], exports, imports)
 
 

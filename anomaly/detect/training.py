@@ -64,8 +64,8 @@ class TrainingShare:
 
 def training_share(train: Panel, published: pd.DataFrame, config: DetectionConfig) -> TrainingShare:
     """The share of ``train``, a partition of a training panel by unordered country
-    pair, given which months each reporter published over the whole panel
-    (:meth:`Panel.reporters_published` of it, index: reporter)."""
+    pair, given which months each reporter published each direction over the whole
+    panel (:func:`~anomaly.forecast.publication.published_directions` of it)."""
     sums = mirror_sums(train, published)
     onset = pd.Period(config.sanctions_onset, freq="M")
     return TrainingShare(sums, positions(train.keys, sums.keys), placebo_draws(train, onset))

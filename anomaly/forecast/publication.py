@@ -120,12 +120,42 @@ def unpublished_months(
     density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
     late = (first_month > 0) & (density >= LATE_START_DENSITY)
     unknown = (late[:, None] & (np.arange(n_months) < first_month[:, None]))[reporter]
+    unknown |= _gaps(declared)
+    return UnpublishedMonths(unknown, publisher) if unknown.any() else None
+
+
+def published_directions(declared: pd.DataFrame) -> pd.DataFrame:
+    """Which months each reporter published each direction of its trade, from how many
+    series it declared (:meth:`~anomaly.panel.Panel.publishers_declared`, index:
+    reporter, direction): a month it published anything in, unless it declared none of
+    a direction of which its usual month holds at least :data:`GAP_MIN_ROWS` (as the
+    scoring side reads a direction).
+
+    Examples
+    --------
+    >>> declared = pd.DataFrame([[30, 0, 30, 30], [2, 2, 0, 2]],
+    ...     index=pd.MultiIndex.from_tuples([("KGZ", "exports"), ("KGZ", "imports")]))
+    >>> published_directions(declared).to_numpy().astype(int).tolist()
+    [[1, 0, 1, 1], [1, 1, 1, 1]]
+    """
+    counts = declared.to_numpy()
+    declaring = counts > 0
+    reporter = pd.factorize(declared.index.get_level_values(0))[0]
+    by_reporter = np.zeros((int(reporter.max(initial=-1)) + 1, counts.shape[1]), dtype=bool)
+    np.logical_or.at(by_reporter, reporter, declaring)
+    published = by_reporter[reporter] & ~_gaps(counts)
+    return pd.DataFrame(published, index=declared.index, columns=declared.columns)
+
+
+def _gaps(declared: np.ndarray) -> np.ndarray:
+    """``(publishers, months)``: the months without a declaration of a publisher whose
+    usual month holds at least :data:`GAP_MIN_ROWS` series."""
+    published = declared > 0
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a publisher without declarations
         usual = np.nanmedian(np.where(published, declared, np.nan), axis=1)
     busy = (published.sum(axis=1) >= MIN_DECLARED_MONTHS) & (np.nan_to_num(usual) >= GAP_MIN_ROWS)
-    unknown |= busy[:, None] & ~published
-    return UnpublishedMonths(unknown, publisher) if unknown.any() else None
+    return busy[:, None] & ~published
 
 
 def declared_rows(

@@ -12,7 +12,6 @@ from anomaly.panel.core import (
     as_month,
     key_index,
     merge_declared,
-    merge_published,
     positions,
 )
 
@@ -29,6 +28,5 @@ __all__ = [
     "key_index",
     "log_coarse",
     "merge_declared",
-    "merge_published",
     "positions",
 ]

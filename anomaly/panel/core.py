@@ -165,8 +165,8 @@ class Panel:
         (sorted), one column per month (positions).
 
         The table of :meth:`published_mask` by reporter; of a partition of the
-        series, OR it with the other partitions' (reindexed to all reporters) for the
-        whole panel's.
+        series, add its :meth:`reporters_declared` to the other partitions'
+        (:func:`merge_declared`) for the whole panel's.
 
         Examples
         --------
@@ -224,20 +224,6 @@ class Panel:
     def key_index(self) -> pd.MultiIndex:
         """The series keys as a :class:`pandas.MultiIndex` (for joins)."""
         return key_index(self.keys)
-
-
-def merge_published(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """:meth:`Panel.reporters_published` of a panel, from those of disjoint sets of its
-    series (each over the same months).
-
-    Examples
-    --------
-    >>> a = pd.DataFrame([[True, False]], index=["DEU"])
-    >>> b = pd.DataFrame([[False, True], [True, True]], index=["DEU", "KGZ"])
-    >>> merge_published([a, b]).to_numpy().tolist()
-    [[True, True], [True, True]]
-    """
-    return pd.concat(tables).groupby(level=0).any()
 
 
 def merge_declared(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:

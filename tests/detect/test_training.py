@@ -19,13 +19,14 @@ from anomaly.detect.training import (
     partitioned_detectors,
     training_share,
 )
+from anomaly.forecast.publication import published_directions
 from anomaly.model.context import (
     merge_counts,
     norms_from_counts,
     publication_counts,
     publication_norms,
 )
-from anomaly.panel import merge_published
+from anomaly.panel import merge_declared
 from anomaly.simulate import simulate_world
 
 
@@ -43,8 +44,9 @@ def partitions(panel, n=3):
 def test_training_statistics_gathered_over_partitions_equal_the_whole_panel_s(train):
     config = DetectionConfig()
     parts = partitions(train)
-    table = merge_published([train.select(rows).reporters_published() for rows in parts])
-    assert table.equals(train.reporters_published())
+    declared = merge_declared([train.select(rows).publishers_declared() for rows in parts])
+    assert declared.equals(train.publishers_declared())
+    table = published_directions(declared)
     shares = [training_share(train.select(rows), table, config) for rows in parts]
     statistics = TrainingStatistics.gather(shares, parts, config)
     expected = learn_ratios(train)
