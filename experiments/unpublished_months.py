@@ -5,7 +5,8 @@ Two ways a real file leaves a reporter's training months empty:
 
 - it **starts late** (a statistics office that joined the source, extracts of
   different lengths stacked): every row before ``--start`` is gone;
-- it has a **gap**: a year it did not publish (``--gap``), inside the window.
+- it has a **gap**: a year it did not publish (``--gap``), inside the window, or a
+  year it published its imports but not its exports.
 
 Read as months without trade, either underestimates the reporter's chance of trade,
 and its ordinary months after look like surges and its steady flows like flows turned
@@ -101,8 +102,10 @@ def main() -> None:
         chosen = exported.sort_values().index[-6:-3].tolist()
         theirs = flows["reporter"].isin(chosen)
         late = flows[~(theirs & (flows["period"] < start))]
-        gapped = flows[~(theirs & flows["period"].between(*gap))]
-        for frame in (late, gapped):
+        in_gap = theirs & flows["period"].between(*gap)
+        gapped = flows[~in_gap]
+        exports_gapped = flows[~(in_gap & flows["flow"].eq("export"))]
+        for frame in (late, gapped, exports_gapped):
             frame.attrs = dict(flows.attrs)
         cases = [
             ("clean", flows, nullcontext()),
@@ -110,6 +113,8 @@ def main() -> None:
             (f"late from {start}, read as zeros", late, late_as_zeros()),
             (f"gap {args.gap}, read as unknown", gapped, nullcontext()),
             (f"gap {args.gap}, read as zeros", gapped, gap_as_zeros()),
+            (f"exports' gap {args.gap}, read as unknown", exports_gapped, nullcontext()),
+            (f"exports' gap {args.gap}, read as zeros", exports_gapped, gap_as_zeros()),
         ]
         for case, data, reading in cases:
             with reading:
@@ -120,8 +125,9 @@ def main() -> None:
         "# Reporters that did not publish some training months\n\n"
         f"Command: `python experiments/unpublished_months.py --split {args.split} --start "
         f"{args.start} --gap {args.gap}`. Per world, the three exporters ranked 4th-6th "
-        f"by exported value lose every row before {args.start} (late) or in {args.gap} "
-        "(gap). `theirs unplanted`: those reporters' series without a planted scheme "
+        f"by exported value lose every row before {args.start} (late), every row in "
+        f"{args.gap} (gap) or every export row in {args.gap} (exports' gap). "
+        "`theirs unplanted`: those reporters' series without a planted scheme "
         "(false leads, most of them) among the top 50 and the top 2% of the ranking.\n\n"
         + markdown(pd.DataFrame(rows))
         + "\n",
