@@ -21,9 +21,8 @@ months is a new flow, read as such by the residual detector: neither is read her
 training share is the forecaster's, read over the months its reporter is known to have
 published (:mod:`anomaly.forecast.publication`): the months before a late start and the
 gaps of a reporter of many series (of one direction or both) are not months without
-trade. A reporter of few
-series that declared nothing in a month cannot be told from one that traded nothing:
-those months count as months without trade.
+trade. A reporter of few series that declared nothing in a month cannot be told from
+one that traded nothing: those months count as months without trade.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.panel.core import Panel, flow_directions, reporter_sums
+from anomaly.panel.core import Panel, flow_directions, publishers, reporter_sums
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 #: starting late (see the module docstring).
 LATE_START_DENSITY = 0.9
 #: A publisher whose median month with any declaration holds at least this many
-#: declared series did not publish a month in which it declared none (the number the
-#: scoring context asks of a direction: :data:`anomaly.model.context.MIN_DIRECTION_ROWS`).
+#: declared series did not publish a month in which it declared none (the scoring
+#: context reads a direction by the same number: its ``MIN_DIRECTION_ROWS``).
 GAP_MIN_ROWS = 20
 #: Months with a declaration a publisher needs for its usual month to be read.
 MIN_DECLARED_MONTHS = 3
@@ -113,8 +113,7 @@ def unpublished_months(
     n_months = declared.shape[1]
     if reporter is None:
         reporter = np.arange(len(declared))
-    by_reporter = np.zeros((int(reporter.max(initial=-1)) + 1, n_months), dtype=bool)
-    np.logical_or.at(by_reporter, reporter, published)
+    by_reporter = _any_by_reporter(published, reporter)
     started = by_reporter.any(axis=1)
     first_month = np.where(started, by_reporter.argmax(axis=1), 0)
     density = by_reporter.sum(axis=1) / np.maximum(n_months - first_month, 1)
@@ -139,12 +138,17 @@ def published_directions(declared: pd.DataFrame) -> pd.DataFrame:
     [[1, 0, 1, 1], [1, 1, 1, 1]]
     """
     counts = declared.to_numpy()
-    declaring = counts > 0
     reporter = pd.factorize(declared.index.get_level_values(0))[0]
-    by_reporter = np.zeros((int(reporter.max(initial=-1)) + 1, counts.shape[1]), dtype=bool)
-    np.logical_or.at(by_reporter, reporter, declaring)
-    published = by_reporter[reporter] & ~_gaps(counts)
+    published = _any_by_reporter(counts > 0, reporter)[reporter] & ~_gaps(counts)
     return pd.DataFrame(published, index=declared.index, columns=declared.columns)
+
+
+def _any_by_reporter(published: np.ndarray, reporter: np.ndarray) -> np.ndarray:
+    """``(reporters, months)``: whether any of each reporter's publishers (rows of
+    ``published``; ``reporter``: each row's) published in each month."""
+    by_reporter = np.zeros((int(reporter.max(initial=-1)) + 1, published.shape[1]), dtype=bool)
+    np.logical_or.at(by_reporter, reporter, published)
+    return by_reporter
 
 
 def _gaps(declared: np.ndarray) -> np.ndarray:
@@ -170,9 +174,7 @@ def declared_rows(
     n_months = last.ordinal - first.ordinal + 1
     lo = first.ordinal - panel.periods[0].ordinal
     src_lo, src_hi = max(lo, 0), min(lo + n_months, panel.n_periods)
-    # A reporter's exports are publisher 2r, its imports 2r + 1.
-    reporter, reporters = pd.factorize(panel.keys["reporter"])
-    publisher = 2 * reporter + (flow_directions(panel.keys["flow"]) == "imports")
+    publisher, reporters = publishers(panel.keys)
     counts = np.zeros((2 * len(reporters), n_months), dtype=np.int64)
     if src_hi > src_lo:
         for rows in range(0, len(publisher), _DECLARED_CHUNK):

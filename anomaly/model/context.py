@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect import DetectionConfig
+from anomaly.forecast.publication import GAP_MIN_ROWS
 from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 DEMAND_KEYS = ["reporter", "partner", "flow"]
@@ -68,8 +69,9 @@ MIN_NORM_MONTHS = 3
 #: Months at the end of the training window that give a reporter's training norm.
 NORM_MONTHS = 24
 #: Series of one direction a reporter's usual month must hold for a month without any
-#: to read as that direction not published (fewer: absent rows are sparse trade).
-MIN_DIRECTION_ROWS = 20
+#: to read as that direction not published (fewer: absent rows are sparse trade); the
+#: training side's number (:data:`anomaly.forecast.publication.GAP_MIN_ROWS`).
+MIN_DIRECTION_ROWS = GAP_MIN_ROWS
 #: Series of one HS chapter and direction a reporter's usual month must hold for the
 #: chapter's coverage to be read on its own (fewer: absent rows are sparse trade).
 MIN_CHAPTER_ROWS = 20

@@ -213,8 +213,7 @@ class Panel:
         >>> declared.index.tolist(), declared.to_numpy().tolist()
         ([('KGZ', 'exports'), ('KGZ', 'imports')], [[1, 0], [1, 1]])
         """
-        reporter, reporters = pd.factorize(self.keys["reporter"], sort=True)
-        publisher = 2 * reporter + (flow_directions(self.keys["flow"]) == "imports")
+        publisher, reporters = publishers(self.keys, sort=True)
         declared = reporter_sums(publisher, 2 * len(reporters), ~np.isnan(self.values))
         index = pd.MultiIndex.from_product(
             [pd.Index(np.asarray(reporters, dtype=object)), ["exports", "imports"]]
@@ -251,6 +250,23 @@ def flow_directions(flows: pd.Series | np.ndarray) -> np.ndarray:
     ['imports', 'exports', 'imports']
     """
     return np.where(pd.Series(flows).isin(INWARD_FLOWS).to_numpy(), "imports", "exports")
+
+
+def publishers(keys: pd.DataFrame, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """Each series' publisher — its reporter's declarations of its direction — and the
+    reporters: reporter ``r``'s exports are publisher ``2r``, its imports ``2r + 1``
+    (reporters numbered in order of appearance, or sorted).
+
+    Examples
+    --------
+    >>> keys = pd.DataFrame({"reporter": ["KGZ", "DEU", "KGZ"],
+    ...                      "flow": ["import", "export", "export"]})
+    >>> publisher, reporters = publishers(keys)
+    >>> publisher.tolist(), reporters.tolist()
+    ([1, 2, 0], ['KGZ', 'DEU'])
+    """
+    reporter, reporters = pd.factorize(keys["reporter"], sort=sort)
+    return 2 * reporter + (flow_directions(keys["flow"]) == "imports"), reporters
 
 
 def reporter_sums(reporter: np.ndarray, n_reporters: int, declared: np.ndarray) -> np.ndarray:
