@@ -45,8 +45,8 @@ logger = logging.getLogger(__name__)
 #: starting late (see the module docstring).
 LATE_START_DENSITY = 0.9
 #: A publisher whose median month with any declaration holds at least this many
-#: declared series did not publish a month in which it declared none (the scoring
-#: context reads a direction by the same number: its ``MIN_DIRECTION_ROWS``).
+#: declared series did not publish a month in which it declared none
+#: (:func:`busy_publishers`; the scoring context reads a direction by the same rule).
 GAP_MIN_ROWS = 20
 #: Months with a declaration a publisher needs for its usual month to be read.
 MIN_DECLARED_MONTHS = 3
@@ -151,15 +151,30 @@ def _any_by_reporter(published: np.ndarray, reporter: np.ndarray) -> np.ndarray:
     return by_reporter
 
 
-def _gaps(declared: np.ndarray) -> np.ndarray:
-    """``(publishers, months)``: the months without a declaration of a publisher whose
-    usual month holds at least :data:`GAP_MIN_ROWS` series."""
+def busy_publishers(declared: np.ndarray) -> np.ndarray:
+    """Per row of ``declared`` (a publisher's count of declared series per month):
+    whether its usual month, the median of its months with any declaration, holds at
+    least :data:`GAP_MIN_ROWS` series, read over at least :data:`MIN_DECLARED_MONTHS`
+    such months. A busy publisher's month without a declaration is a month it did not
+    publish; the training side (:func:`unpublished_months`) and the scoring side
+    (:attr:`anomaly.model.context.ScoringContext.direction_gaps`) read it alike.
+
+    Examples
+    --------
+    >>> busy_publishers(np.array([[30, 0, 25, 40], [5, 3, 0, 4], [50, 0, 0, 0]])).tolist()
+    [True, False, False]
+    """
     published = declared > 0
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a publisher without declarations
         usual = np.nanmedian(np.where(published, declared, np.nan), axis=1)
-    busy = (published.sum(axis=1) >= MIN_DECLARED_MONTHS) & (np.nan_to_num(usual) >= GAP_MIN_ROWS)
-    return busy[:, None] & ~published
+    return (published.sum(axis=1) >= MIN_DECLARED_MONTHS) & (np.nan_to_num(usual) >= GAP_MIN_ROWS)
+
+
+def _gaps(declared: np.ndarray) -> np.ndarray:
+    """``(publishers, months)``: the months without a declaration of a busy publisher
+    (:func:`busy_publishers`)."""
+    return busy_publishers(declared)[:, None] & ~(declared > 0)
 
 
 def declared_rows(

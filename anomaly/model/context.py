@@ -26,7 +26,9 @@ is trade (a war's collapse of exports to Russia, say), not missing rows.
 Coverage by direction (:attr:`ScoringContext.direction_gaps`): a reporter may publish one
 direction of its trade and not yet the other (exports first, say). A month in which a
 reporter declared series of one direction but not a single series of the other, while
-its usual month in the window holds at least :data:`MIN_DIRECTION_ROWS` of them, has
+its usual month in the window holds at least
+:data:`~anomaly.forecast.publication.GAP_MIN_ROWS` of them
+(:func:`~anomaly.forecast.publication.busy_publishers`, as training reads it), has
 that direction *not published*: its series of that direction, and the mirror readings
 of its declarations, leave the month out.
 
@@ -52,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.detect import DetectionConfig
-from anomaly.forecast.publication import GAP_MIN_ROWS
+from anomaly.forecast.publication import busy_publishers
 from anomaly.schema import INWARD_FLOWS, OUTWARD_FLOWS
 
 DEMAND_KEYS = ["reporter", "partner", "flow"]
@@ -68,10 +70,6 @@ PARTIAL_VALUE = 0.1
 MIN_NORM_MONTHS = 3
 #: Months at the end of the training window that give a reporter's training norm.
 NORM_MONTHS = 24
-#: Series of one direction a reporter's usual month must hold for a month without any
-#: to read as that direction not published (fewer: absent rows are sparse trade); the
-#: training side's number (:data:`anomaly.forecast.publication.GAP_MIN_ROWS`).
-MIN_DIRECTION_ROWS = GAP_MIN_ROWS
 #: Series of one HS chapter and direction a reporter's usual month must hold for the
 #: chapter's coverage to be read on its own (fewer: absent rows are sparse trade).
 MIN_CHAPTER_ROWS = 20
@@ -173,9 +171,7 @@ class ScoringContext:
         counts = {"imports": imports, "exports": self.rows - imports}
         gaps = {}
         for direction, rows in counts.items():
-            declared = rows.where(rows > 0)
-            usual = declared.median(axis=1).where(declared.count(axis=1) >= MIN_NORM_MONTHS)
-            publishes = (usual >= MIN_DIRECTION_ROWS).to_numpy()[:, None]
+            publishes = busy_publishers(rows.to_numpy())[:, None]
             gaps[direction] = self.published & (rows == 0) & publishes
         return gaps
 
@@ -196,7 +192,7 @@ class ScoringContext:
             cells = directions == direction
             full[cells] &= ~gap.reindex(reporters[cells], fill_value=False).to_numpy(dtype=bool)
         declared = rows > 0
-        usual = counts.where(declared).median(axis=1).to_numpy()  # as in direction_gaps
+        usual = counts.where(declared).median(axis=1).to_numpy()
         read = (declared.sum(axis=1) >= MIN_NORM_MONTHS) & (usual >= MIN_CHAPTER_ROWS)
         missing = full & ~declared & read[:, None]
         last = rows.shape[1] - 1 - np.argmax(declared[:, ::-1], axis=1)

@@ -8,10 +8,10 @@ import pytest
 
 from anomaly import TradeAnomalyModel
 from anomaly.batch.store import load_context, save_context
+from anomaly.forecast.publication import GAP_MIN_ROWS
 from anomaly.model.context import (
     MIN_CHAPTER_ROWS,
     MIN_CONTROL_SERIES,
-    MIN_DIRECTION_ROWS,
     build_context,
     demand_growth,
     partial_months,
@@ -196,7 +196,7 @@ def test_a_reporter_that_published_exports_but_not_imports_has_imports_unpublish
 
 
 def test_a_reporter_with_few_import_series_has_no_direction_gap():
-    context = direction_context(n_imports=MIN_DIRECTION_ROWS - 1, exports_only_months=3)
+    context = direction_context(n_imports=GAP_MIN_ROWS - 1, exports_only_months=3)
     assert not context.direction_gaps["imports"].to_numpy().any()
     assert context.published_mask(["KAZ"], 12, flows="import").all()
 
