@@ -176,7 +176,11 @@ def own_rise_z(table: pd.DataFrame) -> np.ndarray:
     >>> own_rise_z(table).round(2).tolist()
     [2.47, 3.0, 1.0, 1.41]
     """
-    rise = rise_z(table)
+    return _with_regularity(rise_z(table), table)
+
+
+def _with_regularity(rise: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+    """:func:`own_rise_z` from the series' value ``rise`` already read."""
     if "regularity_z" not in table:  # an ensemble without the regularity detector
         return rise
     regularity = table["regularity_z"].to_numpy(dtype=np.float64)
@@ -252,9 +256,10 @@ class ReroutingDetector(BaseDetector):
         destination that collapsed."""
         z = table["z"].to_numpy()
         threshold = self.config.signal_z
+        rise = rise_z(table)
         with np.errstate(invalid="ignore"):
-            rising = rise_z(table) >= threshold
-            rising_or_regular = own_rise_z(table) >= threshold
+            rising = rise >= threshold
+            rising_or_regular = _with_regularity(rise, table) >= threshold
         direct_to_sanctioned = (
             table["flow"].isin(OUTWARD_FLOWS).to_numpy()
             & table["partner"].isin(self.config.sanctioned).to_numpy()
