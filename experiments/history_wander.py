@@ -40,39 +40,29 @@ SHORT = 12
 WORLDS = {"dev-sim-default": "2015-01", "dev-pub-clean-1": "2016-01"}
 
 
-def variances(values: np.ndarray, months: np.ndarray, length: int) -> tuple:
-    """Residual variance and months with trade of each row over its last ``length``
-    months, as the forecaster reads them (flat profile, equal weights)."""
-    n_months = values.shape[1]
-    last = slice(n_months - length, n_months)
-    defaults = pooled.PooledForecaster()
-    found = pooled._level_trend_noise(
-        values[:, last],
-        np.zeros((len(values), 12)),
-        None,
-        None,
-        np.ones(length),
-        months[last],
-        defaults.trend_threshold,
-        defaults.damping,
-    )
-    return found["raw_variance"], found["n_nonzero"]
-
-
 def gains(values: np.ndarray, months: np.ndarray, source: str) -> pd.DataFrame:
     """Per fifth of the 12-month variance, the mean variances and their gain and ratio."""
-    traded = values > 0
-    whole = traded.any(axis=1) & (traded.argmax(axis=1) < 3) & (traded.mean(axis=1) >= 0.5)
-    rows = values[whole]
-    full, _ = variances(rows, months, rows.shape[1])
-    part, n_nonzero = variances(rows, months, SHORT)
+    rows = values[pooled._whole_window(values)]
+    flat, equal = np.zeros((len(rows), 12)), np.ones(rows.shape[1])
+    defaults = pooled.PooledForecaster()
+    full, _ = pooled._variance_over_last(rows, flat, equal, months, defaults, rows.shape[1])
+    part, n_nonzero = pooled._variance_over_last(rows, flat, equal, months, defaults, SHORT)
     read = np.isfinite(full) & np.isfinite(part) & (n_nonzero >= SHORT // 2)
     table = pd.DataFrame({"last 12": part[read], "whole": full[read]})
-    table["fifth"] = pd.qcut(table["last 12"], 5, labels=False) + 1
-    out = table.groupby("fifth").mean()
-    out["gain"] = out["whole"] - out["last 12"]
-    out["ratio"] = out["whole"] / out["last 12"]
-    out.insert(0, "series", table.groupby("fifth").size())
+    return by_fifth(table, "last 12", "last 12", "whole", source, ("gain", "ratio"))
+
+
+def by_fifth(
+    table: pd.DataFrame, by: str, earlier: str, later: str, source: str, names: tuple[str, str]
+) -> pd.DataFrame:
+    """Means of ``table``'s columns per fifth of column ``by``, with ``later`` less
+    ``earlier`` and ``later`` over ``earlier`` (named ``names``), each fifth's number of
+    series and ``source``."""
+    fifth = (pd.qcut(table[by], 5, labels=False) + 1).rename("fifth")
+    out = table.groupby(fifth).mean()
+    out[names[0]] = out[later] - out[earlier]
+    out[names[1]] = out[later] / out[earlier]
+    out.insert(0, "series", table.groupby(fifth).size())
     out.insert(0, "source", source)
     return out.reset_index()
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from generalisation import CACHE, build_world, load_worlds
+from history_wander import by_fifth
 from markdown_table import markdown
 
 from anomaly import read_flows
@@ -73,13 +74,7 @@ def growth_by_fifth(variance, errors, early: int, late: int, source: str) -> pd.
             "late": np.nanmean(errors[:, -late:] ** 2, axis=1),
         }
     )
-    table["fifth"] = pd.qcut(table["variance"], 5, labels=False) + 1
-    out = table.groupby("fifth").mean()
-    out["late - early"] = out["late"] - out["early"]
-    out["late / early"] = out["late"] / out["early"]
-    out.insert(0, "series", table.groupby("fifth").size())
-    out.insert(0, "source", source)
-    return out.reset_index()
+    return by_fifth(table, "variance", "early", "late", source, ("late - early", "late / early"))
 
 
 def main() -> None:

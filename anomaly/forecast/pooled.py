@@ -782,36 +782,52 @@ def _history_wander(
     far too narrow.
     """
     n_months = sample.shape[1]
-    traded = sample > 0
-    whole = traded.any(axis=1) & (traded.argmax(axis=1) < 3) & (traded.mean(axis=1) >= 0.5)
+    whole = _whole_window(sample)
     lengths = np.array([length for length in HISTORY_LENGTHS if length < n_months], dtype=int)
     wander = np.zeros(len(lengths))
     if not lengths.size or whole.sum() < MIN_HISTORY_SERIES:
         return lengths, wander
     rows, profiles = sample[whole], season[whole]
-
-    def variance(length: int) -> tuple[np.ndarray, np.ndarray]:
-        last = slice(n_months - length, n_months)
-        found = _level_trend_noise(
-            rows[:, last],
-            profiles,
-            None,
-            None,
-            recency[last],
-            months[last],
-            params.trend_threshold,
-            params.damping,
-        )
-        return found["raw_variance"], found["n_nonzero"]
-
-    full, _ = variance(n_months)
+    full, _ = _variance_over_last(rows, profiles, recency, months, params, n_months)
     for i, length in enumerate(lengths):
-        part, n_nonzero = variance(length)
+        part, n_nonzero = _variance_over_last(rows, profiles, recency, months, params, length)
         read = np.isfinite(full) & np.isfinite(part) & (n_nonzero >= max(4, length // 2))
         if read.sum() >= MIN_HISTORY_SERIES:
             wander[i] = full[read].mean() - part[read].mean()
     wander = np.maximum.accumulate(np.maximum(wander, 0.0)[::-1])[::-1]
     return lengths, wander
+
+
+def _whole_window(sample: np.ndarray) -> np.ndarray:
+    """Rows of ``sample`` (series, months) that traded from the window's first months on
+    and in at least half its months: the series :func:`_history_wander` reads."""
+    traded = sample > 0
+    return traded.any(axis=1) & (traded.argmax(axis=1) < 3) & (traded.mean(axis=1) >= 0.5)
+
+
+def _variance_over_last(
+    rows: np.ndarray,
+    season: np.ndarray,
+    recency: np.ndarray,
+    months: np.ndarray,
+    params: PooledForecaster,
+    length: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Residual variance and months with trade of each of ``rows`` read over its last
+    ``length`` months only (``season``: their profiles), as the forecaster reads a
+    series' variance."""
+    last = slice(rows.shape[1] - length, rows.shape[1])
+    found = _level_trend_noise(
+        rows[:, last],
+        season,
+        None,
+        None,
+        recency[last],
+        months[last],
+        params.trend_threshold,
+        params.damping,
+    )
+    return found["raw_variance"], found["n_nonzero"]
 
 
 def _missed_wander(
