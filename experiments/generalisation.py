@@ -435,33 +435,43 @@ def align_labels(
     return labels[with_rows].reset_index(drop=True), int(missing)
 
 
+def ranked_positions(ranked: pd.DataFrame, labels: pd.DataFrame) -> pd.Series:
+    """Position of each series of ``ranked`` (every scored series, best first), indexed
+    by its keys; the labelled series it lacks are appended after its last row, so that
+    a series the model never scored counts as missed."""
+    order = ranked[KEYS].reset_index(drop=True)
+    missing = labels[KEYS].drop_duplicates().merge(order, on=KEYS, how="left", indicator=True)
+    missing = missing.loc[missing["_merge"] == "left_only", KEYS]
+    order = pd.concat([order, missing], ignore_index=True)
+    return pd.Series(np.arange(len(order)), index=pd.MultiIndex.from_frame(order))
+
+
+def in_top(position: pd.Series) -> pd.Series:
+    """Whether each series of :func:`ranked_positions` ranks within the top
+    ``TOP_FRACTION`` of them."""
+    return position < math.ceil(TOP_FRACTION * len(position))
+
+
 def ranking_metrics(ranked: pd.DataFrame, labels: pd.DataFrame) -> dict[str, float]:
     """AUC-PR, precision@50 and top-2% shares (overall, per scheme) of a ranking.
 
-    ``ranked`` lists every scored series best first. Labelled series it lacks are
-    appended after its last row, so that a series the model never scored counts as
-    missed.
+    ``ranked`` lists every scored series best first (:func:`ranked_positions`).
     """
-    order = ranked[KEYS].reset_index(drop=True)
+    position = ranked_positions(ranked, labels)
     planted = labels[KEYS].drop_duplicates()
-    missing = planted.merge(order, on=KEYS, how="left", indicator=True)
-    missing = missing.loc[missing["_merge"] == "left_only", KEYS]
-    order = pd.concat([order, missing], ignore_index=True)
-    position = pd.Series(np.arange(len(order)), index=pd.MultiIndex.from_frame(order))
-    positive = np.zeros(len(order), dtype=bool)
+    positive = np.zeros(len(position), dtype=bool)
     positive[position.loc[pd.MultiIndex.from_frame(planted)].to_numpy()] = True
     if not positive.any():
         return {}
     report = detection_report(
-        -np.arange(len(order), dtype=np.float64), positive, k=(TOP_K,), fraction=TOP_FRACTION
+        -np.arange(len(position), dtype=np.float64), positive, k=(TOP_K,), fraction=TOP_FRACTION
     )
-    top = math.ceil(TOP_FRACTION * len(order))
-    found = position < top
+    found = in_top(position)
     metrics = {
         "AUC-PR": report["average_precision"],
         f"precision@{TOP_K}": report[f"precision@{TOP_K}"],
         "top 2%": report[f"recall@top{100 * TOP_FRACTION:g}%"],
-        "not scored": len(missing),
+        "not scored": len(position) - len(ranked),
     }
     for name, group in scheme_groups(labels).items():
         keys = pd.MultiIndex.from_frame(group[KEYS].drop_duplicates())
