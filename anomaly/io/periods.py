@@ -7,6 +7,8 @@ Accepted spellings (surrounding blanks ignored), and where they are seen:
   period code 52);
 - ``2023-01``, ``2023-1``: a month (canonical files, Comext extracts);
 - ``2023-01-01``: a month, given by its first day (Comtrade);
+- ``2023M01``, ``2023M1``: a month (SDMX time periods: IMF, OECD, Eurostat's
+  dissemination API);
 - ``Jan. 2023``, ``Jan 2023``, ``January 2023``: a month (Comext "relational view");
 - ``202301-Jan. 2023``: code and label of a month (Comext "relational view"); the
   label must name the same month as the code.
@@ -51,6 +53,7 @@ _PATTERNS = {
     "year": r"^(?P<year>\d{4})$",
     "code": r"^(?P<year>\d{4})(?P<month>\d{2})$",
     "iso": r"^(?P<year>\d{4})-(?P<month>\d{1,2})(?:-01(?:[ T]00:00(?::00)?)?)?$",
+    "sdmx": r"^(?P<year>\d{4})M(?P<month>\d{1,2})$",
     "label": r"^(?P<name>[A-Za-z]{3,9})\.?\s+(?P<year>\d{4})$",
     "code_label": r"^(?P<year>\d{4})(?P<month>\d{2})-(?P<label>.+)$",
 }
@@ -59,7 +62,7 @@ _MONTH_PREFIXES = {
     for number, name in enumerate(_MONTHS, start=1)
     for length in range(3, len(name) + 1)
 }
-EXPECTED = "a period such as 2023-01, 202301, Jan. 2023, 202301-Jan. 2023, 2023 or 202352"
+EXPECTED = "a period such as 2023-01, 202301, 2023M01, Jan. 2023, 202301-Jan. 2023, 2023 or 202352"
 
 
 def parse_periods(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +144,7 @@ def _parse_unique(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             month = month.mask(hit, _month_number(found["name"]))
         else:
             number = pd.to_numeric(found["month"], errors="coerce")
-            is_annual = hit & (number == _ANNUAL_CODE) & (name != "iso")
+            is_annual = hit & (number == _ANNUAL_CODE) & (name not in ("iso", "sdmx"))
             annual |= is_annual
             month = month.mask(hit & ~is_annual, number)
             if name == "code_label":

@@ -15,6 +15,8 @@ from anomaly.io.periods import _parse_unique, parse_periods
         ("2023-1", pd.Period("2023-01", "M")),
         ("202301", pd.Period("2023-01", "M")),
         ("2023-01-01", pd.Period("2023-01", "M")),
+        ("2023M01", pd.Period("2023-01", "M")),
+        ("2023M7", pd.Period("2023-07", "M")),
         ("Jan. 2023", pd.Period("2023-01", "M")),
         ("May. 2024", pd.Period("2024-05", "M")),
         ("Sept. 2020", pd.Period("2020-09", "M")),
@@ -33,7 +35,20 @@ def test_spellings(spelling, period):
 
 @pytest.mark.parametrize(
     "spelling",
-    ["2023-13", "202300", "202313", "201910-Nov. 2019", "Foo 2023", "23-01", "1850", "", None],
+    [
+        "2023-13",
+        "202300",
+        "202313",
+        "2023M13",
+        "2022M52",
+        "2023M",
+        "201910-Nov. 2019",
+        "Foo 2023",
+        "23-01",
+        "1850",
+        "",
+        None,
+    ],
 )
 def test_unparseable(spelling):
     ordinals, freqs = parse_periods(pd.Series([spelling], dtype=object))
