@@ -96,7 +96,8 @@ def parse_numbers(
                 bad,
                 sources,
                 column=name,
-                expected="a plain decimal number such as 1234.5 (no thousands separators)",
+                expected="a number with a decimal point, such as 1234.5 (no thousands "
+                "separators, no decimal comma)",
             )
     else:
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)

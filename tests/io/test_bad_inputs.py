@@ -82,6 +82,13 @@ def test_non_numeric_values_are_listed(write):
     assert "'12O', '1 234' are not numbers" in str(error)
 
 
+def test_a_decimal_comma_is_named_in_the_error(write):
+    semicolons = (CANONICAL + GOOD_ROWS).replace(",", ";").replace(";200\n", ";200,5\n")
+    error = raises(InvalidValueError, write("comma.csv", semicolons), lines="line 3")
+    assert "'200,5' are not numbers" in str(error)
+    assert "no decimal comma" in str(error)
+
+
 def test_missing_value(write):
     rows = GOOD_ROWS.replace(",200\n", ",\n")
     raises(InvalidValueError, write("gap.csv", CANONICAL + rows), lines="line 3", column="value")
