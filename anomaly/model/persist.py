@@ -49,6 +49,7 @@ from anomaly.forecast import FORECASTERS, Forecaster
 from anomaly.forecast.distribution import PIT_LEVELS
 from anomaly.forecast.pooled import OCCURRENCE_STRATA
 from anomaly.io import combine_codes
+from anomaly.model.placebo import MIN_PLACEBO_MONTHS, placebo_length
 from anomaly.reference import CHP_VERSIONS, CONTROL_SETS
 from anomaly.reference.controls import HS_PREFIX
 from anomaly.schema import CURRENCIES, FLOWS, SERIES_KEY_COLUMNS
@@ -917,12 +918,14 @@ class TradeAnomalySchema:
                 f"is {train_months}, but metadata.training_window {window['start']}.."
                 f"{window['end']} has {months} months",
             )
-        if config["model"]["placebo_months"] >= months:
+        placebo = placebo_length(config["model"]["placebo_months"], months)
+        if placebo < MIN_PLACEBO_MONTHS:
             raise fail(
                 MANIFEST_FILE,
-                "config.model.placebo_months",
-                f"{config['model']['placebo_months']} leaves no training month before the "
-                f"placebo window in {months} months",
+                "metadata.training_window",
+                f"{window['start']}..{window['end']} leaves a placebo window of {placebo} "
+                f"months (config.model.placebo_months {config['model']['placebo_months']}, "
+                f"at most a third of the window); a model needs {MIN_PLACEBO_MONTHS}",
             )
         forecaster = config["forecaster"]["class"]
         state = {

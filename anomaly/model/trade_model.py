@@ -27,6 +27,7 @@ from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import build_leads
 from anomaly.model.outputs import demand_record
 from anomaly.model.persist import Components, read_components, save_components
+from anomaly.model.placebo import MIN_PLACEBO_MONTHS, placebo_length
 from anomaly.model.scores import Scores
 from anomaly.panel import Panel, as_month, build_panel, positions
 from anomaly.progress import logged_step
@@ -233,11 +234,12 @@ class TradeAnomalyModel:
             A window too short to calibrate on.
         """
         n_months = end.ordinal - start.ordinal + 1
-        placebo = min(self.placebo_months, n_months // 3)
-        if placebo < 3:
+        placebo = placebo_length(self.placebo_months, n_months)
+        if placebo < MIN_PLACEBO_MONTHS:
             raise DataError(
                 f"the training window {start}..{end} has {n_months} months",
-                expected="at least 9 months (to calibrate the detectors on a placebo window)",
+                expected=f"at least {3 * MIN_PLACEBO_MONTHS} months (to calibrate the "
+                "detectors on a placebo window)",
             )
         return end - placebo + 1
 

@@ -13,7 +13,7 @@ import anomaly
 from anomaly import TradeAnomalyModel
 from anomaly.artifacts import pack_artifact
 from anomaly.demo import SCORE_WINDOW
-from anomaly.errors import ArtifactError, ArtifactIntegrityError
+from anomaly.errors import ArtifactError, ArtifactIntegrityError, DataError
 
 from .conftest import SCORE, TRAIN
 
@@ -90,6 +90,20 @@ def assert_same_bytes_apart_from_created(saved: Path, again: Path) -> None:
     second = json.loads((again / "manifest.json").read_text())
     assert first.pop("created") != second.pop("created")
     assert first == second
+
+
+def test_a_model_trained_on_one_year_loads_and_scores(constructed_flows, tmp_path):
+    """Twelve training months: the placebo window is a third of them (4 months), not the
+    12 the model asks for, and the saved model loads as it was trained."""
+    model = TradeAnomalyModel(n_estimators=20).fit(constructed_flows, "2021-01", "2021-12")
+    loaded = anomaly.load(model.save(tmp_path / "model"))
+    before, after = model.score(constructed_flows, *SCORE), loaded.score(constructed_flows, *SCORE)
+    pd.testing.assert_frame_equal(after.leads, before.leads)
+
+
+def test_a_training_window_too_short_for_a_placebo_is_refused(constructed_flows):
+    with pytest.raises(DataError, match=r"2021-04..2021-11 has 8 months; expected at least 9"):
+        TradeAnomalyModel(n_estimators=20).fit(constructed_flows, "2021-04", "2021-11")
 
 
 def test_two_saves_of_one_fit_are_byte_identical_apart_from_created(
