@@ -379,6 +379,12 @@ class TradeAnomalyModel:
                 f"{self.train_window_[0]}..{self.train_window_[1]}",
                 expected="a start after the training window",
             )
+        if end is None and last < first:
+            raise DataError(
+                f"the scoring window starts at {first}, after the data "
+                f"({panel.periods[0]}..{last})",
+                expected=f"a start of {last} or earlier",
+            )
         if last < first:
             raise DataError(f"the scoring window ends ({last}) before it starts ({first})")
         if panel is not None and last > panel.periods[-1]:

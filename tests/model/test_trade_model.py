@@ -258,6 +258,13 @@ def test_a_scoring_window_wholly_after_the_data_is_refused(constructed_model, co
         constructed_model.score(constructed_flows, "2025-01", "2025-06")
 
 
+def test_a_start_after_the_data_without_an_end_names_the_data(constructed_model, constructed_flows):
+    # Without an end the window runs to the data's last month, here before the start.
+    after = r"starts at 2025-01, after the data \(2015-01\.\.2024-01\); expected a start of 2024-01"
+    with pytest.raises(DataError, match=after):
+        constructed_model.score(constructed_flows, "2025-01")
+
+
 def test_a_window_ending_before_it_starts_is_refused(constructed_model, constructed_flows):
     with pytest.raises(DataError, match=r"ends .* before it starts"):
         constructed_model.score(constructed_flows, "2023-01", "2022-06")
