@@ -20,13 +20,20 @@ from anomaly.artifacts.atomic import remove_stale_siblings, replace_file, tempor
 from anomaly.artifacts.integrity import sha256_file
 from anomaly.artifacts.manifest import FORMAT_VERSION, SUPPORTED_FORMAT_VERSIONS
 from anomaly.artifacts.schema import ContentSchema, register_schema, registered_schema
-from anomaly.artifacts.store import Artifact, read_artifact, verify_artifact, write_artifact
+from anomaly.artifacts.store import (
+    Artifact,
+    check_replaceable,
+    read_artifact,
+    verify_artifact,
+    write_artifact,
+)
 
 __all__ = [
     "FORMAT_VERSION",
     "SUPPORTED_FORMAT_VERSIONS",
     "Artifact",
     "ContentSchema",
+    "check_replaceable",
     "pack_artifact",
     "read_artifact",
     "register_schema",

@@ -87,8 +87,14 @@ class Artifact:
         return self.manifest["model_class"]
 
 
-def _check_replaceable(path: Path) -> None:
-    """Refuse to replace anything but nothing, an empty directory or an artifact."""
+def check_replaceable(path: Path) -> None:
+    """Refuse to replace anything but nothing, an empty directory or an artifact.
+
+    Raises
+    ------
+    ArtifactError
+        ``path`` is something else (a file, a directory of other files).
+    """
     if not os.path.lexists(path):
         return
     refusal = f"{path} exists and is not an anomaly artifact directory; refusing to replace it"
@@ -198,7 +204,7 @@ def write_artifact(
     )
     # Fail on unserialisable config or metadata before writing any array.
     encode_manifest(manifest)
-    _check_replaceable(path)
+    check_replaceable(path)
 
     def build(staging: Path) -> None:
         write_arrays(staging / ARRAYS_FILE, stored_arrays)

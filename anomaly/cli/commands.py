@@ -29,6 +29,7 @@ def train(args: argparse.Namespace) -> None:
     partitions on the engine's workers (:func:`anomaly.batch.fit_partitioned`); else
     the panel is built in this process and fitted there.
     """
+    from anomaly.artifacts import check_replaceable
     from anomaly.batch.panel_reader import native_inputs, partitions_for, read_panel
     from anomaly.forecast import SHORT_NAMES
     from anomaly.io import count_rows, read_flows
@@ -37,6 +38,7 @@ def train(args: argparse.Namespace) -> None:
     from anomaly.panel import build_panel
 
     controls = _controlled(args.controlled)  # a wrong list fails before a long read
+    check_replaceable(Path(args.out))  # and so does an --out the model cannot replace
     # Data too large for memory are refused before the long read, where the files say
     # how many rows they hold, and before the fit (a kernel kill after minutes says less).
     # Only the training window's months are read: the fit uses no other.
@@ -168,11 +170,17 @@ def score(args: argparse.Namespace) -> None:
     """``anomaly score``: load, read, score, write atomically (in batches with any batch
     option). Writing the outputs removes an earlier run's report (see
     :data:`anomaly.model.outputs.DERIVED_FILES`); the summary says so."""
+    from anomaly.errors import InputOutputError
     from anomaly.io import read_flows
     from anomaly.model import load_model
     from anomaly.model.outputs import DERIVED_FILES
 
-    derived = [Path(args.out) / name for name in DERIVED_FILES]
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():  # before the long read and scoring
+        raise InputOutputError(
+            str(out), "exists and is not a directory; expected a directory for the outputs"
+        )
+    derived = [out / name for name in DERIVED_FILES]
     stale = [path for path in derived if path.exists()]
     batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]
     if batch and args.exchange_rate is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.cli.main import EXIT_DATA
+from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_IO
 
 from .conftest import run
 
@@ -90,3 +90,41 @@ def test_coarser_data_than_the_model_exit_3_naming_the_levels(
     )
     assert code == EXIT_DATA
     assert "coarser than the 6 digits" in err and "4 digits" in err
+
+
+def test_an_out_that_train_cannot_replace_is_refused_before_the_data_are_read(capsys, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(tmp_path / "absent.csv"),
+        "--train-end",
+        "2021-12",
+        "--out",
+        str(notes),
+    )
+    assert code == EXIT_ARTIFACT
+    assert f"{notes} exists and is not an anomaly artifact directory" in err
+    assert notes.read_text() == "mine"
+
+
+def test_an_out_that_is_a_file_is_refused_before_scoring(capsys, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, _, err = run(
+        capsys,
+        "score",
+        "--model",
+        str(tmp_path / "absent"),
+        "--data",
+        str(tmp_path / "absent.csv"),
+        "--start",
+        "2022-01",
+        "--out",
+        str(notes),
+    )
+    assert code == EXIT_IO
+    assert f"{notes}: exists and is not a directory" in err
+    assert notes.read_text() == "mine"
