@@ -72,6 +72,29 @@ class InputFormat:
             if not present.intersection(alternatives)
         ]
 
+    def renames_by_case(self, columns: Sequence[str]) -> list[str]:
+        """Where ``columns`` hold every required column but some only in another case:
+        ``found → required`` for those, else nothing.
+
+        Examples
+        --------
+        >>> header = ["Period", "reporter", "partner", "flow", "HS", "value"]
+        >>> INPUT_FORMATS["canonical"].renames_by_case(header)
+        ["'Period' → 'period'", "'HS' → 'hs'"]
+        """
+        if not self.missing_columns(columns):
+            return []
+        by_case = {column.casefold(): column for column in columns}
+        renames = []
+        for alternatives in self.required:
+            if set(alternatives).intersection(columns):
+                continue
+            found = [(by_case[a.casefold()], a) for a in alternatives if a.casefold() in by_case]
+            if not found:
+                return []
+            renames.append("{!r} → {!r}".format(*found[0]))
+        return renames
+
     def describe(self) -> str:
         """The required columns as a user reads them: ``a, b or c, d``."""
         return ", ".join(" or ".join(alternatives) for alternatives in self.required)
@@ -188,6 +211,16 @@ def detect_format(columns: Sequence[str], *, source: str | None = None) -> str:
     for entry in INPUT_FORMATS.values():
         if not entry.missing_columns(columns):
             return entry.name
+    for entry in INPUT_FORMATS.values():
+        renames = entry.renames_by_case(columns)
+        if renames:
+            raise FormatError(
+                f"the columns {', '.join(map(repr, columns))} are the {entry.name} "
+                "format's, spelled in another case",
+                source=source,
+                lines=[1],
+                expected=f"its names as they are spelled: {', '.join(renames)}",
+            )
     known = "; ".join(f"{entry.name} ({entry.describe()})" for entry in INPUT_FORMATS.values())
     raise FormatError(
         f"the columns {', '.join(map(repr, columns))} match no known format",
@@ -213,10 +246,12 @@ def check_format(format: str, columns: Sequence[str], *, source: str | None = No
     entry = INPUT_FORMATS[format]
     missing = entry.missing_columns(columns)
     if missing:
+        renames = entry.renames_by_case(columns)
         raise FormatError(
             f"the {format} format needs column(s) {', '.join(missing)}, "
             f"but the header has {', '.join(map(repr, columns))}",
             source=source,
             lines=[1],
-            expected=f"the columns {entry.describe()}",
+            expected=f"the columns {entry.describe()}"
+            + (f", spelled so: {', '.join(renames)}" if renames else ""),
         )

@@ -71,6 +71,22 @@ def test_unknown_header_lists_columns_and_formats(write):
     assert all(format in message for format in FORMATS)
 
 
+@pytest.mark.parametrize("format", ["auto", "canonical"])
+def test_a_header_in_another_case_names_the_renames(write, format):
+    path = write("x.csv", "Period,Reporter,Partner,Flow,HS,Value\n2022-01,DEU,KGZ,export,0101,3\n")
+    with pytest.raises(FormatError) as caught:
+        read_flows(path, format=format)
+    message = str(caught.value)
+    assert "'Period' → 'period'" in message and "'HS' → 'hs'" in message
+
+
+def test_a_header_that_fits_only_in_part_by_case_is_not_offered_renames(write):
+    path = write("x.csv", "Period,Reporter,Partner,Flow,Value\n2022-01,DEU,KGZ,X,3\n")
+    with pytest.raises(FormatError, match="match no known format") as caught:
+        read_flows(path)
+    assert "→" not in str(caught.value)
+
+
 def test_semicolon_separated_file(write):
     path = write(
         "x.csv", "period;reporter;partner;flow;hs;value\n2022-01;DEU;KGZ;export;0101;3.5\n"
