@@ -21,7 +21,7 @@ from anomaly.detect import (
 )
 from anomaly.errors import ArtifactError, CurrencyError, DataError, NotFittedError
 from anomaly.forecast import Forecaster, PooledForecaster
-from anomaly.io import CURRENCY_CONVERSION, TOTAL_HS
+from anomaly.io import CURRENCY_CONVERSION, TOTAL_HS, validate_flows
 from anomaly.model.context import ScoringContext, build_context, publication_norms
 from anomaly.model.evidence import WindowEvidence, WindowScorer
 from anomaly.model.leads import build_leads
@@ -144,7 +144,8 @@ class TradeAnomalyModel:
         Parameters
         ----------
         flows : pandas.DataFrame or Panel
-            Canonical flows (:func:`anomaly.read_flows`) or a panel of them.
+            Canonical flows (:func:`anomaly.read_flows`; a table built otherwise is
+            checked by :func:`anomaly.validate_flows` first) or a panel of them.
         train_start : str or pandas.Period, optional
             First training month; default: the first month in the data. A month before
             the data is refused: months the file does not cover are unknown, not
@@ -329,7 +330,9 @@ class TradeAnomalyModel:
         trade, say), is the general-demand control when ``flows`` holds no goods off
         the control list to read it from (:meth:`demand_control`).
 
-        ``flows`` must be in the model's currency (:meth:`check_currency`): convert
+        ``flows`` are canonical flows (:func:`anomaly.read_flows`; a table built
+        otherwise is checked by :func:`anomaly.validate_flows` first) or a panel of
+        them, in the model's currency (:meth:`check_currency`): convert
         data in another with :func:`anomaly.io.convert_currency` first, whose record
         of the conversion ``run.json`` keeps (``currency_conversion``).
 
@@ -477,6 +480,7 @@ class TradeAnomalyModel:
         """
         self.check_fitted()
         first, last = as_month(start), as_month(end)
+        flows = checked(flows)
         route = ["period", "reporter", "partner", "flow"]
         summed = flows.groupby(route, observed=True, as_index=False)["value"].sum()
         summed.attrs = dict(flows.attrs)
@@ -693,7 +697,7 @@ class TradeAnomalyModel:
                 f"the flows table lacks columns {missing}",
                 expected=f"the canonical columns {list(CANONICAL_COLUMNS)} (anomaly.read_flows)",
             )
-        return build_panel(flows, hs_level=self.hs_level)
+        return build_panel(checked(flows), hs_level=self.hs_level)
 
     def _controlled_codes(self) -> frozenset[str] | None:
         """The codes of the controlled goods (None: every good)."""
@@ -779,6 +783,15 @@ def training_window(
     if end < start:
         raise DataError(f"the training window ends ({end}) before it starts ({start})")
     return start, end
+
+
+def checked(flows: pd.DataFrame) -> pd.DataFrame:
+    """``flows`` if :func:`anomaly.read_flows` or :func:`anomaly.validate_flows` made
+    it (they record its ``sources`` in ``attrs``), else :func:`anomaly.validate_flows`
+    of it: a table built by hand is checked as a file is (negative or missing values,
+    repeated keys, codes stored as numbers, unknown countries) before it is summed
+    into a panel, which would take any of them silently."""
+    return flows if "sources" in flows.attrs else validate_flows(flows)
 
 
 def load_model(path: str | Path, *, strict: bool = False) -> TradeAnomalyModel:

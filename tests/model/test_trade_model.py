@@ -11,7 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from anomaly import TradeAnomalyModel
-from anomaly.errors import CurrencyError, DataError, NotFittedError
+from anomaly.errors import (
+    CurrencyError,
+    DataError,
+    DuplicateKeyError,
+    FormatError,
+    InvalidValueError,
+    NotFittedError,
+)
 from anomaly.evaluate.leads import evaluate_leads
 from anomaly.io import convert_currency
 from anomaly.model import Scores, trade_model
@@ -270,8 +277,23 @@ def test_a_window_ending_before_it_starts_is_refused(constructed_model, construc
         constructed_model.score(constructed_flows, "2023-01", "2022-06")
 
 
+def test_a_table_built_by_hand_is_checked_as_a_file_is(constructed_model, constructed_flows):
+    # Summed into a panel unchecked, a negative value or a repeated row would be read
+    # as trade, and codes stored as numbers would lose their leading zeros.
+    negative = constructed_flows.copy()
+    negative.loc[3, "value"] = -1.0
+    with pytest.raises(InvalidValueError, match="line 5: 1 negative value"):
+        constructed_model.score(negative, *SCORE)
+    repeated = pd.concat([constructed_flows, constructed_flows.iloc[[7]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match="on lines 9 and"):
+        constructed_model.score(repeated, *SCORE)
+    numbers = constructed_flows.assign(hs=constructed_flows["hs"].astype(int))
+    with pytest.raises(FormatError, match="stored as int64 numbers"):
+        TradeAnomalyModel().fit(numbers, *TRAIN)
+
+
 def test_an_empty_flows_table_is_refused(constructed_model, constructed_flows):
-    with pytest.raises(DataError, match="empty"):
+    with pytest.raises(DataError, match="the table has no rows"):
         constructed_model.score(constructed_flows.iloc[:0], *SCORE)
 
 
