@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from anomaly.cli.main import EXIT_ARTIFACT, EXIT_DATA, EXIT_IO
 
@@ -92,9 +93,17 @@ def test_coarser_data_than_the_model_exit_3_naming_the_levels(
     assert "coarser than the 6 digits" in err and "4 digits" in err
 
 
-def test_an_out_that_train_cannot_replace_is_refused_before_the_data_are_read(capsys, tmp_path):
-    notes = tmp_path / "notes.txt"
-    notes.write_text("mine")
+@pytest.fixture
+def notes(tmp_path):
+    """A file of the user's, where an --out might point by mistake."""
+    path = tmp_path / "notes.txt"
+    path.write_text("mine")
+    return path
+
+
+def test_an_out_that_train_cannot_replace_is_refused_before_the_data_are_read(
+    capsys, tmp_path, notes
+):
     code, _, err = run(
         capsys,
         "train",
@@ -110,9 +119,7 @@ def test_an_out_that_train_cannot_replace_is_refused_before_the_data_are_read(ca
     assert notes.read_text() == "mine"
 
 
-def test_an_out_that_is_a_file_is_refused_before_scoring(capsys, tmp_path):
-    notes = tmp_path / "notes.txt"
-    notes.write_text("mine")
+def test_an_out_that_is_a_file_is_refused_before_scoring(capsys, tmp_path, notes):
     code, _, err = run(
         capsys,
         "score",
