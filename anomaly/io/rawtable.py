@@ -198,6 +198,10 @@ def read_raw(path: str | Path) -> RawTable:
     return load_file(path).raw()
 
 
+#: The first bytes of a zip archive (and so of an .xlsx workbook).
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 def _unreadable_gzip(path: str, exc: BaseException) -> FormatError:
     return FormatError(
         f"the gzip stream cannot be decompressed ({exc})",
@@ -215,6 +219,13 @@ def _unreadable_parquet(path: str, exc: BaseException) -> FormatError:
 
 
 def _reject_binary(data: bytes, path: str) -> None:
+    if data.startswith(_ZIP_MAGIC):
+        raise FormatError(
+            "the file is a zip archive (as an Excel .xlsx workbook is), not CSV text",
+            source=path,
+            expected=f"{_EXPECTED_FILE}: save a workbook's sheet as CSV UTF-8, or extract "
+            "the CSV files from the archive",
+        )
     if b"\x00" in data:
         raise FormatError(
             "the file holds binary data (NUL bytes), not CSV text",

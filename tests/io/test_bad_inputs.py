@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -223,6 +225,16 @@ def test_binary_garbage(write):
     garbage = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rng.bytes(2000)
     with pytest.raises(FormatError, match="binary data"):
         read_flows(write("picture.csv", garbage))
+
+
+def test_a_workbook_or_zip_archive_is_named(write):
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    path = write("flows.xlsx", workbook.getvalue())
+    with pytest.raises(FormatError, match=r"flows\.xlsx: the file is a zip archive") as caught:
+        read_flows(path)
+    assert "save a workbook's sheet as CSV UTF-8" in str(caught.value)
 
 
 def test_text_garbage_names_columns_and_formats(write):
