@@ -120,7 +120,8 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     A series "X exports good h to N" (declared by X) or "N imports h from X" (declared
     by N), with N a transit country, gets ``onward_ratio`` (actual over expected of
     N's declared exports of h to a sanctioned destination, Russia or Belarus; of the
-    legs, the one that rose most), ``onward_z`` (its calibrated z) and ``hub`` (N).
+    legs, the one that rose most), ``onward_z`` (its calibrated z), ``onward_to``
+    (that leg's destination) and ``hub`` (N).
     Re-exports are exports and re-imports imports here: a hub's re-exports to Russia
     are the most literal onward leg.
     A leg whose history is not in the data is read against its months before the
@@ -138,7 +139,11 @@ def onward_flows(summary: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame
     if "baseline_ratio" in to_russia:  # a leg without history grew against its baseline
         ratio = ratio.where(to_russia["z"].notna(), to_russia["baseline_ratio"])
     onward = pd.DataFrame(
-        {"onward_ratio": ratio.to_numpy(), "onward_z": to_russia["_rise"].to_numpy()},
+        {
+            "onward_ratio": ratio.to_numpy(),
+            "onward_z": to_russia["_rise"].to_numpy(),
+            "onward_to": to_russia["partner"].astype(object).to_numpy(),
+        },
         index=pd.MultiIndex.from_arrays(
             [to_russia["reporter"], to_russia["hs"]], names=["hub", "hs"]
         ),
@@ -223,6 +228,7 @@ class ReroutingDetector(BaseDetector):
         "substitution_share",
         "onward_ratio",
         "onward_z",
+        "onward_to",
         "inflow_z",
         "hub",
     )

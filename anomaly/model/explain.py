@@ -1,7 +1,7 @@
 """One-line, human explanations of leads, e.g.
 
 ``DEU→KGZ 854231: €1.7M in 2022 vs €60k expected (90% band €30k–€110k), 28×;
-mirror gap 64% (€1.1M declared shipped, not received); KGZ→RUS/BLR exports of 854231 up 40×``
+mirror gap 64% (€1.1M declared shipped, not received); KGZ→RUS exports of 854231 up 40×``
 
 and, for a flow with no trade in the training window (when that window is named),
 ``DEU→KAZ 880730: €1.2M in 2022, none in 2020-01..2021-12``: its counterfactual is a
@@ -64,6 +64,9 @@ OPTIONAL_COLUMNS = (
     "trained_nonzero",
     "trained_months",
 )
+#: Text columns it reads where the leads have them (``onward_to``, the destination of
+#: a hub's onward leg, is named where given; else the leg reads as "RUS/BLR").
+OPTIONAL_TEXT = ("onward_to",)
 
 
 def money(values, currency: str | None) -> pa.Array:
@@ -178,6 +181,10 @@ def explanations(
     demand, gap = column["demand_factor"], column["mirror_gap"]
     onward, drop = column["onward_ratio"], column["direct_drop"]
     hub = _strings(leads["hub"])
+    onward_to = pc.fill_null(
+        _strings(leads["onward_to"]) if "onward_to" in leads else pa.nulls(len(leads), pa.string()),
+        "RUS/BLR",
+    )
     good = _strings(leads["good"]) if "good" in leads else pa.nulls(len(leads), pa.string())
     new_flow = lead & _flag(flags, len(leads), "new_flow")
     # A new flow's counterfactual is the prior of flows without history: when the
@@ -258,7 +265,10 @@ def explanations(
                 " declared shipped, not received)",
             ),
         ),
-        _where(onward_shown, _join("; ", hub, "→RUS/BLR exports of ", hs, " ", _change(onward))),
+        _where(
+            onward_shown,
+            _join("; ", hub, "→", onward_to, " exports of ", hs, " ", _change(onward)),
+        ),
         _where(
             drop_shown,
             _join("; direct exports to RUS/BLR fell by ", _money_where(drop_shown, drop, currency)),

@@ -17,6 +17,7 @@ from anomaly.detect import Ensemble, combined_scores
 from anomaly.model.explain import (
     EXPLAINED_COLUMNS,
     OPTIONAL_COLUMNS,
+    OPTIONAL_TEXT,
     explanations,
     good_names,
 )
@@ -61,7 +62,7 @@ def build_leads(
     leads["signals"] = signal_names(flags)
     # Explained in other threads while the table is sorted here; they have their own
     # copy of what they read.
-    optional = [name for name in OPTIONAL_COLUMNS if name in leads]
+    optional = [name for name in (*OPTIONAL_COLUMNS, *OPTIONAL_TEXT) if name in leads]
     explained = leads[[*EXPLAINED_COLUMNS, *optional]].copy()
     if chp_version is not None:
         goods = describe_goods(leads["hs"], chp_version)

@@ -127,6 +127,12 @@ def test_explanation_reads_like_the_issues_example():
     assert "KGZ→RUS/BLR exports of 854231 up 40×" in text
 
 
+def test_the_onward_leg_is_named_by_its_destination_where_given():
+    text = explain(row(onward_to="BLR"), currency="EUR", window="2022")
+    assert "KGZ→BLR exports of 854231 up 40×" in text
+    assert "RUS/BLR" not in text
+
+
 def test_a_flow_that_turned_regular_says_how_often_it_traded():
     counts = {"months_traded": 35.0, "n_months": 36, "trained_nonzero": 52, "trained_months": 72}
     text = explain(row(signals="surge;regular_trade", **counts), currency="EUR", window="2022")

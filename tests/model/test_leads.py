@@ -164,7 +164,7 @@ def test_rerouting_through_a_hub_carries_both_signatures(constructed_leads):
     row = lead(constructed_leads, REROUTED)
     assert {"surge", "onward_to_RUS", "rerouting"} <= signals(row)
     assert row["alert"]
-    assert "ARM→RUS/BLR exports of 854231 up" in row["explanation"]
+    assert "ARM→RUS exports of 854231 up" in row["explanation"]
     assert "direct exports to RUS/BLR fell by €" in row["explanation"]
     assert row["direct_drop"] > 0.5 * row["excess_value"]
 
