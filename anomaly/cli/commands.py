@@ -170,16 +170,12 @@ def score(args: argparse.Namespace) -> None:
     """``anomaly score``: load, read, score, write atomically (in batches with any batch
     option). Writing the outputs removes an earlier run's report (see
     :data:`anomaly.model.outputs.DERIVED_FILES`); the summary says so."""
-    from anomaly.errors import InputOutputError
     from anomaly.io import read_flows
     from anomaly.model import load_model
-    from anomaly.model.outputs import DERIVED_FILES
+    from anomaly.model.outputs import DERIVED_FILES, check_replaceable_outputs
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():  # before the long read and scoring
-        raise InputOutputError(
-            str(out), "exists and is not a directory; expected a directory for the outputs"
-        )
+    check_replaceable_outputs(out)  # before the long read and scoring
     derived = [out / name for name in DERIVED_FILES]
     stale = [path for path in derived if path.exists()]
     batch = [name for name in BATCH_OPTIONS if getattr(args, name) is not None]

@@ -52,6 +52,39 @@ CSV_PARTS = 2
 logger = logging.getLogger(__name__)
 
 
+def check_replaceable_outputs(out: Path) -> None:
+    """Refuse a folder where a run's outputs would replace files it did not write.
+
+    ``out`` may be missing, or a folder holding none of :data:`OUTPUT_FILES` and
+    :data:`DERIVED_FILES`, or an earlier run's outputs (its ``run.json`` records the
+    files it wrote); a ``leads.csv`` without such a ``run.json`` is someone else's.
+
+    Raises
+    ------
+    InputOutputError
+        ``out`` is a file, or holds files of those names that no run wrote.
+    """
+    if not os.path.lexists(out):
+        return
+    if not out.is_dir():
+        raise InputOutputError(
+            str(out), "exists and is not a directory; expected a directory for the outputs"
+        )
+    present = [name for name in (*OUTPUT_FILES, *DERIVED_FILES) if (out / name).exists()]
+    if not present:
+        return
+    try:
+        run = json.loads((out / "run.json").read_bytes())
+    except (OSError, ValueError):
+        run = None
+    if not (isinstance(run, dict) and isinstance(run.get("files"), dict)):
+        raise InputOutputError(
+            str(out),
+            f"holds {', '.join(present)} that no anomaly run wrote (no run.json recording "
+            "them); refusing to replace them: move them or choose another --out",
+        )
+
+
 def run_record(
     leads: pd.DataFrame,
     periods: Sequence[pd.Period],
@@ -160,6 +193,7 @@ class RunOutputs:
         self._digests: dict[str, str] = {}
 
     def __enter__(self) -> RunOutputs:
+        check_replaceable_outputs(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self._written = {name: _temporary(self.out, name) for name in OUTPUT_FILES}
         self._pool = ThreadPoolExecutor(max_workers=1)

@@ -51,14 +51,16 @@ def counting(monkeypatch, module, name, fail_at=None):
 def test_crash_in_pass_two_then_resume(model, world_dir, reference, tmp_path, monkeypatch):
     out, work = tmp_path / "out", tmp_path / "work"
     out.mkdir()
+    # A previous run's outputs: its run.json records the files it wrote.
     (out / "leads.csv").write_text("previous leads\n")
+    (out / "run.json").write_text('{"files": {"leads.csv": "0"}}')
     with monkeypatch.context() as patch:
         counting(patch, tasks, "save_evidence", fail_at=3)
         with pytest.raises(RuntimeError, match="simulated crash"):
             run(model, world_dir, out, work)
     # The previous outputs are intact, and nothing half-written is left beside them.
     assert (out / "leads.csv").read_text() == "previous leads\n"
-    assert sorted(p.name for p in out.iterdir()) == ["leads.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["leads.csv", "run.json"]
     finished = sorted(p.name for p in (work / "evidence").iterdir() if not p.name.startswith("."))
     assert len(finished) == 2
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from anomaly.errors import InputOutputError
 from anomaly.model.outputs import (
     DERIVED_FILES,
     OUTPUT_FILES,
@@ -114,6 +115,17 @@ def test_a_failed_run_keeps_the_previous_report(previous):
         outputs.add_scores(scores(4))
         raise RuntimeError("ranking failed")
     assert snapshot(previous) == before
+
+
+def test_a_run_replaces_a_previous_runs_outputs_but_no_one_elses(previous, tmp_path):
+    write_outputs(previous, leads("KGZ"), scores(2), {"n_series": 2})  # a run's: replaced
+    assert "KGZ" in (previous / "leads.csv").read_text()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.html").write_text("my page")
+    with pytest.raises(InputOutputError, match=r"holds report\.html that no anomaly run wrote"):
+        write_outputs(mine, leads("KGZ"), scores(2), {"n_series": 2})
+    assert snapshot(mine) == {"report.html": b"my page"}
 
 
 def test_the_derived_files_are_what_the_report_writes():
