@@ -56,8 +56,9 @@ def check_replaceable_outputs(out: Path) -> None:
     """Refuse a folder where a run's outputs would replace files it did not write.
 
     ``out`` may be missing, or a folder holding none of :data:`OUTPUT_FILES` and
-    :data:`DERIVED_FILES`, or an earlier run's outputs (its ``run.json`` records the
-    files it wrote); a ``leads.csv`` without such a ``run.json`` is someone else's.
+    :data:`DERIVED_FILES`, or an earlier run's outputs (beside its ``run.json``, which
+    records the scored window and the files written); a ``leads.csv`` without such a
+    ``run.json`` is someone else's.
 
     Raises
     ------
@@ -77,7 +78,7 @@ def check_replaceable_outputs(out: Path) -> None:
         run = json.loads((out / "run.json").read_bytes())
     except (OSError, ValueError):
         run = None
-    if not (isinstance(run, dict) and isinstance(run.get("files"), dict)):
+    if not (isinstance(run, dict) and ("files" in run or "scored_window" in run)):
         raise InputOutputError(
             str(out),
             f"holds {', '.join(present)} that no anomaly run wrote (no run.json recording "

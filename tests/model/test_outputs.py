@@ -120,6 +120,10 @@ def test_a_failed_run_keeps_the_previous_report(previous):
 def test_a_run_replaces_a_previous_runs_outputs_but_no_one_elses(previous, tmp_path):
     write_outputs(previous, leads("KGZ"), scores(2), {"n_series": 2})  # a run's: replaced
     assert "KGZ" in (previous / "leads.csv").read_text()
+    # A run from before run.json recorded the files wrote the scored window.
+    (previous / "run.json").write_text('{"scored_window": ["2022-01", "2022-12"]}')
+    write_outputs(previous, leads("UZB"), scores(2), {"n_series": 2})
+    assert "UZB" in (previous / "leads.csv").read_text()
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "report.html").write_text("my page")
