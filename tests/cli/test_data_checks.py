@@ -119,29 +119,10 @@ def test_an_out_that_train_cannot_replace_is_refused_before_the_data_are_read(
     assert notes.read_text() == "mine"
 
 
-def test_an_out_that_is_a_file_is_refused_before_scoring(capsys, tmp_path, notes):
-    code, _, err = run(
-        capsys,
-        "score",
-        "--model",
-        str(tmp_path / "absent"),
-        "--data",
-        str(tmp_path / "absent.csv"),
-        "--start",
-        "2022-01",
-        "--out",
-        str(notes),
-    )
-    assert code == EXIT_IO
-    assert f"{notes}: exists and is not a directory" in err
-    assert notes.read_text() == "mine"
-
-
-def test_outputs_that_no_run_wrote_are_not_replaced(capsys, tmp_path):
-    out = tmp_path / "analysis"
-    out.mkdir()
-    (out / "leads.csv").write_text("my own leads")
-    code, _, err = run(
+def score_before_reading(capsys, tmp_path, out):
+    """``anomaly score`` into ``out`` with a model and data that do not exist: a check
+    of ``out`` that fails names it; one made after reading would name the model."""
+    return run(
         capsys,
         "score",
         "--model",
@@ -153,6 +134,20 @@ def test_outputs_that_no_run_wrote_are_not_replaced(capsys, tmp_path):
         "--out",
         str(out),
     )
+
+
+def test_an_out_that_is_a_file_is_refused_before_scoring(capsys, tmp_path, notes):
+    code, _, err = score_before_reading(capsys, tmp_path, notes)
+    assert code == EXIT_IO
+    assert f"{notes}: exists and is not a directory" in err
+    assert notes.read_text() == "mine"
+
+
+def test_outputs_that_no_run_wrote_are_not_replaced(capsys, tmp_path):
+    out = tmp_path / "analysis"
+    out.mkdir()
+    (out / "leads.csv").write_text("my own leads")
+    code, _, err = score_before_reading(capsys, tmp_path, out)
     assert code == EXIT_IO
     assert "holds leads.csv that no anomaly run wrote" in err
     assert (out / "leads.csv").read_text() == "my own leads"
