@@ -9,6 +9,15 @@ with trade — read from the month it began if it began within the training wind
 (:meth:`~anomaly.forecast.Forecaster.occurrence_months`) — as the z of a beta-binomial
 tail (:func:`regularity_statistic`).
 
+A window that begins before the sanctions' onset
+(:attr:`~anomaly.detect.config.DetectionConfig.sanctions_onset`) and reaches it is
+counted from the onset on (:func:`months_read`): a channel opened because of the
+sanctions cannot fill the months before them, and at the edge of the count, where such
+a channel lies, each quiet pre-war month moves the tail by an order of magnitude: a flow
+that traded in three quarters of its 72 training months and in each of the 34 months
+from the onset reads 3.6 (p = 2e-4); counted from January, with one of the two months
+before the onset empty (35 of 36), 3.1 (p = 1e-3).
+
 The months of one flow are not independent (a flow that turned regular stays so, and a
 training share that misjudged a flow misjudges every month of it), so the statistic's
 spread grows with the window. It is calibrated on the placebo window over its first half
@@ -44,6 +53,24 @@ MIN_TRADED_MONTHS = 6
 #: A series is read where its training share of months with trade lies within
 #: ``[MIN_SHARE, 1 - MIN_SHARE]``: above, it has no months left to fill.
 MIN_SHARE = 0.02
+
+
+def months_read(periods: pd.PeriodIndex, sanctions_onset: str) -> np.ndarray:
+    """Which of a window's months the count of months with trade reads: those from the
+    sanctions' onset on when the window begins before the onset and reaches it; else
+    all (a placebo window before the war, a window wholly after the onset).
+
+    Examples
+    --------
+    >>> months_read(pd.period_range("2022-01", "2022-05", freq="M"), "2022-03").tolist()
+    [False, False, True, True, True]
+    >>> months_read(pd.period_range("2021-01", "2021-03", freq="M"), "2022-03").tolist()
+    [True, True, True]
+    """
+    onset = pd.Period(sanctions_onset, freq="M")
+    if len(periods) and periods[0] < onset <= periods[-1]:
+        return np.asarray(periods >= onset)
+    return np.ones(len(periods), dtype=bool)
 
 
 def regularity_statistic(
@@ -214,7 +241,7 @@ class RegularityDetector(BaseDetector):
         full, half = _raw(table), _raw(table, early=True)
         calibration = fit_calibration(
             full,
-            table["n_months"].to_numpy(dtype=np.float64),
+            table["months_read"].to_numpy(dtype=np.float64),
             half,
             table["months_early"].to_numpy(dtype=np.float64),
             self.config.min_placebo_values,
@@ -225,14 +252,18 @@ class RegularityDetector(BaseDetector):
         return self
 
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
-        """Per series, in how many of its published months it traded (``months_traded``),
-        and, over the first half of the window's months, how many it published
-        (``months_early``) and traded in (``months_traded_early``)."""
+        """Per series, how many of the months it reads (:func:`months_read`) its reporter
+        published (``months_read``) and in how many of those it traded
+        (``months_traded``); over the first half of the window's months, how many it
+        published (``months_early``) and traded in (``months_traded_early``), which
+        calibration reads on the placebo window."""
         values = np.nan_to_num(window.window.values, nan=0.0)
         traded = window.published & (values > 0)
         early = values.shape[1] // 2
+        read = months_read(window.window.periods, self.config.sanctions_onset)
         return {
-            "months_traded": traded.sum(axis=1).astype(np.float64),
+            "months_read": window.published[:, read].sum(axis=1).astype(np.float64),
+            "months_traded": traded[:, read].sum(axis=1).astype(np.float64),
             "months_early": window.published[:, :early].sum(axis=1).astype(np.float64),
             "months_traded_early": traded[:, :early].sum(axis=1).astype(np.float64),
         }
@@ -244,7 +275,7 @@ class RegularityDetector(BaseDetector):
         capped z, so with fewer than 99 placebo series (a cap below the signal's
         ``signal_z`` of p = 0.01) the signal cannot fire: so small a placebo cannot
         support it."""
-        months = table["n_months"].to_numpy(dtype=np.float64)
+        months = table["months_read"].to_numpy(dtype=np.float64)
         z = self.calibration_.z(_raw(table), months)
         if self.placebo_values_:
             z = np.minimum(z, -ndtri(1.0 / (self.placebo_values_ + 1.0)))
@@ -281,7 +312,7 @@ def _raw(table: pd.DataFrame, early: bool = False) -> np.ndarray:
     history; over the window's first half if ``early``."""
     trained = table["trained_nonzero"].to_numpy(dtype=np.float64)
     traded, months = (
-        ("months_traded_early", "months_early") if early else ("months_traded", "n_months")
+        ("months_traded_early", "months_early") if early else ("months_traded", "months_read")
     )
     raw = regularity_statistic(
         table[traded].to_numpy(dtype=np.float64),

@@ -55,11 +55,13 @@ _NUMERIC = (
 EXPLAINED_COLUMNS = ("reporter", "partner", "flow", "hs", "hub", "history_note", *_NUMERIC)
 #: Columns it reads where the leads have them (a model saved before the baseline
 #: detector has no baseline columns, one saved before the regularity detector no
-#: ``months_traded``).
+#: ``months_traded``; leads of a release before 0.3 no ``months_read``, the months
+#: ``months_traded`` counts when they are not all ``n_months``).
 OPTIONAL_COLUMNS = (
     "baseline_ratio",
     "baseline_value",
     "months_traded",
+    "months_read",
     "n_months",
     "trained_nonzero",
     "trained_months",
@@ -207,7 +209,11 @@ def explanations(
     drop_shown = lead & _flag(flags, len(leads), "rerouting") & (drop > 0)
     from_nothing = unknown & (optional["baseline_value"] == 0) & (actual > 0)
     onward_shown = lead & pc.is_valid(hub).to_numpy(zero_copy_only=False) & np.isfinite(onward)
-    now = _share(optional["months_traded"], optional["n_months"])
+    counted = np.where(
+        np.isfinite(optional["months_read"]), optional["months_read"], optional["n_months"]
+    )
+    from_onset = counted < optional["n_months"]
+    now = _share(optional["months_traded"], counted)
     before = _share(optional["trained_nonzero"], optional["trained_months"])
     # How often it trades is said where it signalled, and where it trades more often
     # than before into a hub whose onward leg is shown (the re-routing reading counts it).
@@ -280,8 +286,9 @@ def explanations(
                 "; traded in ",
                 _whole(optional["months_traded"]),
                 " of ",
-                _whole(optional["n_months"]),
-                " months, against ",
+                _whole(counted),
+                np.where(from_onset, " months from the sanctions' onset", " months"),
+                ", against ",
                 _percent(before),
                 " of its months before",
             ),

@@ -40,6 +40,7 @@ def table(
     return pd.DataFrame(
         {
             "months_traded": traded.sum(axis=1).astype(np.float64),
+            "months_read": float(months),
             "n_months": float(months),
             "months_early": float(months // 2),
             "months_traded_early": traded[:, : months // 2].sum(axis=1).astype(np.float64),
@@ -133,11 +134,8 @@ def test_no_p_value_is_smaller_than_the_placebo_can_tell(detector: RegularityDet
     assert np.isnan(log_p[2])
 
 
-def test_months_traded_counts_published_months_with_trade() -> None:
-    values = np.array([[5.0, 0.0, 3.0, np.nan], [1.0, 1.0, 1.0, 1.0]])
-    published = np.array([[True, True, False, True], [True, True, True, True]])
-    periods = WINDOW[:4]
-    panel = Panel(keys(2), periods, values)
+def summarise(periods: pd.PeriodIndex, values: np.ndarray, published: np.ndarray) -> dict:
+    panel = Panel(keys(len(values)), periods, values)
     window = ScoringWindow(
         panel=panel,
         window=panel,
@@ -146,10 +144,42 @@ def test_months_traded_counts_published_months_with_trade() -> None:
         publishers=pd.Index(["R0000", "R0001"]),
         published_mask=lambda *args, **kwargs: published,
     )
-    summary = RegularityDetector(DetectionConfig()).summarise(window)
+    return RegularityDetector(DetectionConfig()).summarise(window)
+
+
+def test_months_traded_counts_published_months_with_trade() -> None:
+    values = np.array([[5.0, 0.0, 3.0, np.nan], [1.0, 1.0, 1.0, 1.0]])
+    published = np.array([[True, True, False, True], [True, True, True, True]])
+    summary = summarise(pd.period_range("2021-01", periods=4, freq="M"), values, published)
     assert summary["months_traded"].tolist() == [1.0, 4.0]
+    assert summary["months_read"].tolist() == [3.0, 4.0]
     assert summary["months_early"].tolist() == [2.0, 2.0]
     assert summary["months_traded_early"].tolist() == [1.0, 2.0]
+
+
+def test_a_window_reaching_the_sanctions_onset_is_counted_from_it() -> None:
+    """January and February 2022 are before the default onset (2022-03): a flow that
+    trades in every month from the onset reads as such whatever it did before."""
+    values = np.array([[0.0, 0.0, 2.0, 3.0, 4.0], [5.0, 0.0, 0.0, 3.0, 4.0]])
+    published = np.array([[True, True, True, True, True], [True, True, False, True, True]])
+    summary = summarise(WINDOW[:5], values, published)
+    assert summary["months_read"].tolist() == [3.0, 2.0]
+    assert summary["months_traded"].tolist() == [3.0, 2.0]
+    # The placebo halves stay the window's own: calibration reads them before the war.
+    assert summary["months_early"].tolist() == [2.0, 2.0]
+    # A window wholly after the onset is read whole.
+    after = summarise(pd.period_range("2022-03", periods=5, freq="M"), values, published)
+    assert after["months_read"].tolist() == [5.0, 4.0]
+
+
+def test_the_statistic_reads_the_months_counted_not_the_whole_window(
+    detector: RegularityDetector,
+) -> None:
+    rows = table(np.random.default_rng(12), np.full(2, 0.75), np.ones(2), 34)
+    rows["trained_nonzero"] = 54
+    rows["n_months"] = [34.0, 36.0]  # the second window began two months before the onset
+    z = detector.statistics(rows)["regularity_z"]
+    assert z[1] == z[0]
 
 
 def test_the_state_round_trips(detector: RegularityDetector) -> None:

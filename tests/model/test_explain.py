@@ -148,6 +148,23 @@ def test_a_flow_that_turned_regular_says_how_often_it_traded():
     assert "traded in" not in explain(less_often, currency="EUR", window="2022")
 
 
+def test_a_count_from_the_sanctions_onset_says_so():
+    counts = {"months_traded": 34.0, "months_read": 34.0, "n_months": 36}
+    before = {"trained_nonzero": 52, "trained_months": 72}
+    text = explain(
+        row(signals="surge;regular_trade", **counts, **before), currency="EUR", window="w"
+    )
+    assert text.endswith(
+        "; traded in 34 of 34 months from the sanctions' onset, against 72% of its months before"
+    )
+    whole = explain(
+        row(signals="surge;regular_trade", **(counts | {"months_read": 36.0}), **before),
+        currency="EUR",
+        window="w",
+    )
+    assert whole.endswith("; traded in 34 of 36 months, against 72% of its months before")
+
+
 def test_imports_point_the_other_way():
     text = explain(row(flow="import", reporter="KGZ", partner="DEU"), currency="EUR", window="w")
     assert text.startswith("KGZ←DEU 854231")
