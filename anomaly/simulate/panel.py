@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from anomaly.io.validate import MAX_VALUE
 from anomaly.schema import CANONICAL_COLUMNS, SERIES_KEY_COLUMNS
 from anomaly.simulate.config import SimulationConfig
 from anomaly.simulate.keys import SeriesKeys, catalogue_for, draw_keys
@@ -304,7 +305,9 @@ def _declarations(
     plantings: list[tuple[int, Planting]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exporters' declarations (NaN where absent), and the rows and values of the
-    importers' mirror declarations."""
+    importers' mirror declarations; none above the data contract's ceiling
+    (:data:`~anomaly.io.validate.MAX_VALUE`), which a Student-t tail of the log noise
+    can pass (``noise_df=3`` drew 2e23 in one month)."""
     level, present = baseline_paths(params, timeline, seed, config.noise_df)
     level[~keys.baseline] = 0.0
     present[~keys.baseline] = False
@@ -326,6 +329,8 @@ def _declarations(
         if planting.declared_only:
             planting.apply(level, present, timeline, stream(seed, "plan", i))
     level[~present] = np.nan
+    np.minimum(level, MAX_VALUE, out=level)
+    np.minimum(mirror, MAX_VALUE, out=mirror)
     return level, mirror_rows, mirror
 
 
