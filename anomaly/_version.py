@@ -6,4 +6,4 @@ top-level package from inside it would close an import circle through
 ``anomaly/__init__.py``. Keep it equal to ``version`` in ``pyproject.toml``.
 """
 
-__version__ = "0.2.3"
+__version__ = "0.3.0"
