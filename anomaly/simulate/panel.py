@@ -305,9 +305,7 @@ def _declarations(
     plantings: list[tuple[int, Planting]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exporters' declarations (NaN where absent), and the rows and values of the
-    importers' mirror declarations; none above the data contract's ceiling
-    (:data:`~anomaly.io.validate.MAX_VALUE`), which a Student-t tail of the log noise
-    can pass (``noise_df=3`` drew 2e23 in one month)."""
+    importers' mirror declarations."""
     level, present = baseline_paths(params, timeline, seed, config.noise_df)
     level[~keys.baseline] = 0.0
     present[~keys.baseline] = False
@@ -329,8 +327,6 @@ def _declarations(
         if planting.declared_only:
             planting.apply(level, present, timeline, stream(seed, "plan", i))
     level[~present] = np.nan
-    np.minimum(level, MAX_VALUE, out=level)
-    np.minimum(mirror, MAX_VALUE, out=mirror)
     return level, mirror_rows, mirror
 
 
@@ -379,7 +375,9 @@ def _assemble(blocks: list[_Block]) -> tuple[pd.DataFrame, np.ndarray, list[np.n
     """Sort the declared rows of all blocks into one keys table and one matrix.
 
     Returns the keys, the matrix, and for each block the output row of each of its
-    rows (-1 for rows never declared).
+    rows (-1 for rows never declared). Values are whole euros from one to the data
+    contract's ceiling (:data:`~anomaly.io.validate.MAX_VALUE`), which a Student-t tail
+    of the log noise can pass (``noise_df=3`` drew 2e23 in one month).
     """
     kept = [np.flatnonzero(_declared(b.values)) for b in blocks]
     reporter = np.concatenate([b.reporter[k] for b, k in zip(blocks, kept, strict=True)])
@@ -400,8 +398,9 @@ def _assemble(blocks: list[_Block]) -> tuple[pd.DataFrame, np.ndarray, list[np.n
         destination = output_row[offset : offset + len(rows)]
         for start in range(0, len(rows), BLOCK_ROWS):
             chunk = slice(start, start + BLOCK_ROWS)
-            # Declared values are whole euros, at least one.
-            values[destination[chunk]] = np.maximum(np.round(block.values[rows[chunk]]), 1.0)
+            values[destination[chunk]] = np.clip(
+                np.round(block.values[rows[chunk]]), 1.0, MAX_VALUE
+            )
         position = np.full(len(block.values), -1, dtype=np.int64)
         position[rows] = destination
         positions.append(position)
