@@ -77,7 +77,9 @@ class DetectionConfig:
     sanctions_onset : str
         First month under the sanctions (``YYYY-MM``; the EU's of 25 February 2022 took
         effect in March). A series whose history is not in the data is read against
-        its months before it (:mod:`anomaly.detect.baseline`).
+        its months before it (:mod:`anomaly.detect.baseline`), and how often a flow
+        trades is counted from it when the scoring window begins before it
+        (:mod:`anomaly.detect.regularity`).
 
     Examples
     --------

@@ -90,8 +90,8 @@ def regularity_statistic(
     Parameters
     ----------
     traded, months : numpy.ndarray
-        Per series, ``k`` and ``n``: the window's published months with trade, and all
-        its published months.
+        Per series, ``k`` and ``n``: the published months counted
+        (:func:`months_read`) with trade, and all the published months counted.
     trained, trained_months : numpy.ndarray
         Per series, ``t`` and ``m``: the training months with trade, and the training
         months they are read over.
@@ -254,17 +254,19 @@ class RegularityDetector(BaseDetector):
     def summarise(self, window: ScoringWindow) -> dict[str, np.ndarray]:
         """Per series, how many of the months it reads (:func:`months_read`) its reporter
         published (``months_read``) and in how many of those it traded
-        (``months_traded``); over the first half of the window's months, how many it
-        published (``months_early``) and traded in (``months_traded_early``), which
-        calibration reads on the placebo window."""
-        values = np.nan_to_num(window.window.values, nan=0.0)
-        traded = window.published & (values > 0)
-        early = values.shape[1] // 2
+        (``months_traded``); over the first half of those months, how many it published
+        (``months_early``) and traded in (``months_traded_early``), which calibration
+        reads on the placebo window (a placebo that reaches the onset, after a training
+        window that does, is counted as a scoring window is)."""
         read = months_read(window.window.periods, self.config.sanctions_onset)
+        values = np.nan_to_num(window.window.values[:, read], nan=0.0)
+        published = window.published[:, read]
+        traded = published & (values > 0)
+        early = values.shape[1] // 2
         return {
-            "months_read": window.published[:, read].sum(axis=1).astype(np.float64),
-            "months_traded": traded[:, read].sum(axis=1).astype(np.float64),
-            "months_early": window.published[:, :early].sum(axis=1).astype(np.float64),
+            "months_read": published.sum(axis=1).astype(np.float64),
+            "months_traded": traded.sum(axis=1).astype(np.float64),
+            "months_early": published[:, :early].sum(axis=1).astype(np.float64),
             "months_traded_early": traded[:, :early].sum(axis=1).astype(np.float64),
         }
 

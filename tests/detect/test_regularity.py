@@ -165,11 +165,15 @@ def test_a_window_reaching_the_sanctions_onset_is_counted_from_it() -> None:
     summary = summarise(WINDOW[:5], values, published)
     assert summary["months_read"].tolist() == [3.0, 2.0]
     assert summary["months_traded"].tolist() == [3.0, 2.0]
-    # The placebo halves stay the window's own: calibration reads them before the war.
-    assert summary["months_early"].tolist() == [2.0, 2.0]
-    # A window wholly after the onset is read whole.
+    # The first half is of the months counted (2022-03): a placebo window that reaches
+    # the onset is calibrated on two lengths of the same count.
+    assert summary["months_early"].tolist() == [1.0, 0.0]
+    assert summary["months_traded_early"].tolist() == [1.0, 0.0]
+    # A window wholly after the onset, or ending at it, is read whole or from it.
     after = summarise(pd.period_range("2022-03", periods=5, freq="M"), values, published)
     assert after["months_read"].tolist() == [5.0, 4.0]
+    ending = summarise(WINDOW[:3], values[:, :3], published[:, :3])
+    assert ending["months_read"].tolist() == [1.0, 0.0]
 
 
 def test_the_statistic_reads_the_months_counted_not_the_whole_window(
