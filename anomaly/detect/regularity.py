@@ -259,7 +259,7 @@ class RegularityDetector(BaseDetector):
         reads on the placebo window (a placebo that reaches the onset, after a training
         window that does, is counted as a scoring window is)."""
         read = months_read(window.window.periods, self.config.sanctions_onset)
-        values = np.nan_to_num(window.window.values[:, read], nan=0.0)
+        values = np.nan_to_num(window.window.values[:, read], nan=0.0, copy=False)
         published = window.published[:, read]
         traded = published & (values > 0)
         early = values.shape[1] // 2
